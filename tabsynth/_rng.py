@@ -1,0 +1,29 @@
+"""The one place random state is turned into generators. Global RNGs are never touched."""
+
+from __future__ import annotations
+
+from typing import Union
+
+import numpy as np
+
+RandomState = Union[None, int, np.random.Generator]
+
+
+def make_rng(seed: RandomState) -> np.random.Generator:
+    """A :class:`numpy.random.Generator` from ``None``, an int or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
+        from .errors import InputError
+
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    return np.random.default_rng(seed)
+
+
+def torch_generator(rng: np.random.Generator):  # pragma: no cover - used by torch backends
+    """A CPU ``torch.Generator`` seeded from ``rng`` (torch imported lazily)."""
+    import torch
+
+    g = torch.Generator()
+    g.manual_seed(int(rng.integers(0, 2**63 - 1)))
+    return g

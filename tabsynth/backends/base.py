@@ -1,0 +1,71 @@
+"""The backend protocol. No torch here.
+
+A backend is a small class with plain keyword parameters. It never sees a
+DataFrame, a file or a column name: only :class:`~tabsynth.encoding.Encoded`
+blocks and their :class:`~tabsynth.encoding.Layout`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..encoding import Encoded
+
+#: progress(stage, done, total): called by backends during long work.
+Progress = Callable[[str, int, int], None]
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """What every backend implements.
+
+    ``fit`` learns the joint distribution of a fully observed encoded table.
+    ``sample(n)`` draws ``n`` new rows. ``sample(n, given=enc)`` returns
+    ``enc`` with every unobserved cell (``mask_* == False``) drawn from the
+    conditional distribution given the row's observed cells; observed cells
+    are returned unchanged. With ``given.exclude_missing`` the missing code
+    of a categorical column is never drawn.
+    """
+
+    def fit(self, data: Encoded, *, rng: np.random.Generator, progress: Progress | None = None) -> "Generator": ...
+
+    def sample(self, n: int, *, given: Encoded | None = None, rng: np.random.Generator) -> Encoded: ...
+
+    def get_state(self) -> tuple[dict, dict[str, np.ndarray]]: ...
+
+
+class BackendBase:
+    """Shared plumbing: parameters (scikit-learn style) and saving."""
+
+    name: str = ""
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind in kinds]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.param_names()}
+
+    def set_params(self, **params: Any) -> "BackendBase":
+        for k, v in params.items():
+            if k not in self.param_names():
+                raise ValueError(k)
+            setattr(self, k, v)
+        return self
+
+    def get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_state(cls, params: dict, meta: dict, arrays: dict[str, np.ndarray]) -> "BackendBase":
+        raise NotImplementedError
+
+
+def check_given(given: Encoded | None, n: int) -> None:
+    if given is not None and given.n != n:
+        raise ValueError(f"given has {given.n} rows but n={n}")

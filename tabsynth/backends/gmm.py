@@ -1,0 +1,322 @@
+"""Mixed-type Gaussian mixture: the default backend.
+
+Each component ``k`` has a weight ``pi_k``, a full-covariance Gaussian over
+the numeric block and an independent categorical distribution for each
+categorical column::
+
+    p(z, c) = sum_k pi_k N(z; mu_k, Sigma_k) prod_j theta_kj[c_j]
+
+Within a component the columns are independent except for the Gaussian's
+correlations; across components the mixture captures any joint structure
+(a latent class model for categoricals, a GMM for numbers). Fitted with EM.
+
+Conditioning is exact: for each row the component responsibilities come
+from its observed cells only (the Gaussian marginal of the observed numeric
+dimensions times the observed categories' probabilities), a component is
+drawn from them, and the unobserved numbers from that component's
+conditional Gaussian; unobserved categories from its ``theta``.
+
+The number of components is chosen by held-out log-likelihood over a grid
+(``n_components="auto"``) on a subsample, or fixed by an integer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.linalg import cho_factor, cho_solve
+from scipy.special import logsumexp
+
+from ..encoding import Encoded, Layout
+from .base import BackendBase, Progress, check_given
+
+_LOG2PI = np.log(2 * np.pi)
+
+
+class GMMBackend(BackendBase):
+    """Gaussian mixture over numeric columns x categorical mixture.
+
+    Parameters
+    ----------
+    n_components : int or "auto", default "auto"
+        Number of mixture components; ``"auto"`` picks from
+        ``candidates`` by held-out log-likelihood.
+    candidates : tuple of int
+        Grid searched by ``"auto"`` (values above what the data supports
+        are skipped: each component needs ``min_rows_per_component`` rows).
+    max_iter : int, default 200
+        EM iterations at most.
+    tol : float, default 1e-4
+        Stop when the mean log-likelihood improves by less than this.
+    reg_covar : float, default 1e-3
+        Added to covariance diagonals (the numeric block is ~N(0, 1)).
+    alpha : float, default 0.01
+        Pseudo-count added to each category of each component.
+    selection_rows : int, default 6000
+        Rows used to choose ``n_components`` (80% fit, 20% scored).
+    min_rows_per_component : int, default 30
+    """
+
+    name = "gmm"
+
+    def __init__(
+        self,
+        n_components: int | str = "auto",
+        *,
+        candidates: tuple[int, ...] = (1, 4, 8, 16, 32, 48, 64, 96),
+        max_iter: int = 200,
+        tol: float = 1e-4,
+        reg_covar: float = 1e-3,
+        alpha: float = 0.01,
+        selection_rows: int = 6000,
+        min_rows_per_component: int = 30,
+    ):
+        self.n_components = n_components
+        self.candidates = candidates
+        self.max_iter = max_iter
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.alpha = alpha
+        self.selection_rows = selection_rows
+        self.min_rows_per_component = min_rows_per_component
+
+    # ------------------------------------------------------------- fitting
+    def fit(self, data: Encoded, *, rng: np.random.Generator, progress: Progress | None = None) -> "GMMBackend":
+        if not data.fully_observed():
+            raise ValueError("GMMBackend.fit needs a fully observed encoded table")
+        self.layout_ = data.layout
+        z = data.x_num.astype("float64")
+        c = data.x_cat
+        n = len(z)
+        max_k = max(1, n // self.min_rows_per_component)
+        if self.n_components == "auto":
+            k = self._select(z, c, rng, progress)
+        else:
+            k = int(self.n_components)
+        k = max(1, min(k, max_k))
+        self.n_components_ = k
+        params, ll, it = self._em(z, c, k, rng, progress=progress, stage="fit")
+        self.weights_, self.means_, self.covariances_, self.thetas_ = params
+        self.log_likelihood_ = ll
+        self.n_iter_ = it
+        return self
+
+    def _select(self, z, c, rng, progress) -> int:
+        n = len(z)
+        idx = rng.permutation(n)[: min(n, self.selection_rows)]
+        n_val = max(1, len(idx) // 5)
+        val, tr = idx[:n_val], idx[n_val:]
+        cands = [k for k in self.candidates if k <= max(1, len(tr) // self.min_rows_per_component)] or [1]
+        scores: dict[int, float] = {}
+        for i, k in enumerate(cands):
+            params, _, _ = self._em(z[tr], c[tr], k, rng)
+            scores[k] = float(self._loglik(z[val], c[val], params).mean())
+            if progress:
+                progress("select", i + 1, len(cands))
+            # stop when two larger grids in a row did not help
+            best = max(scores, key=scores.get)
+            if k > best and len([j for j in scores if j > best]) >= 2:
+                break
+        self.selection_scores_ = scores
+        best = max(scores, key=scores.get)
+        # the full table supports more components than the subsample
+        scale = n / max(len(tr), 1)
+        return int(round(best * min(scale, 2.0) ** 0.5)) if best > 1 else best
+
+    def _onehot(self, c: np.ndarray) -> sparse.csr_matrix:
+        """Rows x (sum of cardinalities) one-hot matrix of all categorical columns."""
+        n = len(c)
+        offsets = np.concatenate([[0], np.cumsum(self.layout_.cardinalities)]).astype(int)
+        if c.shape[1] == 0:
+            return sparse.csr_matrix((n, 0))
+        cols = (c + offsets[:-1]).ravel()
+        rows = np.repeat(np.arange(n), c.shape[1])
+        return sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n, offsets[-1]))
+
+    def _init(self, z, oh, k, rng):
+        n = len(z)
+        if k == 1:
+            return np.ones((n, 1))
+        # k-means++ seeding on numbers + one-hot categories, then one assignment
+        x = np.hstack([z, oh.toarray()]) if oh.shape[1] else z
+        if x.shape[1] == 0:
+            x = np.zeros((n, 1))
+        sub = rng.choice(n, size=min(n, 4000), replace=False)
+        xs = x[sub]
+        centers = [xs[rng.integers(len(xs))]]
+        d2 = ((xs - centers[0]) ** 2).sum(1)
+        for _ in range(1, k):
+            p = d2 / d2.sum() if d2.sum() > 0 else None
+            centers.append(xs[rng.choice(len(xs), p=p)])
+            d2 = np.minimum(d2, ((xs - centers[-1]) ** 2).sum(1))
+        cen = np.array(centers)
+        dist = (x**2).sum(1)[:, None] - 2 * x @ cen.T + (cen**2).sum(1)[None, :]
+        resp = np.zeros((n, k))
+        resp[np.arange(n), dist.argmin(1)] = 1.0
+        return resp
+
+    def _mstep(self, z, oh, resp):
+        n, d = z.shape
+        K = resp.shape[1]
+        nk = resp.sum(0) + 1e-10
+        weights = nk / n
+        means = (resp.T @ z) / nk[:, None]
+        # batched weighted second moments, then centre
+        second = np.einsum("nk,ni,nj->kij", resp, z, z, optimize=True) / nk[:, None, None]
+        covs = second - means[:, :, None] * means[:, None, :] + self.reg_covar * np.eye(d)[None]
+        counts = np.asarray(oh.T @ resp).T  # (K, sum of cardinalities)
+        thetas = []
+        start = 0
+        for card in self.layout_.cardinalities:
+            t = counts[:, start : start + card] + self.alpha
+            thetas.append(t / t.sum(1, keepdims=True))
+            start += card
+        return weights, means, covs, thetas
+
+    def _component_logpdf(self, z, c, params, num_cols=None, cat_cols=None, oh=None):
+        """log pi_k + log p(observed part | k), shape (n, K)."""
+        weights, means, covs, thetas = params
+        n = max(len(z), len(c))
+        K = len(weights)
+        out = np.tile(np.log(weights), (n, 1))
+        if num_cols is None:
+            num_cols = np.arange(z.shape[1])
+        d = len(num_cols)
+        if d:
+            zo = z[:, num_cols]
+            sub = covs[:, num_cols][:, :, num_cols]
+            chol = np.linalg.cholesky(sub)  # (K, d, d)
+            inv = np.linalg.inv(chol)  # L^-1, so |L^-1 (x - mu)|^2 is the Mahalanobis distance
+            proj = np.einsum("kij,nj->nki", inv, zo, optimize=True) - np.einsum("kij,kj->ki", inv, means[:, num_cols])[None]
+            logdet = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(1)
+            out += -0.5 * (proj**2).sum(2) - logdet[None] - 0.5 * d * _LOG2PI
+        if cat_cols is None:
+            if oh is not None and oh.shape[1]:
+                out += np.asarray(oh @ np.log(np.hstack(thetas)).T)
+                return out
+            cat_cols = np.arange(c.shape[1])
+        for j in cat_cols:
+            out += np.log(thetas[j][:, c[:, j]]).T
+        return out
+
+    def _loglik(self, z, c, params):
+        return logsumexp(self._component_logpdf(z, c, params, oh=self._onehot(c)), axis=1)
+
+    def _em(self, z, c, k, rng, progress: Progress | None = None, stage: str = ""):
+        oh = self._onehot(c)
+        resp = self._init(z, oh, k, rng)
+        params = self._mstep(z, oh, resp)
+        prev = -np.inf
+        it = 0
+        for it in range(1, self.max_iter + 1):
+            lp = self._component_logpdf(z, c, params, oh=oh)
+            ll = logsumexp(lp, axis=1)
+            resp = np.exp(lp - ll[:, None])
+            params = self._mstep(z, oh, resp)
+            mean_ll = float(ll.mean())
+            if progress:
+                progress(stage, it, self.max_iter)
+            if mean_ll - prev < self.tol:
+                break
+            prev = mean_ll
+        return params, float(prev if np.isfinite(prev) else mean_ll), it
+
+    # ------------------------------------------------------------ sampling
+    def sample(self, n: int, *, given: Encoded | None = None, rng: np.random.Generator) -> Encoded:
+        check_given(given, n)
+        lay: Layout = self.layout_
+        if given is None:
+            comp = rng.choice(self.n_components_, size=n, p=self.weights_)
+            x_num = np.empty((n, lay.n_num))
+            x_cat = np.empty((n, lay.n_cat), dtype="int64")
+            for k in np.unique(comp):
+                rows = np.flatnonzero(comp == k)
+                if lay.n_num:
+                    chol = np.linalg.cholesky(self.covariances_[k])
+                    x_num[rows] = self.means_[k] + rng.standard_normal((len(rows), lay.n_num)) @ chol.T
+                for j in range(lay.n_cat):
+                    x_cat[rows, j] = _draw(self.thetas_[j][k], len(rows), rng)
+            return Encoded(x_num.astype("float32"), x_cat, lay)
+        return self._conditional(given, rng)
+
+    def _conditional(self, given: Encoded, rng: np.random.Generator) -> Encoded:
+        lay = self.layout_
+        n = given.n
+        z = given.x_num.astype("float64").copy()
+        c = given.x_cat.copy()
+        mn = given.mask_num if given.mask_num is not None else np.ones(z.shape, bool)
+        mc = given.mask_cat if given.mask_cat is not None else np.ones(c.shape, bool)
+        params = (self.weights_, self.means_, self.covariances_, self.thetas_)
+        pattern = np.hstack([mn, mc])
+        keys, inv = np.unique(pattern, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        for p, key in enumerate(keys):
+            rows = np.flatnonzero(inv == p)
+            if key.all():
+                continue
+            o_num = np.flatnonzero(key[: lay.n_num])
+            u_num = np.flatnonzero(~key[: lay.n_num])
+            o_cat = np.flatnonzero(key[lay.n_num :])
+            u_cat = np.flatnonzero(~key[lay.n_num :])
+            lp = self._component_logpdf(z[rows], c[rows], params, o_num, o_cat)
+            prob = np.exp(lp - logsumexp(lp, axis=1, keepdims=True))
+            comp = (prob.cumsum(1) > rng.random((len(rows), 1))).argmax(1)
+            for k in np.unique(comp):
+                r = rows[comp == k]
+                if len(u_num):
+                    mu, cov = self.means_[k], self.covariances_[k]
+                    if len(o_num):
+                        s_oo = cho_factor(cov[np.ix_(o_num, o_num)], lower=True)
+                        s_uo = cov[np.ix_(u_num, o_num)]
+                        cmean = mu[u_num] + cho_solve(s_oo, (z[np.ix_(r, o_num)] - mu[o_num]).T).T @ s_uo.T
+                        ccov = cov[np.ix_(u_num, u_num)] - s_uo @ cho_solve(s_oo, s_uo.T)
+                    else:
+                        cmean = np.tile(mu[u_num], (len(r), 1))
+                        ccov = cov[np.ix_(u_num, u_num)]
+                    chol = np.linalg.cholesky(ccov + 1e-9 * np.eye(len(u_num)))
+                    z[np.ix_(r, u_num)] = cmean + rng.standard_normal((len(r), len(u_num))) @ chol.T
+                for j in u_cat:
+                    theta = self.thetas_[j][k]
+                    if given.exclude_missing and lay.has_missing_code[j]:
+                        theta = theta.copy()
+                        theta[-1] = 0.0
+                    c[r, j] = _draw(theta, len(r), rng)
+        return Encoded(z.astype("float32"), c, lay, given.mask_num, given.mask_cat, given.exclude_missing)
+
+    # --------------------------------------------------------------- state
+    def get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        arrays = {"weights": self.weights_, "means": self.means_, "covariances": self.covariances_}
+        for j, t in enumerate(self.thetas_):
+            arrays[f"theta{j}"] = t
+        meta = {"n_components": int(self.n_components_), "layout": self.layout_.to_dict()}
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, params: dict, meta: dict, arrays: dict[str, np.ndarray]) -> "GMMBackend":
+        params = dict(params)
+        if "candidates" in params:
+            params["candidates"] = tuple(params["candidates"])
+        self = cls(**params)
+        self.layout_ = Layout.from_dict(meta["layout"])
+        self.n_components_ = int(meta["n_components"])
+        self.weights_ = arrays["weights"]
+        self.means_ = arrays["means"]
+        self.covariances_ = arrays["covariances"]
+        self.thetas_ = [arrays[f"theta{j}"] for j in range(self.layout_.n_cat)]
+        k, d = self.n_components_, self.layout_.n_num
+        ok = (
+            self.weights_.shape == (k,)
+            and self.means_.shape == (k, d)
+            and self.covariances_.shape == (k, d, d)
+            and all(t.shape == (k, card) for t, card in zip(self.thetas_, self.layout_.cardinalities))
+        )
+        if not ok:
+            raise ValueError("GMM arrays do not match the layout")
+        return self
+
+
+def _draw(p: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    cum = np.cumsum(p)
+    cum /= cum[-1]
+    return np.searchsorted(cum, rng.random(size), side="right").clip(max=len(p) - 1)
+

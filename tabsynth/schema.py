@@ -1,0 +1,440 @@
+"""Table schema: what each column is, inferred from dtypes and values.
+
+A :class:`TableSchema` is an ordered list of :class:`ColumnSpec`. It is the
+single place where input tables are checked, and it round-trips through JSON
+so a saved model knows exactly which dtypes to give back.
+
+Column kinds
+------------
+``numeric``      floating point values (bounds and rounding learned)
+``integer``      whole numbers (int64, nullable ``Int64``, whole floats)
+``boolean``      ``bool`` / ``boolean`` / two-valued True/False objects
+``categorical``  strings, ``category``, and integers with at most
+                 ``max_int_categories`` distinct values
+``datetime``     naive or tz-aware datetimes (modelled as numbers)
+``constant``     one distinct value (plus possibly missing values)
+``id``           a key: unique strings per row, or unique consecutive
+                 integers. Synthetic rows get fresh, unique keys (integers
+                 continue after the largest key; strings are ``<prefix>N``).
+                 Never modelled, so never copied.
+``text``         high-cardinality strings that are not keys (free text,
+                 names). Sampled from the observed values independently of
+                 the other columns: realistic values, no joint structure.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+KINDS = ("numeric", "integer", "boolean", "categorical", "datetime", "constant", "id", "text")
+MODELLED_KINDS = ("numeric", "integer", "boolean", "categorical", "datetime")
+
+#: Integers with at most this many distinct values are treated as categorical.
+MAX_INT_CATEGORIES = 10
+#: Strings with more distinct values than this (and than half the rows) are text.
+MAX_CATEGORIES = 500
+
+
+@dataclass
+class ColumnSpec:
+    """What one column holds and how to give it back.
+
+    Parameters
+    ----------
+    name : str
+        Column name (as a string; the original label is kept in ``label``).
+    kind : str
+        One of :data:`KINDS`.
+    dtype : str
+        The pandas dtype to restore, as ``str(series.dtype)``.
+    nullable : bool
+        Whether missing values were seen.
+    missing_rate : float
+        Share of missing values in the fitted table.
+    min, max : float or None
+        Bounds of numeric / integer / datetime values (datetimes in ns).
+    decimals : int or None
+        Digits after the point all observed values were rounded to.
+    categories : list or None
+        Observed values of a categorical / boolean / constant / text column.
+    frequencies : list of float or None
+        Share of each category among observed values.
+    tz : str or None
+        Time zone of a tz-aware datetime column.
+    unit : str or None
+        Resolution of a datetime column (``ns``, ``us``, ``ms``, ``s``).
+    step : str or None
+        Rounding of datetime values (``D`` for dates, ``s`` for seconds, ...).
+    id_prefix : str or None
+        Common prefix of a string id column.
+    """
+
+    name: str
+    kind: str
+    dtype: str
+    nullable: bool = False
+    missing_rate: float = 0.0
+    min: float | None = None
+    max: float | None = None
+    decimals: int | None = None
+    categories: list | None = None
+    frequencies: list | None = None
+    tz: str | None = None
+    unit: str | None = None
+    step: str | None = None
+    id_prefix: str | None = None
+    value_type: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "ColumnSpec":
+        return cls(**dict(d))
+
+
+@dataclass
+class TableSchema:
+    """Ordered column specs of one table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tabsynth.schema import infer_schema
+    >>> s = infer_schema(pd.DataFrame({"a": [1.5, 2.0, None], "b": ["x", "y", "x"]}))
+    >>> [(c.name, c.kind) for c in s.columns]
+    [('a', 'numeric'), ('b', 'categorical')]
+    """
+
+    columns: list[ColumnSpec] = field(default_factory=list)
+    n_rows: int = 0
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def __getitem__(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def to_dict(self) -> dict:
+        return {"n_rows": self.n_rows, "columns": [c.to_dict() for c in self.columns]}
+
+    def to_json(self, **kw: Any) -> str:
+        return json.dumps(self.to_dict(), **kw)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TableSchema":
+        return cls(columns=[ColumnSpec.from_dict(c) for c in d["columns"]], n_rows=int(d.get("n_rows", 0)))
+
+    @classmethod
+    def from_json(cls, text: str) -> "TableSchema":
+        return cls.from_dict(json.loads(text))
+
+    def to_frame(self) -> pd.DataFrame:
+        """The schema as a table, one row per column (for ``tabsynth inspect``)."""
+        rows = []
+        for c in self.columns:
+            if c.kind in ("numeric", "integer"):
+                detail = f"[{_fmt(c.min)}, {_fmt(c.max)}]"
+                if c.decimals is not None and c.kind == "numeric":
+                    detail += f" {c.decimals} decimals"
+            elif c.kind == "datetime":
+                lo = pd.Timestamp(int(c.min), tz="UTC").tz_convert(c.tz) if c.tz else pd.Timestamp(int(c.min))
+                hi = pd.Timestamp(int(c.max), tz="UTC").tz_convert(c.tz) if c.tz else pd.Timestamp(int(c.max))
+                detail = f"[{lo}, {hi}]"
+            elif c.kind in ("categorical", "boolean", "constant"):
+                cats = c.categories or []
+                detail = f"{len(cats)} values: " + ", ".join(str(v) for v in cats[:5]) + (", ..." if len(cats) > 5 else "")
+            elif c.kind == "text":
+                detail = f"{len(c.categories or [])} distinct values, sampled independently"
+            else:
+                detail = "unique key, regenerated"
+            rows.append(
+                {"column": c.name, "kind": c.kind, "dtype": c.dtype, "missing": round(c.missing_rate, 4), "detail": detail}
+            )
+        return pd.DataFrame(rows, columns=["column", "kind", "dtype", "missing", "detail"])
+
+
+def _fmt(v: float | None) -> str:
+    if v is None:
+        return "?"
+    return f"{v:.6g}"
+
+
+def _jsonable(v: Any) -> Any:
+    """Turn a numpy/pandas scalar into a plain JSON value (keeping bool/int/float/str)."""
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def _value_type(values: Iterable[Any]) -> str:
+    types = {type(_jsonable(v)).__name__ for v in values}
+    if types <= {"str"}:
+        return "str"
+    if types <= {"int"}:
+        return "int"
+    if types <= {"float", "int"}:
+        return "float"
+    if types <= {"bool"}:
+        return "bool"
+    raise InputError(
+        f"column values of mixed or unsupported types {sorted(types)}; convert the column to one type (e.g. strings)"
+    )
+
+
+def _decimals(x: np.ndarray) -> int | None:
+    """Smallest number of decimals (0..6) that all values are rounded to."""
+    if x.size == 0:
+        return None
+    sample = x[: 20000]
+    for d in range(0, 7):
+        if np.all(np.abs(np.round(sample, d) - sample) <= 1e-9 * np.maximum(1.0, np.abs(sample))):
+            return d
+    return None
+
+
+def _datetime_step(ns: np.ndarray) -> str | None:
+    if ns.size == 0:
+        return None
+    for step, size in (("D", 86_400 * 10**9), ("h", 3600 * 10**9), ("min", 60 * 10**9), ("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if np.all(ns % size == 0):
+            return step
+    return None
+
+
+def _is_bool_like(s: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return True
+    if s.dtype == object:
+        vals = s.dropna()
+        return len(vals) > 0 and all(isinstance(v, (bool, np.bool_)) for v in vals.iloc[:1000]) and all(
+            isinstance(v, (bool, np.bool_)) for v in vals
+        )
+    return False
+
+
+def infer_column(
+    s: pd.Series,
+    *,
+    name: str | None = None,
+    force: str | None = None,
+    max_int_categories: int = MAX_INT_CATEGORIES,
+) -> ColumnSpec:
+    """Infer the :class:`ColumnSpec` of one column.
+
+    Parameters
+    ----------
+    s : pandas.Series
+        The column.
+    name : str, optional
+        Name to record (defaults to ``str(s.name)``).
+    force : {"categorical", None}
+        Override the inferred kind (from ``--categorical``).
+    max_int_categories : int
+        Integers with at most this many distinct values become categorical.
+    """
+    name = str(s.name) if name is None else name
+    dtype = str(s.dtype)
+    n = len(s)
+    isna = s.isna().to_numpy()
+    n_missing = int(isna.sum())
+    missing_rate = n_missing / n if n else 0.0
+    base = dict(name=name, dtype=dtype, nullable=n_missing > 0, missing_rate=missing_rate)
+    observed = s[~isna]
+    if len(observed) == 0:
+        raise InputError(f"column '{name}' has no values (all missing); drop it or pass --ignore {name}")
+
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
+        tz = str(s.dtype.tz) if isinstance(s.dtype, pd.DatetimeTZDtype) else None
+        unit = getattr(s.dtype, "unit", "ns")
+        ns = observed.dt.tz_convert("UTC").dt.tz_localize(None) if tz else observed
+        ns = ns.astype("datetime64[ns]").to_numpy().astype("int64")
+        lo, hi = int(ns.min()), int(ns.max())
+        if lo == hi and force is None:
+            return ColumnSpec(kind="constant", categories=[int(lo)], frequencies=[1.0], tz=tz, unit=unit, value_type="datetime", **base)
+        return ColumnSpec(kind="datetime", min=float(lo), max=float(hi), tz=tz, unit=unit, step=_datetime_step(ns), **base)
+
+    if pd.api.types.is_timedelta64_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype) or isinstance(
+        s.dtype, pd.IntervalDtype
+    ):
+        raise InputError(f"column '{name}' has dtype {dtype}, which is not supported; convert it to numbers or strings")
+
+    is_bool = _is_bool_like(s)
+    is_num = (not is_bool) and pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype)
+
+    if is_num:
+        x = observed.to_numpy(dtype="float64")
+        if not np.all(np.isfinite(x)):
+            raise InputError(f"column '{name}' contains infinite values; replace them with missing values or numbers")
+        uniques = np.unique(x)
+        whole = bool(np.all(x == np.round(x)))
+        if len(uniques) == 1 and force is None:
+            v = observed.iloc[0]
+            return ColumnSpec(kind="constant", categories=[_jsonable(v)], frequencies=[1.0], value_type=_value_type([v]), **base)
+        integer_dtype = pd.api.types.is_integer_dtype(s.dtype)
+        if integer_dtype and force is None and len(uniques) == n and n >= 20 and uniques[-1] - uniques[0] + 1 == n:
+            return ColumnSpec(kind="id", min=float(uniques[0]), max=float(uniques[-1]), **base)
+        if force == "categorical" or (force is None and whole and len(uniques) <= max_int_categories):
+            cats, freqs = _categories(observed)
+            return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=_value_type(cats), **base)
+        kind = "integer" if (integer_dtype or whole) else "numeric"
+        dec = 0 if kind == "integer" else _decimals(x)
+        return ColumnSpec(kind=kind, min=float(x.min()), max=float(x.max()), decimals=dec, **base)
+
+    # booleans, strings, categories, objects
+    if is_bool:
+        cats, freqs = _categories(observed.astype(bool))
+        kind = "boolean" if len(cats) > 1 or force else "constant"
+        return ColumnSpec(kind=kind, categories=cats, frequencies=freqs, value_type="bool", **base)
+
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats_all = list(s.dtype.categories)
+        counts = observed.value_counts(sort=False).reindex(cats_all, fill_value=0).to_numpy()
+        cats = [_jsonable(c) for c in cats_all]
+        freqs = (counts / counts.sum()).tolist()
+        vt = _value_type(cats)
+        if sum(c > 0 for c in counts) == 1 and force is None:
+            return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, **base)
+        return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, **base)
+
+    if s.dtype == object:
+        bad = observed.map(lambda v: not isinstance(v, (str, int, float, bool, np.integer, np.floating, np.bool_)))
+        if bool(bad.any()):
+            example = observed[bad].iloc[0]
+            raise InputError(
+                f"column '{name}' holds {type(example).__name__} values; convert them to strings, numbers or dates"
+            )
+    cats, freqs = _categories(observed)
+    vt = _value_type(cats)
+    n_obs = len(observed)
+    if len(cats) == 1 and force is None:
+        return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, **base)
+    if force is None and len(cats) == n_obs and n_obs >= 20 and vt == "str":
+        return ColumnSpec(kind="id", id_prefix=_common_prefix(cats), value_type=vt, **base)
+    if force is None and len(cats) > MAX_CATEGORIES and len(cats) > n_obs // 2:
+        return ColumnSpec(kind="text", categories=cats, frequencies=freqs, value_type=vt, **base)
+    return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, **base)
+
+
+def _categories(observed: pd.Series) -> tuple[list, list[float]]:
+    vc = observed.value_counts(sort=False)
+    vals = [_jsonable(v) for v in vc.index]
+    try:
+        order = sorted(range(len(vals)), key=lambda i: vals[i])
+    except TypeError:
+        order = sorted(range(len(vals)), key=lambda i: str(vals[i]))
+    counts = vc.to_numpy()[order]
+    return [vals[i] for i in order], (counts / counts.sum()).tolist()
+
+
+def _common_prefix(values: list[str]) -> str:
+    import os.path
+
+    prefix = os.path.commonprefix([str(v) for v in values[:10000]])
+    # keep only a non-digit prefix so the numbering that follows is ours
+    while prefix and prefix[-1].isdigit():
+        prefix = prefix[:-1]
+    return prefix
+
+
+def check_table(df: Any, *, what: str = "table") -> pd.DataFrame:
+    """Check that ``df`` is a usable, non-empty DataFrame with unique string-able column names."""
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(f"{what} must be a pandas DataFrame, got {type(df).__name__}")
+    if df.shape[1] == 0:
+        raise InputError(f"{what} has no columns")
+    if df.shape[0] == 0:
+        raise InputError(f"{what} has no rows")
+    names = [str(c) for c in df.columns]
+    dup = sorted({c for c in names if names.count(c) > 1})
+    if dup:
+        raise InputError(f"{what} has duplicate column names {dup}; rename them")
+    return df
+
+
+def check_columns(df: pd.DataFrame, names: Iterable[str] | None, option: str) -> list[str]:
+    """Check that every name in ``names`` is a column of ``df``; return them as a list."""
+    if names is None:
+        return []
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    names = list(names)
+    cols = {str(c) for c in df.columns}
+    unknown = [n for n in names if str(n) not in cols]
+    if unknown:
+        raise InputError(
+            f"{option}: unknown column(s) {', '.join(repr(u) for u in unknown)}; columns are: "
+            + ", ".join(str(c) for c in list(df.columns)[:30])
+            + (" ..." if df.shape[1] > 30 else "")
+        )
+    return [str(n) for n in names]
+
+
+def infer_schema(
+    df: pd.DataFrame,
+    *,
+    categorical: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    max_int_categories: int = MAX_INT_CATEGORIES,
+) -> TableSchema:
+    """Infer the schema of a table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table. Must have rows, columns and unique column names.
+    categorical : list of str, optional
+        Columns to treat as categorical whatever their dtype.
+    ignore : list of str, optional
+        Columns to leave out of the model; they are dropped from the schema.
+    max_int_categories : int, default 10
+        Integer columns with at most this many distinct values are categorical.
+
+    Returns
+    -------
+    TableSchema
+
+    Raises
+    ------
+    InputError
+        For an empty table, an all-missing column, unknown override columns,
+        or values of unsupported types.
+    """
+    check_table(df)
+    cat = set(check_columns(df, categorical, "--categorical"))
+    ign = set(check_columns(df, ignore, "--ignore"))
+    specs = []
+    for label in df.columns:
+        name = str(label)
+        if name in ign:
+            continue
+        specs.append(
+            infer_column(
+                df[label], name=name, force="categorical" if name in cat else None, max_int_categories=max_int_categories
+            )
+        )
+    if not specs:
+        raise InputError("--ignore leaves no columns to model")
+    return TableSchema(columns=specs, n_rows=len(df))
+
+
+def is_finite_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not (isinstance(v, float) and math.isnan(v))

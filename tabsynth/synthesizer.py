@@ -1,0 +1,375 @@
+"""Synthesizer: schema + encoder + backend, fitted once, used for sampling and filling."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from ._rng import RandomState, make_rng
+from ._version import __version__
+from .backends import get_backend_class
+from .backends.base import Progress
+from .encoding import TableEncoder, dtype_name, make_dtype
+from .errors import FileFormatError, InputError, NotFittedError
+from .schema import check_table, infer_schema
+
+FORMAT = "tabsynth-model"
+FORMAT_VERSION = 1
+
+
+class Synthesizer(BaseEstimator):
+    """Learn a table's joint distribution; sample new rows or fill missing cells.
+
+    Parameters
+    ----------
+    backend : str, default "gmm"
+        Generative backend (see :func:`tabsynth.backends.available`).
+    random_state : int or None
+        Seed for fitting; sampling without a ``seed`` continues from it.
+    categorical : list of str, optional
+        Columns to treat as categorical whatever their dtype.
+    ignore : list of str, optional
+        Columns not modelled. They keep their place and dtype in the output
+        and are empty (missing) in synthetic rows; a non-nullable dtype
+        becomes its nullable counterpart (``int64`` -> ``Int64``).
+    verbose : bool, default False
+        Show progress bars on stderr.
+    **backend_params
+        Keyword parameters of the backend (e.g. ``n_components=20``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tabsynth import Synthesizer
+    >>> df = pd.DataFrame({"x": [0.1, 0.5, 0.9, 1.3] * 10, "c": list("abab") * 10})
+    >>> syn = Synthesizer(random_state=0).fit(df)
+    >>> out = syn.sample(5, seed=1)
+    >>> list(out.columns), out.dtypes.equals(df.dtypes)
+    (['x', 'c'], True)
+    """
+
+    def __init__(
+        self,
+        backend: str = "gmm",
+        *,
+        random_state: int | None = None,
+        categorical: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
+        verbose: bool = False,
+        **backend_params: Any,
+    ):
+        self.backend = backend
+        self.random_state = random_state
+        self.categorical = categorical
+        self.ignore = ignore
+        self.verbose = verbose
+        for k, v in backend_params.items():
+            setattr(self, k, v)
+
+    # scikit-learn parameters = ours + the backend's
+    def _backend_param_names(self) -> list[str]:
+        return get_backend_class(self.backend).param_names()
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        params = super().get_params(deep=False)
+        for k in self._backend_param_names():
+            if k in self.__dict__:
+                params[k] = getattr(self, k)
+        return params
+
+    def set_params(self, **params: Any) -> "Synthesizer":
+        own = set(super().get_params(deep=False))
+        for k, v in params.items():
+            if k not in own and k not in self._backend_param_names():
+                raise InputError(f"unknown parameter {k!r} for Synthesizer(backend={self.backend!r})")
+            setattr(self, k, v)
+        return self
+
+    def _backend_kwargs(self) -> dict[str, Any]:
+        names = self._backend_param_names()
+        own = set(super().get_params(deep=False))
+        unknown = [k for k in self.__dict__ if not k.endswith("_") and not k.startswith("_") and k not in names
+                   and k not in own]
+        if unknown:
+            raise InputError(
+                f"backend {self.backend!r} has no parameter {unknown[0]!r}; its parameters are: {', '.join(names)}"
+            )
+        return {k: getattr(self, k) for k in names if k in self.__dict__}
+
+    # ------------------------------------------------------------- fitting
+    def fit(self, df: pd.DataFrame, y: Any = None, *, progress: Progress | None = None) -> "Synthesizer":
+        """Learn the schema, the encoding and the backend from ``df``.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            The real table (at least 2 rows).
+        y : ignored
+        progress : callable, optional
+            ``progress(stage, done, total)`` callback.
+
+        Returns
+        -------
+        self
+        """
+        check_table(df)
+        if len(df) < 2:
+            raise InputError("the table has a single row; at least 2 rows are needed to learn a distribution")
+        backend_cls = get_backend_class(self.backend)
+        kwargs = self._backend_kwargs()
+        rng = make_rng(self.random_state)
+        schema = infer_schema(df, categorical=self.categorical, ignore=self.ignore)
+        modelled = set(schema.names)
+        self.columns_ = [_label_json(c) for c in df.columns]
+        self.dtypes_ = [dtype_name(t) for t in df.dtypes]
+        self.ignored_ = [str(c) for c in df.columns if str(c) not in modelled]
+        self.schema_ = schema
+        self.encoder_ = TableEncoder(schema).fit(df, rng)
+        encoded = self.encoder_.transform(df, rng, missing="model")
+        if progress is None and self.verbose:
+            progress = _TqdmProgress()
+        try:
+            self.backend_ = backend_cls(**kwargs).fit(encoded, rng=rng, progress=progress)
+        except TypeError as e:
+            raise InputError(f"backend {self.backend!r}: {e}") from None
+        finally:
+            if isinstance(progress, _TqdmProgress):
+                progress.close()
+        self._sample_rng = np.random.default_rng(rng.integers(0, 2**63 - 1))
+        self.n_features_in_ = df.shape[1]
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "backend_"):
+            raise NotFittedError("this Synthesizer is not fitted yet; call fit(df) or Synthesizer.load(path) first")
+
+    # ------------------------------------------------------------ sampling
+    def sample(self, n: int, *, seed: RandomState = None, given: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows (>= 0).
+        seed : int, optional
+            Same seed, same fitted model => identical rows.
+        given : pandas.DataFrame, optional
+            ``n`` rows of fixed values for some columns (e.g. the class of
+            each row to generate). Missing cells and absent columns are
+            generated, missing values included at the learned rate.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Same columns, order and dtypes as the fitted table.
+        """
+        self._check_fitted()
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+            raise InputError(f"number of rows must be a non-negative integer, got {n!r}")
+        rng = self._rng(seed)
+        if given is not None:
+            if len(given) != n:
+                raise InputError(f"given has {len(given)} rows but n={n}; pass one row of fixed values per row to generate")
+            return self._fill(given, rng, exclude_missing=False)
+        enc = self.backend_.sample(int(n), rng=rng)
+        return self._finish(self.encoder_.inverse(enc, rng))
+
+    def impute(self, df: pd.DataFrame, *, seed: RandomState = None) -> pd.DataFrame:
+        """Fill the missing cells of ``df`` by sampling from the model given each row's known cells.
+
+        Known cells are returned unchanged; the result has ``df``'s index.
+        """
+        self._check_fitted()
+        check_table(df)
+        return self._fill(df, self._rng(seed), exclude_missing=True)
+
+    def _rng(self, seed: RandomState) -> np.random.Generator:
+        return make_rng(seed) if seed is not None else self._sample_rng
+
+    def _fill(self, df: pd.DataFrame, rng: np.random.Generator, exclude_missing: bool) -> pd.DataFrame:
+        cols = {str(c): c for c in df.columns}
+        unknown = [c for c in cols if c not in self.schema_.names and c not in self.ignored_]
+        if unknown:
+            raise InputError(f"column {unknown[0]!r} was not in the fitted table; drop it or refit")
+        n = len(df)
+        full = pd.DataFrame(
+            {s.name: (df[cols[s.name]].reset_index(drop=True) if s.name in cols else pd.Series([None] * n, dtype=object))
+             for s in self.schema_.columns}
+        )
+        enc = self.encoder_.transform(full, rng, missing="unobserved")
+        enc.exclude_missing = exclude_missing
+        out = self.encoder_.inverse(self.backend_.sample(n, given=enc, rng=rng), rng)
+        for s in self.schema_.columns:
+            if s.name in cols:
+                orig = full[s.name]
+                known = orig.notna().to_numpy()
+                if known.any():
+                    if str(orig.dtype) == str(out[s.name].dtype):
+                        out[s.name] = orig.where(known, out[s.name])
+                    else:
+                        col = out[s.name].astype(object)
+                        col[known] = orig[known].astype(object)
+                        out[s.name] = col.astype(out[s.name].dtype)
+        result = self._finish(out, keep=df)
+        result.index = df.index
+        return result
+
+    def _finish(self, out: pd.DataFrame, keep: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Put ignored columns back and restore the fitted column labels/order."""
+        n = len(out)
+        data = {}
+        for label, dt in zip(self.columns_, self.dtypes_):
+            name = str(label)
+            if name in self.ignored_:
+                if keep is not None and name in {str(c) for c in keep.columns}:
+                    src = keep[[c for c in keep.columns if str(c) == name][0]].reset_index(drop=True)
+                    data[name] = src
+                else:
+                    data[name] = _empty(n, dt)
+            else:
+                data[name] = out[name]
+        res = pd.DataFrame(data)
+        res.columns = [_label_back(c) for c in self.columns_]
+        return res
+
+    # --------------------------------------------------------------- files
+    def save(self, path: str | Path) -> Path:
+        """Save to a zip of JSON and ``.npz`` arrays (no pickle); atomic.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        self._check_fitted()
+        from .io import atomic_path
+
+        enc_meta, enc_arrays = self.encoder_.state()
+        be_meta, be_arrays = self.backend_.get_state()
+        params = super().get_params(deep=False)
+        params["categorical"] = list(params["categorical"]) if params["categorical"] is not None else None
+        params["ignore"] = list(params["ignore"]) if params["ignore"] is not None else None
+        doc = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "tabsynth_version": __version__,
+            "params": params,
+            "backend_params": _jsonify(self.backend_.get_params()),
+            "columns": self.columns_,
+            "dtypes": self.dtypes_,
+            "ignored": self.ignored_,
+            "encoder": enc_meta,
+            "backend_state": be_meta,
+        }
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr("tabsynth.json", json.dumps(doc, indent=1))
+                zf.writestr("encoder.npz", _npz(enc_arrays))
+                zf.writestr("backend.npz", _npz(be_arrays))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Synthesizer":
+        """Load a model written by :meth:`save`. Never executes code from the file."""
+        path = Path(path)
+        if not path.exists():
+            raise FileFormatError(f"model file '{path}' does not exist")
+        try:
+            with zipfile.ZipFile(path) as zf:
+                doc = json.loads(zf.read("tabsynth.json"))
+                enc_arrays = _unnpz(zf.read("encoder.npz"))
+                be_arrays = _unnpz(zf.read("backend.npz"))
+            if doc.get("format") != FORMAT:
+                raise ValueError("not a tabsynth model")
+            if int(doc.get("format_version", -1)) > FORMAT_VERSION:
+                raise FileFormatError(
+                    f"model file '{path}' has format version {doc['format_version']}, newer than this tabsynth "
+                    f"({__version__}) reads; upgrade tabsynth"
+                )
+            p = doc["params"]
+            self = cls(p["backend"], random_state=p["random_state"], categorical=p["categorical"],
+                       ignore=p["ignore"], verbose=p.get("verbose", False), **doc["backend_params"])
+            self.columns_ = doc["columns"]
+            self.dtypes_ = doc["dtypes"]
+            self.ignored_ = doc["ignored"]
+            self.encoder_ = TableEncoder.from_state(doc["encoder"], enc_arrays)
+            self.schema_ = self.encoder_.schema
+            backend_cls = get_backend_class(p["backend"])
+            self.backend_ = backend_cls.from_state(doc["backend_params"], doc["backend_state"], be_arrays)
+            self.n_features_in_ = len(self.columns_)
+            self._sample_rng = make_rng(p["random_state"])
+        except FileFormatError:
+            raise
+        except Exception as e:  # any damage to the file ends here, in one line
+            raise FileFormatError(f"model file '{path}' is not a valid tabsynth model ({type(e).__name__}: {e}); re-create it with 'tabsynth fit'") from None
+        return self
+
+
+class _TqdmProgress:
+    def __init__(self) -> None:
+        self.bars: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm.auto import tqdm
+
+        bar = self.bars.get(stage)
+        if bar is None:
+            for b in self.bars.values():
+                b.close()
+            bar = self.bars[stage] = tqdm(total=total, desc=stage, leave=False, unit="step")
+        bar.n = done
+        bar.refresh()
+
+    def close(self) -> None:
+        for b in self.bars.values():
+            b.close()
+
+
+def _empty(n: int, dtype: str) -> pd.Series:
+    dt = make_dtype(dtype)
+    if isinstance(dt, np.dtype) and dt.kind in "iu":
+        dt = pd.api.types.pandas_dtype(dt.name.capitalize())
+    elif isinstance(dt, np.dtype) and dt.kind == "b":
+        dt = pd.BooleanDtype()
+    return pd.Series([None] * n, dtype=object).astype(dt)
+
+
+def _label_json(c: Any) -> Any:
+    if isinstance(c, (str, int)) and not isinstance(c, bool):
+        return c
+    if isinstance(c, np.integer):
+        return int(c)
+    return str(c)
+
+
+def _label_back(c: Any) -> Any:
+    return c
+
+
+def _jsonify(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, tuple):
+            v = list(v)
+        if isinstance(v, np.generic):
+            v = v.item()
+        out[k] = v
+    return out
+
+
+def _npz(arrays: dict[str, np.ndarray]) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buf.getvalue()
+
+
+def _unnpz(data: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(data), allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}
