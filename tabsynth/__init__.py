@@ -1,0 +1,45 @@
+"""tabsynth: tabular data augmentation, synthesis and imputation.
+
+The public API is imported lazily so ``import tabsynth`` never imports torch.
+
+>>> import tabsynth
+>>> sorted(tabsynth.__all__)[:3]
+['Synthesizer', 'TableSchema', 'TabsynthError']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._version import __version__
+from .errors import InputError, TabsynthError
+
+__all__ = [
+    "Synthesizer",
+    "TableSchema",
+    "TabsynthError",
+    "InputError",
+    "augment",
+    "infer_schema",
+    "read_table",
+    "write_table",
+    "__version__",
+]
+
+_LAZY = {
+    "Synthesizer": ("tabsynth.synthesizer", "Synthesizer"),
+    "augment": ("tabsynth.augmentation", "augment"),
+    "TableSchema": ("tabsynth.schema", "TableSchema"),
+    "infer_schema": ("tabsynth.schema", "infer_schema"),
+    "read_table": ("tabsynth.io", "read_table"),
+    "write_table": ("tabsynth.io", "write_table"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'tabsynth' has no attribute {name!r}")

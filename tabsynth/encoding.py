@@ -152,8 +152,7 @@ def restore(values: np.ndarray, isna: np.ndarray, spec: ColumnSpec) -> pd.Series
     if isinstance(dtype, pd.CategoricalDtype):
         vals = np.asarray(values, dtype=object).copy()
         vals[isna] = None
-        cats = dtype.categories if len(dtype.categories) else spec.categories
-        return pd.Series(pd.Categorical(vals, categories=spec.categories or cats, ordered=bool(dtype.ordered)))
+        return pd.Series(pd.Categorical(vals, categories=spec.categories, ordered=spec.ordered))
     if isna.any():
         if isinstance(dtype, np.dtype) and dtype.kind in "iub":
             raise AssertionError(f"missing values produced for non-nullable column '{spec.name}'")
@@ -254,13 +253,13 @@ class _NumericCol:
             if self.nullable:
                 isna = state == self.n_states - 1
         spec = self.spec
-        if spec.min is not None:
-            x = np.clip(x, spec.min, spec.max)
         if spec.kind == "integer":
             x = np.round(x)
         elif spec.kind == "numeric" and spec.decimals is not None:
             x = np.round(x, spec.decimals)
-        elif spec.kind == "datetime":
+        if spec.min is not None and spec.kind != "datetime":
+            x = np.clip(x, spec.min, spec.max)
+        if spec.kind == "datetime":
             ns = np.round(x).astype("int64")
             step = {"D": 86_400 * 10**9, "h": 3600 * 10**9, "min": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3}.get(
                 spec.step or "", 1
@@ -427,10 +426,11 @@ class TableEncoder:
     def _unmodelled(self, spec: ColumnSpec, n: int, rng: np.random.Generator) -> pd.Series:
         isna = rng.random(n) < spec.missing_rate if spec.nullable else np.zeros(n, bool)
         if spec.kind == "constant":
+            value = spec.categories[int(np.argmax(spec.frequencies))]
             vals = np.empty(n, dtype=object)
-            vals[:] = [spec.categories[0]] * n
+            vals[:] = [value] * n
             if spec.value_type == "datetime":
-                return from_ns(np.full(n, int(spec.categories[0]), dtype="int64"), isna, spec)
+                return from_ns(np.full(n, int(value), dtype="int64"), isna, spec)
             return restore(vals, isna, spec)
         if spec.kind == "text":
             cats = np.empty(len(spec.categories), dtype=object)

@@ -92,6 +92,7 @@ class ColumnSpec:
     step: str | None = None
     id_prefix: str | None = None
     value_type: str | None = None
+    ordered: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -311,9 +312,10 @@ def infer_column(
         cats = [_jsonable(c) for c in cats_all]
         freqs = (counts / counts.sum()).tolist()
         vt = _value_type(cats)
+        ordered = bool(s.dtype.ordered)
         if sum(c > 0 for c in counts) == 1 and force is None:
-            return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, **base)
-        return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, **base)
+            return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, ordered=ordered, **base)
+        return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, ordered=ordered, **base)
 
     if s.dtype == object:
         bad = observed.map(lambda v: not isinstance(v, (str, int, float, bool, np.integer, np.floating, np.bool_)))

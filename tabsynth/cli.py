@@ -1,0 +1,266 @@
+"""The ``tabsynth`` command line: io -> estimator -> io.
+
+Every user mistake ends as one line ``error: ...`` on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ._version import __version__
+from .errors import TabsynthError
+
+
+def _split(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--param")
+        key, raw = item.split("=", 1)
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        params[key.strip()] = value
+    return params
+
+
+def _show_progress(quiet: bool, as_json: bool) -> bool:
+    return not quiet and not as_json and sys.stderr.isatty()
+
+
+def _say(quiet: bool, as_json: bool, msg: str) -> None:
+    if not quiet and not as_json:
+        click.echo(msg)
+
+
+def _emit_json(as_json: bool, doc: dict) -> None:
+    if as_json:
+        click.echo(json.dumps(doc, indent=2, default=str))
+
+
+def _read(path: str, na_values: str | None):
+    from .io import read_table
+
+    return read_table(path, na_values=_split(na_values))
+
+
+def default_output(input_path: str | Path, tag: str = "augmented") -> Path:
+    """``data.parquet`` -> ``data.augmented.parquet`` (``.gz`` kept last)."""
+    p = Path(input_path)
+    suffixes = p.suffixes
+    ext = suffixes[-1] if suffixes else ""
+    if ext.lower() == ".gz" and len(suffixes) > 1:
+        ext = suffixes[-2] + ext
+    stem = p.name[: len(p.name) - len(ext)] if ext else p.name
+    return p.with_name(f"{stem}.{tag}{ext}")
+
+
+def _check_output(output: Path, *inputs: str) -> None:
+    from .io import table_format
+
+    for i in inputs:
+        if not str(i).endswith(".tabsynth"):
+            table_format(i)
+    table_format(output)
+    for i in inputs:
+        if Path(i).resolve() == output.resolve():
+            raise click.BadParameter(f"output '{output}' is the input file; choose another path", param_hint="-o")
+
+
+# ------------------------------------------------------------------ options
+def model_options(f: Callable) -> Callable:
+    """Options shared by commands that fit a model."""
+    f = click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+                     help="Backend parameter, repeatable (e.g. --param n_components=20).")(f)
+    f = click.option("--ignore", metavar="COLS", help="Comma-separated columns not to model (left empty in synthetic rows).")(f)
+    f = click.option("--categorical", metavar="COLS", help="Comma-separated columns to treat as categorical.")(f)
+    f = click.option("--na-values", metavar="STRS", help='Comma-separated strings meaning "missing" in CSV input (e.g. "?").')(f)
+    f = click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed: same seed, same output.")(f)
+    f = click.option("--backend", default="gmm", show_default=True, help="Generative backend.")(f)
+    return f
+
+
+def output_options(f: Callable) -> Callable:
+    f = click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON summary on stdout.")(f)
+    f = click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")(f)
+    return f
+
+
+def _fit_model(df, backend, seed, categorical, ignore, params, verbose):
+    from .synthesizer import Synthesizer
+
+    model = Synthesizer(backend, random_state=seed, categorical=_split(categorical), ignore=_split(ignore),
+                        verbose=verbose, **_parse_params(params))
+    return model.fit(df)
+
+
+# ----------------------------------------------------------------- commands
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="tabsynth")
+def cli() -> None:
+    """Synthesize, augment and impute tables; evaluate the result.
+
+    \b
+    Examples:
+      tabsynth augment data.parquet                # data.augmented.parquet, 2x rows
+      tabsynth augment data.csv --ratio 0.5 -o more.csv
+      tabsynth fit data.csv -o model.tabsynth && tabsynth sample model.tabsynth --rows 1000 -o syn.parquet
+      tabsynth inspect data.csv
+    """
+
+
+@cli.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output table [default: <input>.augmented.<ext>].")
+@click.option("--rows", type=click.IntRange(min=0), default=None, help="Number of synthetic rows.")
+@click.option("--ratio", type=click.FloatRange(min=0), default=None, help="Synthetic rows per input row [default: 1.0].")
+@click.option("--synthetic-only", is_flag=True, help="Write only the synthetic rows.")
+@click.option("--save-model", type=click.Path(dir_okay=False), help="Also save the fitted model here.")
+@model_options
+@output_options
+def augment(input, output, rows, ratio, synthetic_only, save_model, backend, seed, na_values, categorical, ignore,
+            params, quiet, as_json):
+    """Fit a model on INPUT and write it back with synthetic rows appended.
+
+    By default the output holds all input rows, unchanged and in order,
+    followed by as many synthetic rows as input rows.
+    """
+    from .augmentation import augment as run_augment, n_synthetic_rows
+    from .io import write_table
+
+    if rows is not None and ratio is not None:
+        raise click.UsageError("--rows and --ratio are exclusive; give one of them")
+    out_path = Path(output) if output else default_output(input)
+    _check_output(out_path, input)
+    t0 = time.perf_counter()
+    df = _read(input, na_values)
+    n_new = n_synthetic_rows(len(df), rows, ratio)
+    model = _fit_model(df, backend, seed, categorical, ignore, params, _show_progress(quiet, as_json))
+    t_fit = time.perf_counter() - t0
+    result = run_augment(df, rows=n_new, synthetic_only=synthetic_only, seed=seed, model=model)
+    write_table(result, out_path)
+    if save_model:
+        model.save(save_model)
+    seconds = time.perf_counter() - t0
+    doc = {"input": str(input), "output": str(out_path), "rows_input": len(df), "rows_synthetic": n_new,
+           "rows_output": len(result), "backend": backend, "seed": seed, "fit_seconds": round(t_fit, 3),
+           "seconds": round(seconds, 3), "model": save_model}
+    _emit_json(as_json, doc)
+    kept = 0 if synthetic_only else len(df)
+    _say(quiet, as_json, f"wrote {len(result)} rows ({kept} input + {n_new} synthetic) to {out_path} in {seconds:.1f}s")
+
+
+@cli.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
+@model_options
+@output_options
+def fit(input, output, backend, seed, na_values, categorical, ignore, params, quiet, as_json):
+    """Fit a model on INPUT and save it to OUTPUT (a zip of JSON and arrays)."""
+    t0 = time.perf_counter()
+    df = _read(input, na_values)
+    if Path(output).resolve() == Path(input).resolve():
+        raise click.BadParameter("the model path is the input file; choose another path", param_hint="-o")
+    model = _fit_model(df, backend, seed, categorical, ignore, params, _show_progress(quiet, as_json))
+    model.save(output)
+    seconds = time.perf_counter() - t0
+    _emit_json(as_json, {"input": str(input), "model": str(output), "rows": len(df), "backend": backend,
+                         "seconds": round(seconds, 3)})
+    _say(quiet, as_json, f"fitted {backend} on {len(df)} rows, saved to {output} in {seconds:.1f}s")
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--rows", required=True, type=click.IntRange(min=0), help="Number of rows to generate.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output table.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed: same seed, same output.")
+@output_options
+def sample(model, rows, output, seed, quiet, as_json):
+    """Generate ROWS synthetic rows from a saved MODEL."""
+    from .io import write_table
+    from .synthesizer import Synthesizer
+
+    t0 = time.perf_counter()
+    out_path = Path(output)
+    _check_output(out_path, model)
+    m = Synthesizer.load(model)
+    df = m.sample(rows, seed=seed)
+    write_table(df, out_path)
+    seconds = time.perf_counter() - t0
+    _emit_json(as_json, {"model": str(model), "output": str(out_path), "rows": rows, "seed": seed,
+                         "seconds": round(seconds, 3)})
+    _say(quiet, as_json, f"wrote {rows} synthetic rows to {out_path} in {seconds:.1f}s")
+
+
+@cli.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--na-values", metavar="STRS", help='Comma-separated strings meaning "missing" in CSV input.')
+@click.option("--categorical", metavar="COLS", help="Comma-separated columns to treat as categorical.")
+@click.option("--ignore", metavar="COLS", help="Comma-separated columns to leave out.")
+@click.option("--json", "as_json", is_flag=True, help="Print the schema as JSON.")
+def inspect(input, na_values, categorical, ignore, as_json):
+    """Show the schema tabsynth infers for INPUT."""
+    from .schema import infer_schema
+
+    df = _read(input, na_values)
+    schema = infer_schema(df, categorical=_split(categorical), ignore=_split(ignore))
+    if as_json:
+        click.echo(schema.to_json(indent=2))
+        return
+    frame = schema.to_frame()
+    click.echo(f"{input}: {len(df)} rows, {df.shape[1]} columns")
+    click.echo(frame.to_string(index=False))
+
+
+@cli.command()
+@click.option("-o", "--output", default="example.csv", show_default=True, type=click.Path(dir_okay=False),
+              help="Where to write the example table (any supported format).")
+def example(output):
+    """Write a small real example table (scikit-learn's diabetes study, mixed types)."""
+    from .datasets import load_example
+    from .io import write_table
+
+    df = load_example()
+    write_table(df, output)
+    click.echo(f"wrote the example table ({len(df)} rows, {df.shape[1]} columns) to {output}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning user errors into one line and exit code 2."""
+    try:
+        rv = cli.main(args=argv, prog_name="tabsynth", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("error: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        msg = " ".join(e.format_message().split())
+        click.echo(f"error: {msg} (see 'tabsynth --help')", err=True)
+        sys.exit(2)
+    except TabsynthError as e:
+        click.echo(f"error: {' '.join(str(e).split())}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATASETS = ROOT.parent / "shared" / "datasets"
+
+
+def shared_table(name: str) -> Path:
+    path = DATASETS / name
+    if not path.exists():
+        pytest.skip(f"shared dataset {path} not available")
+    return path
+
+
+@pytest.fixture(scope="session")
+def adult() -> pd.DataFrame:
+    return pd.read_csv(shared_table("adult.csv"), skipinitialspace=True, na_values=["?"])
+
+
+@pytest.fixture(scope="session")
+def adult_small(adult: pd.DataFrame) -> pd.DataFrame:
+    return adult.sample(3000, random_state=0).reset_index(drop=True)
+
+
+@pytest.fixture
+def mixed() -> pd.DataFrame:
+    """A small table with every dtype the encoder must restore."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 300
+    x = rng.normal(size=n)
+    df = pd.DataFrame(
+        {
+            "f": x * 3 + 10,
+            "i": (x * 10 + 50).round().astype("int64"),
+            "ni": pd.array(np.where(rng.random(n) < 0.2, None, rng.integers(0, 1000, n)), dtype="Int64"),
+            "b": x > 0,
+            "nb": pd.array(np.where(rng.random(n) < 0.1, None, rng.random(n) < 0.3), dtype="boolean"),
+            "s": np.where(x > 0.5, "high", np.where(x < -0.5, "low", "mid")).astype(object),
+            "cat": pd.Categorical(rng.choice(["a", "b", "c"], n), categories=["a", "b", "c", "d"]),
+            "ps": pd.array(rng.choice(["x", "y", None], n, p=[0.5, 0.4, 0.1]), dtype="string[pyarrow]"),
+            "d": pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
+            "dtz": pd.Timestamp("2021-06-01", tz="Europe/Paris") + pd.to_timedelta(rng.integers(0, 10**6, n), unit="s"),
+            "const": "same",
+        }
+    )
+    df.loc[rng.random(n) < 0.15, "f"] = np.nan
+    return df
