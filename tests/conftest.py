@@ -51,3 +51,9 @@ def mixed() -> pd.DataFrame:
     )
     df.loc[rng.random(n) < 0.15, "f"] = np.nan
     return df
+
+
+@pytest.fixture(scope="session")
+def shared():
+    """shared("letter.csv") -> path, or skip when ../shared is absent."""
+    return shared_table
