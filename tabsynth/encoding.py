@@ -30,7 +30,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from .errors import InputError
-from .schema import ColumnSpec, TableSchema
+from .schema import ColumnSpec, TableSchema, dtype_name, make_dtype, to_ns
 
 N_QUANTILES = 1000
 SPIKE_SHARE = 0.05
@@ -103,38 +103,6 @@ class Encoded:
 
 
 # ----------------------------------------------------------------- dtypes
-def dtype_name(dtype: Any) -> str:
-    """A string that :func:`make_dtype` turns back into the same dtype."""
-    if isinstance(dtype, pd.StringDtype):
-        if dtype.na_value is pd.NA:
-            return f"string[{dtype.storage}]"
-        return "str" if dtype.storage == "pyarrow" else "str[python]"
-    return str(dtype)
-
-
-def make_dtype(name: str) -> Any:
-    if name in ("str", "str[python]"):
-        try:
-            return pd.StringDtype(storage="pyarrow" if name == "str" else "python", na_value=np.nan)
-        except TypeError:  # pandas < 2.3 has no NaN-backed string dtype
-            return np.dtype(object)
-    return pd.api.types.pandas_dtype(name)
-
-
-def to_ns(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Datetime column -> (int64 UTC nanoseconds, missing mask)."""
-    isna = s.isna().to_numpy()
-    if isinstance(s.dtype, pd.ArrowDtype):
-        s = pd.Series(s.array.to_numpy(), index=s.index) if False else s.astype(
-            f"datetime64[ns, {s.dtype.pyarrow_dtype.tz}]" if getattr(s.dtype.pyarrow_dtype, "tz", None) else "datetime64[ns]"
-        )
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-    ns = s.astype("datetime64[ns]").to_numpy().astype("int64")
-    ns[isna] = 0
-    return ns, isna
-
-
 def from_ns(ns: np.ndarray, isna: np.ndarray, spec: ColumnSpec) -> pd.Series:
     idx = pd.DatetimeIndex(ns.astype("datetime64[ns]"))
     if spec.tz:

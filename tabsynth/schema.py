@@ -253,7 +253,7 @@ def infer_column(
         Integers with at most this many distinct values become categorical.
     """
     name = str(s.name) if name is None else name
-    dtype = str(s.dtype)
+    dtype = dtype_name(s.dtype)
     n = len(s)
     isna = s.isna().to_numpy()
     n_missing = int(isna.sum())
@@ -263,11 +263,10 @@ def infer_column(
     if len(observed) == 0:
         raise InputError(f"column '{name}' has no values (all missing); drop it or pass --ignore {name}")
 
-    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(s.dtype):
-        tz = str(s.dtype.tz) if isinstance(s.dtype, pd.DatetimeTZDtype) else None
+    if is_datetime(s.dtype):
+        tz = datetime_tz(s.dtype)
         unit = getattr(s.dtype, "unit", "ns")
-        ns = observed.dt.tz_convert("UTC").dt.tz_localize(None) if tz else observed
-        ns = ns.astype("datetime64[ns]").to_numpy().astype("int64")
+        ns, _ = to_ns(observed)
         lo, hi = int(ns.min()), int(ns.max())
         if lo == hi and force is None:
             return ColumnSpec(kind="constant", categories=[int(lo)], frequencies=[1.0], tz=tz, unit=unit, value_type="datetime", **base)
@@ -334,6 +333,63 @@ def infer_column(
     if force is None and len(cats) > MAX_CATEGORIES and len(cats) > n_obs // 2:
         return ColumnSpec(kind="text", categories=cats, frequencies=freqs, value_type=vt, **base)
     return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, **base)
+
+
+def dtype_name(dtype: Any) -> str:
+    """A string that :func:`make_dtype` turns back into the same dtype."""
+    if isinstance(dtype, pd.StringDtype):
+        if dtype.na_value is pd.NA:
+            return f"string[{dtype.storage}]"
+        return "str" if dtype.storage == "pyarrow" else "str[python]"
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        if pa.types.is_string(dtype.pyarrow_dtype):
+            return "arrow:string"
+    return str(dtype)
+
+
+def make_dtype(name: str) -> Any:
+    """Inverse of :func:`dtype_name`."""
+    if name in ("str", "str[python]"):
+        try:
+            return pd.StringDtype(storage="pyarrow" if name == "str" else "python", na_value=np.nan)
+        except TypeError:  # pandas < 2.3 has no NaN-backed string dtype
+            return np.dtype(object)
+    if name == "arrow:string":
+        import pyarrow as pa
+
+        return pd.ArrowDtype(pa.string())
+    return pd.api.types.pandas_dtype(name)
+
+
+def is_datetime(dtype: Any) -> bool:
+    """True for numpy, tz-aware and Arrow timestamp dtypes."""
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        return pa.types.is_timestamp(dtype.pyarrow_dtype)
+    return isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype)
+
+
+def datetime_tz(dtype: Any) -> str | None:
+    if isinstance(dtype, pd.ArrowDtype):
+        tz = dtype.pyarrow_dtype.tz
+        return str(tz) if tz else None
+    return str(dtype.tz) if isinstance(dtype, pd.DatetimeTZDtype) else None
+
+
+def to_ns(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Datetime column -> (int64 UTC nanoseconds with 0 where missing, missing mask)."""
+    isna = s.isna().to_numpy()
+    tz = datetime_tz(s.dtype)
+    if isinstance(s.dtype, pd.ArrowDtype):
+        s = s.astype(pd.DatetimeTZDtype("ns", tz) if tz else np.dtype("datetime64[ns]"))
+    if tz:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    ns = s.astype("datetime64[ns]").to_numpy().astype("int64")
+    ns[isna] = 0
+    return ns, isna
 
 
 def _categories(observed: pd.Series) -> tuple[list, list[float]]:

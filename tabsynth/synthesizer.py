@@ -16,7 +16,8 @@ from ._rng import RandomState, make_rng
 from ._version import __version__
 from .backends import get_backend_class
 from .backends.base import Progress
-from .encoding import TableEncoder, dtype_name, make_dtype
+from .encoding import TableEncoder
+from .schema import dtype_name, make_dtype
 from .errors import FileFormatError, InputError, NotFittedError
 from .schema import check_table, infer_schema
 

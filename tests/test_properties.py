@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +12,8 @@ from tabsynth import Synthesizer
 from tabsynth.schema import infer_schema
 
 DTYPES = ["float", "int", "Int64", "bool", "boolean", "object", "category", "string", "str", "datetime", "datetime_tz",
-          "float_whole", "float32"]
+          "float_whole", "float32", "int_arrow", "float_arrow", "str_arrow", "bool_arrow", "ts_arrow", "uint8",
+          "ordered"]
 
 
 @st.composite
@@ -60,6 +62,24 @@ def tables(draw):
             else:
                 s = pd.Series(vals).astype(str).where(~na, np.nan).astype("str")
             cols[name] = s
+        elif kind == "int_arrow":
+            cols[name] = pd.array([None if m else int(x) for m, x in zip(na, rng.integers(-999, 999, n))],
+                                  dtype="int64[pyarrow]")
+        elif kind == "float_arrow":
+            cols[name] = pd.array([None if m else float(x) for m, x in zip(na, rng.normal(size=n) * scale)],
+                                  dtype="double[pyarrow]")
+        elif kind == "str_arrow":
+            cols[name] = pd.array([None if m else f"s{x}" for m, x in zip(na, rng.integers(0, k, n))],
+                                  dtype=pd.ArrowDtype(pa.string()))
+        elif kind == "bool_arrow":
+            cols[name] = pd.array([None if m else bool(x) for m, x in zip(na, rng.random(n) < 0.5)], dtype="bool[pyarrow]")
+        elif kind == "ts_arrow":
+            ts = pd.Timestamp("2020-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 10**6, n), unit="s")
+            cols[name] = pd.array(ts, dtype=pd.ArrowDtype(pa.timestamp("us", tz="Asia/Tokyo")))
+        elif kind == "uint8":
+            cols[name] = rng.integers(0, 255, n).astype("uint8")
+        elif kind == "ordered":
+            cols[name] = pd.Categorical(rng.choice(["lo", "mid", "hi"], n), categories=["lo", "mid", "hi"], ordered=True)
         elif kind == "datetime":
             s = pd.Series(pd.Timestamp("2000-01-01") + pd.to_timedelta(rng.integers(0, 5000, n), unit="D"))
             s[na] = pd.NaT
