@@ -95,7 +95,7 @@ class GMMBackend(BackendBase):
             k = int(self.n_components)
         k = max(1, min(k, max_k))
         self.n_components_ = k
-        params, ll, it = self._em(z, c, k, rng, progress=progress, stage="fit")
+        params, ll, it = self._em(z, c, k, rng, progress=progress, stage=f"gmm: EM, {k} components")
         self.weights_, self.means_, self.covariances_, self.thetas_ = params
         self.log_likelihood_ = ll
         self.n_iter_ = it
@@ -112,7 +112,7 @@ class GMMBackend(BackendBase):
             params, _, _ = self._em(z[tr], c[tr], k, rng)
             scores[k] = float(self._loglik(z[val], c[val], params).mean())
             if progress:
-                progress("select", i + 1, len(cands))
+                progress("gmm: choosing components", i + 1, len(cands))
             # stop when two larger grids in a row did not help
             best = max(scores, key=scores.get)
             if k > best and len([j for j in scores if j > best]) >= 2:

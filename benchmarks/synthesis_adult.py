@@ -1,0 +1,158 @@
+"""Synthesis on adult: tabsynth's backends against SDV, side by side in one run.
+
+Protocol (DESIGN.md): split adult 80/20 stratified on ``income`` with
+random_state=0; fit each model on the 80% (26,048 rows); sample as many rows;
+score against the 20% with ``tabsynth.evaluate`` (fidelity, utility,
+detection, privacy). Each model runs in its own process so its wall time
+and peak memory are its own. Peers come from the ``bench`` extra; a peer
+that is not installed is reported as such, not silently dropped.
+
+    python benchmarks/synthesis_adult.py                         # tabsynth gmm + SDV GaussianCopula
+    python benchmarks/synthesis_adult.py --models gmm,sdv-tvae,sdv-ctgan --epochs 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import DEFAULT_DATA, RESULTS, load_adult, machine, peak_rss_mb, print_table, run_child, split, write_json  # noqa: E402
+
+TARGET = "income"
+SDV = {"sdv-gaussiancopula": "GaussianCopulaSynthesizer", "sdv-ctgan": "CTGANSynthesizer", "sdv-tvae": "TVAESynthesizer"}
+
+
+def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int, epochs: int | None) -> None:
+    import pandas as pd
+
+    train = pd.read_parquet(train_path)
+    t0 = time.perf_counter()
+    if model in SDV:
+        import sdv.single_table as st
+        from sdv.metadata import Metadata
+
+        metadata = Metadata.detect_from_dataframe(train)
+        kwargs = {"epochs": epochs} if epochs and model != "sdv-gaussiancopula" else {}
+        synth = getattr(st, SDV[model])(metadata, **kwargs)
+        synth.fit(train)
+        t_fit = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        syn = synth.sample(len(train))
+    else:
+        from tabsynth import Synthesizer
+
+        params = {"epochs": epochs} if epochs and model not in ("gmm",) else {}
+        synth = Synthesizer(model, random_state=seed, **params).fit(train)
+        t_fit = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        syn = synth.sample(len(train), seed=seed)
+    t_sample = time.perf_counter() - t1
+    syn.to_parquet(out_path)
+    extra = {}
+    if model == "gmm":
+        extra["n_components"] = int(synth.backend_.n_components_)
+    Path(meta_path).write_text(json.dumps({"fit_seconds": t_fit, "sample_seconds": t_sample,
+                                           "peak_rss_mb": peak_rss_mb(), **extra}))
+
+
+def sdmetrics_quality(train, syn) -> dict | None:
+    """SDMetrics' own QualityReport, when installed, as a cross-check of our fidelity figures."""
+    try:
+        from sdmetrics.reports.single_table import QualityReport
+        from sdv.metadata import Metadata
+    except ImportError:
+        return None
+    meta = Metadata.detect_from_dataframe(train).to_dict()["tables"]["table"]
+    report = QualityReport()
+    report.generate(train, syn, meta, verbose=False)
+    props = report.get_properties().set_index("Property")["Score"]
+    return {"column_shapes": float(props["Column Shapes"]), "pair_trends": float(props["Column Pair Trends"])}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--models", default="gmm,sdv-gaussiancopula")
+    ap.add_argument("--epochs", type=int, default=None, help="epochs for neural models (peers' default if unset)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=RESULTS / "synthesis_adult.json")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--train", help=argparse.SUPPRESS)
+    ap.add_argument("--syn", help=argparse.SUPPRESS)
+    ap.add_argument("--meta", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child, args.train, args.syn, args.meta, args.seed, args.epochs)
+        return
+
+    import pandas as pd
+
+    from tabsynth.evaluate import evaluate
+
+    df = load_adult(args.data_dir)
+    train, test = split(df, TARGET)
+    tmp = Path(tempfile.mkdtemp(prefix="tabsynth-bench-"))
+    train_path = tmp / "train.parquet"
+    train.to_parquet(train_path)
+    rows = []
+    real = evaluate(train, train.sample(frac=1.0, random_state=1), holdout=test, target=TARGET)
+    rows.append({"model": "real data (shuffled train)", "fit_s": None,
+                 "tstr_auc_logreg": real["utility"]["models"]["logistic_regression"]["real"],
+                 "tstr_auc_boosting": real["utility"]["models"]["gradient_boosting"]["real"]})
+    for model in [m.strip() for m in args.models.split(",") if m.strip()]:
+        syn_path, meta_path = tmp / f"{model}.parquet", tmp / f"{model}.json"
+        child_args = ["--child", model, "--train", str(train_path), "--syn", str(syn_path), "--meta", str(meta_path),
+                      "--seed", str(args.seed)] + (["--epochs", str(args.epochs)] if args.epochs else [])
+        print(f"running {model} ...", flush=True)
+        info = run_child(Path(__file__), child_args)
+        if "error" in info:
+            rows.append({"model": model, "error": info["error"]})
+            print(f"  {model} failed: {info['error']}")
+            continue
+        syn = pd.read_parquet(syn_path)
+        t0 = time.perf_counter()
+        res = evaluate(train, syn, holdout=test, target=TARGET)
+        eval_s = time.perf_counter() - t0
+        um = res["utility"]["models"]
+        row = {
+            "model": model,
+            "fit_s": info["fit_seconds"],
+            "sample_s": info["sample_seconds"],
+            "peak_mb": info["peak_rss_mb"],
+            "column_shapes": res["fidelity"]["column_shapes"],
+            "pair_trends": res["fidelity"]["pair_trends"],
+            "tstr_auc_logreg": um["logistic_regression"]["synthetic"],
+            "tstr_auc_boosting": um["gradient_boosting"]["synthetic"],
+            "detection_logreg": res["detection"]["logistic_regression"],
+            "detection_boosting": res["detection"]["gradient_boosting"],
+            "exact_copies": res["privacy"]["exact_copies"],
+            "dcr_synthetic": res["privacy"]["dcr_synthetic_median"],
+            "dcr_holdout": res["privacy"]["dcr_holdout_median"],
+            "eval_s": eval_s,
+            **{k: v for k, v in info.items() if k not in ("fit_seconds", "sample_seconds", "peak_rss_mb")},
+        }
+        sdm = sdmetrics_quality(train, syn)
+        if sdm:
+            row["sdmetrics_column_shapes"] = sdm["column_shapes"]
+            row["sdmetrics_pair_trends"] = sdm["pair_trends"]
+        rows.append(row)
+        row["evaluate"] = res
+    cols = ["model", "fit_s", "peak_mb", "column_shapes", "pair_trends", "tstr_auc_logreg", "tstr_auc_boosting",
+            "detection_boosting", "exact_copies"]
+    if any("sdmetrics_pair_trends" in r for r in rows):
+        cols += ["sdmetrics_column_shapes", "sdmetrics_pair_trends"]
+    print()
+    print_table(rows, cols)
+    write_json({"benchmark": "synthesis_adult", "protocol": "DESIGN.md: 80/20 stratified on income, random_state=0",
+                "rows_train": len(train), "rows_test": len(test), "machine": machine(), "command": " ".join(sys.argv),
+                "results": rows}, args.out)
+
+
+if __name__ == "__main__":
+    main()
