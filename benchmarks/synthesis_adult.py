@@ -28,6 +28,21 @@ TARGET = "income"
 SDV = {"sdv-gaussiancopula": "GaussianCopulaSynthesizer", "sdv-ctgan": "CTGANSynthesizer", "sdv-tvae": "TVAESynthesizer"}
 
 
+def sdv_metadata(train):
+    """SDV metadata detected from the table (SDV's own defaults), table name "table"."""
+    from sdv.metadata import Metadata
+
+    return Metadata.detect_from_dataframes({"table": train}, infer_keys=None)
+
+
+def sdv_fit(synth, train) -> None:
+    """SDV 1.x takes a DataFrame, SDV 2.x a {table name: DataFrame} dict."""
+    try:
+        synth.fit({"table": train})
+    except Exception:
+        synth.fit(train)
+
+
 def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int, epochs: int | None) -> None:
     import pandas as pd
 
@@ -35,15 +50,16 @@ def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int,
     t0 = time.perf_counter()
     if model in SDV:
         import sdv.single_table as st
-        from sdv.metadata import Metadata
 
-        metadata = Metadata.detect_from_dataframe(train)
+        metadata = sdv_metadata(train)
         kwargs = {"epochs": epochs} if epochs and model != "sdv-gaussiancopula" else {}
         synth = getattr(st, SDV[model])(metadata, **kwargs)
-        synth.fit(train)
+        sdv_fit(synth, train)
         t_fit = time.perf_counter() - t0
         t1 = time.perf_counter()
         syn = synth.sample(len(train))
+        if isinstance(syn, dict):  # SDV 2 returns {table name: DataFrame}
+            syn = next(iter(syn.values()))
     else:
         from tabsynth import Synthesizer
 
@@ -65,10 +81,9 @@ def sdmetrics_quality(train, syn) -> dict | None:
     """SDMetrics' own QualityReport, when installed, as a cross-check of our fidelity figures."""
     try:
         from sdmetrics.reports.single_table import QualityReport
-        from sdv.metadata import Metadata
     except ImportError:
         return None
-    meta = Metadata.detect_from_dataframe(train).to_dict()["tables"]["table"]
+    meta = sdv_metadata(train).to_dict()["tables"]["table"]
     report = QualityReport()
     report.generate(train, syn, meta, verbose=False)
     props = report.get_properties().set_index("Property")["Score"]
