@@ -129,10 +129,13 @@ def cli() -> None:
 @click.option("--ratio", type=click.FloatRange(min=0), default=None, help="Synthetic rows per input row [default: 1.0].")
 @click.option("--synthetic-only", is_flag=True, help="Write only the synthetic rows.")
 @click.option("--save-model", type=click.Path(dir_okay=False), help="Also save the fitted model here.")
+@click.option("--report", "report", type=click.Path(dir_okay=False),
+              help="Also write an HTML evaluation report of the synthetic rows against the input.")
+@click.option("--target", metavar="COL", help="Target column for the report's utility section.")
 @model_options
 @output_options
-def augment(input, output, rows, ratio, synthetic_only, save_model, backend, seed, na_values, categorical, ignore,
-            params, quiet, as_json):
+def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, backend, seed, na_values,
+            categorical, ignore, params, quiet, as_json):
     """Fit a model on INPUT and write it back with synthetic rows appended.
 
     By default the output holds all input rows, unchanged and in order,
@@ -145,19 +148,30 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, backend, see
         raise click.UsageError("--rows and --ratio are exclusive; give one of them")
     out_path = Path(output) if output else default_output(input)
     _check_output(out_path, input)
+    if report and not str(report).lower().endswith((".html", ".htm")):
+        raise click.BadParameter(f"'{report}' should end in .html", param_hint="--report")
     t0 = time.perf_counter()
     df = _read(input, na_values)
+    if target is not None:
+        from .schema import check_columns
+
+        check_columns(df, [target], "--target")
     n_new = n_synthetic_rows(len(df), rows, ratio)
     model = _fit_model(df, backend, seed, categorical, ignore, params, _show_progress(quiet, as_json))
     t_fit = time.perf_counter() - t0
     result = run_augment(df, rows=n_new, synthetic_only=synthetic_only, seed=seed, model=model)
+    if report:
+        synthetic = result if synthetic_only else result.iloc[len(df):].reset_index(drop=True)
+        _write_evaluation(df, synthetic, None, target, None, report, quiet or as_json,
+                          note="synthetic rows of 'tabsynth augment' against its input; the holdout part was seen by "
+                               "the generator, so utility and privacy figures are optimistic")
     write_table(result, out_path)
     if save_model:
         model.save(save_model)
     seconds = time.perf_counter() - t0
     doc = {"input": str(input), "output": str(out_path), "rows_input": len(df), "rows_synthetic": n_new,
            "rows_output": len(result), "backend": backend, "seed": seed, "fit_seconds": round(t_fit, 3),
-           "seconds": round(seconds, 3), "model": save_model}
+           "seconds": round(seconds, 3), "model": save_model, "report": report}
     _emit_json(as_json, doc)
     kept = 0 if synthetic_only else len(df)
     _say(quiet, as_json, f"wrote {len(result)} rows ({kept} input + {n_new} synthetic) to {out_path} in {seconds:.1f}s")
@@ -223,6 +237,60 @@ def inspect(input, na_values, categorical, ignore, as_json):
     frame = schema.to_frame()
     click.echo(f"{input}: {len(df)} rows, {df.shape[1]} columns")
     click.echo(frame.to_string(index=False))
+
+
+def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet, note=None) -> dict:
+    from .evaluate import evaluate as run_evaluate
+    from .evaluate import summary_table
+
+    result = run_evaluate(real, synthetic, holdout=holdout, target=target)
+    if note:
+        result.setdefault("meta", {})["note"] = note
+    if json_out:
+        text = json.dumps(result, indent=2, default=str)
+        if json_out == "-":
+            click.echo(text)
+        else:
+            from .io import atomic_path
+
+            with atomic_path(Path(json_out)) as tmp:
+                tmp.write_text(text)
+    if report:
+        from .evaluate.report import write_report
+
+        write_report(result, real, synthetic, report)
+    if not quiet and json_out != "-":
+        click.echo(summary_table(result))
+    return result
+
+
+@cli.command()
+@click.option("--real", "real_path", required=True, type=click.Path(dir_okay=False), help="The real table.")
+@click.option("--synthetic", "syn_path", required=True, type=click.Path(dir_okay=False), help="The synthetic table.")
+@click.option("--holdout", "holdout_path", type=click.Path(dir_okay=False),
+              help="Real rows the generator never saw [default: a stratified 20% split of --real].")
+@click.option("--target", metavar="COL", help="Target column: enables utility and feature-selection checks.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), metavar="OUT",
+              help="Write the full results as JSON to OUT ('-' for stdout).")
+@click.option("--report", type=click.Path(dir_okay=False), metavar="OUT.html", help="Write an HTML report.")
+@click.option("--na-values", metavar="STRS", help='Comma-separated strings meaning "missing" in CSV input.')
+@click.option("--quiet", "-q", is_flag=True, help="No summary on stdout.")
+def evaluate(real_path, syn_path, holdout_path, target, json_out, report, na_values, quiet):
+    """Score a synthetic table against the real one: fidelity, utility, detection, privacy.
+
+    Without --holdout, the real table is split 80/20 (stratified on the
+    target for classification, random_state=0): models are trained on the
+    80% and on the synthetic table and tested on the 20%.
+    """
+    if report and not str(report).lower().endswith((".html", ".htm")):
+        raise click.BadParameter(f"'{report}' should end in .html", param_hint="--report")
+    for out in (json_out, report):
+        if out and out != "-" and Path(out).resolve() in {Path(p).resolve() for p in (real_path, syn_path, holdout_path) if p}:
+            raise click.BadParameter(f"output '{out}' is an input file; choose another path")
+    real = _read(real_path, na_values)
+    synthetic = _read(syn_path, na_values)
+    holdout = _read(holdout_path, na_values) if holdout_path else None
+    _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet)
 
 
 @cli.command()
