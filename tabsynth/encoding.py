@@ -253,7 +253,9 @@ class _NumericCol:
 class _CategoricalCol:
     def __init__(self, spec: ColumnSpec):
         self.spec = spec
-        self.categories = list(spec.categories or [])
+        # only values seen in the data are coded (a category dtype may list unused ones)
+        freqs = spec.frequencies or [1.0] * len(spec.categories or [])
+        self.categories = [c for c, f in zip(spec.categories or [], freqs) if f > 0]
         self.nullable = bool(spec.nullable)
         self.cardinality = len(self.categories) + (1 if self.nullable else 0)
 

@@ -57,3 +57,17 @@ def mixed() -> pd.DataFrame:
 def shared():
     """shared("letter.csv") -> path, or skip when ../shared is absent."""
     return shared_table
+
+
+# CI runs the property tests on a fixed set of examples (no flaky reds);
+# locally hypothesis explores new ones on every run.
+try:
+    import os
+
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+    if os.environ.get("CI"):
+        settings.load_profile("ci")
+except ImportError:  # pragma: no cover
+    pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -10,6 +12,9 @@ from hypothesis import strategies as st
 
 from tabsynth import Synthesizer
 from tabsynth.schema import infer_schema
+
+# more with TABSYNTH_EXAMPLES=1000 when hunting edge cases
+EXAMPLES = int(os.environ.get("TABSYNTH_EXAMPLES", "100"))
 
 DTYPES = ["float", "int", "Int64", "bool", "boolean", "object", "category", "string", "str", "datetime", "datetime_tz",
           "float_whole", "float32", "int_arrow", "float_arrow", "str_arrow", "bool_arrow", "ts_arrow", "uint8",
@@ -92,7 +97,7 @@ def tables(draw):
     return pd.DataFrame(cols)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(df=tables(), seed=st.integers(0, 1000))
 def test_synthetic_rows_keep_the_tables_promises(df, seed):
     schema = infer_schema(df)
