@@ -125,3 +125,14 @@ def test_bad_input_one_line_exit_2(capsys, table, tmp_path, args, match):
 def test_version(capsys):
     code, out, _ = run(capsys, "--version")
     assert code == 0 and "tabsynth" in out
+
+
+def test_outputs_get_normal_permissions(capsys, table, tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "o.csv"
+    assert run(capsys, "augment", str(table), "-q", "-o", str(out))[0] == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask

@@ -1,0 +1,230 @@
+"""``evaluate``: every check in one call, as one JSON-ready dict."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ._columns import MISSING, check_same_columns, check_table, subsample, to_keys
+from .detection import detection
+from .fidelity import fidelity
+from .privacy import privacy
+from .utility import _check_models, _check_seeds, _check_task_args, _run, feature_selection
+
+SECTIONS = ("fidelity", "utility", "feature_selection", "detection", "privacy")
+
+Progress = Callable[[str, int, int], None]
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain Python types only; NaN and infinities become ``None``."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, str):
+        return obj
+    return str(obj)
+
+
+def _split(real: pd.DataFrame, target: str | None, task: str | None, random_state: int):
+    """DESIGN.md split: 80/20, stratified on a classification target, ``random_state``."""
+    from sklearn.model_selection import train_test_split
+
+    if len(real) < 5:
+        raise InputError(f"the real table has {len(real)} rows, too few to split off a holdout; "
+                         "pass at least 5 rows or a holdout table")
+    note = None
+    strat = None
+    if target is not None and task == "classification":
+        keys = to_keys(real[target])
+        counts = pd.Series(keys).value_counts()
+        if counts.min() >= 2:
+            strat = keys
+        else:
+            note = f"some class of {target!r} has a single row: the holdout split is not stratified"
+    train, hold = train_test_split(real, test_size=0.2, stratify=strat, random_state=random_state)
+    return train.reset_index(drop=True), hold.reset_index(drop=True), note
+
+
+def evaluate(
+    real: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    holdout: pd.DataFrame | None = None,
+    target: str | None = None,
+    *,
+    task: str | None = None,
+    models: Sequence[str] | None = None,
+    seeds: Sequence[int] = (0, 1, 2),
+    random_state: int = 0,
+    max_rows: int | None = 50_000,
+    sections: Iterable[str] | None = None,
+    n_jobs: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Score a synthetic table against the real one: fidelity, utility, detection, privacy.
+
+    Parameters
+    ----------
+    real : pandas.DataFrame
+        The real table (the rows the generator was fit on). Column kinds
+        (numeric, datetime, categorical) are read from its dtypes.
+    synthetic : pandas.DataFrame
+        The synthetic table: the same columns (any order); its values are
+        coerced to the real columns' kinds.
+    holdout : pandas.DataFrame or None
+        Real rows the generator never saw. Without it, ``real`` is split
+        80/20 (stratified on a classification target, ``random_state``): the
+        80% trains the utility models and is the privacy reference, the 20%
+        is the holdout. Fidelity and detection always use all of ``real``.
+    target : str or None
+        Target column. ``None`` skips utility and feature selection (their
+        keys are ``None``).
+    task : {"classification", "regression"} or None
+        Default: inferred from the target (see :func:`tabsynth.evaluate.utility.infer_task`).
+    models : sequence of str or None
+        Utility models, a subset of ``logistic_regression, decision_tree,
+        random_forest, gradient_boosting, svm, mlp`` (default: all).
+    seeds : sequence of int, default (0, 1, 2)
+        Seeds averaged for the stochastic utility models.
+    random_state : int, default 0
+        Seed of the split, the subsamples and the cross-validation folds.
+    max_rows : int or None, default 50_000
+        Tables with more rows are subsampled (seeded) for fidelity, utility
+        and the privacy reference; exact copies and validity use every row.
+    sections : iterable of str or None
+        Subset of ``fidelity, utility, feature_selection, detection,
+        privacy`` to run (default: all); skipped sections are ``None``.
+    n_jobs : int or None
+        Passed to the random forests.
+    progress : callable or None
+        Called as ``progress(step_description, step_index, n_steps)``.
+
+    Returns
+    -------
+    dict
+        JSON-ready (plain floats, strings, lists; undefined values are
+        ``None``) with keys ``fidelity``, ``utility``, ``feature_selection``,
+        ``detection``, ``privacy`` and ``meta`` (documented in
+        ``docs/evaluate.md``).
+
+    Raises
+    ------
+    tabsynth.InputError
+        Empty tables, columns that differ between the tables, an unknown
+        target, a target with a single class, unknown models or sections.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from tabsynth.evaluate import evaluate
+    >>> rng = np.random.default_rng(0)
+    >>> real = pd.DataFrame({"x": rng.normal(size=600), "c": rng.choice(["a", "b"], 600)})
+    >>> real["y"] = np.where(real["x"] > 0, "yes", "no")
+    >>> res = evaluate(real, real.sample(frac=1.0, random_state=1), target="y",
+    ...                models=["logistic_regression"], sections=["fidelity", "utility"])
+    >>> round(res["fidelity"]["column_shapes"], 2), res["utility"]["task"]
+    (1.0, 'classification')
+    """
+    t_start = time.perf_counter()
+    check_table(real, "real")
+    check_table(synthetic, "synthetic")
+    check_same_columns(real, synthetic, "synthetic")
+    synthetic = synthetic[list(real.columns)]
+    if holdout is not None:
+        check_table(holdout, "holdout")
+        check_same_columns(real, holdout, "holdout")
+        holdout = holdout[list(real.columns)]
+    if sections is None:
+        wanted = list(SECTIONS)
+    else:
+        wanted = [sections] if isinstance(sections, str) else list(sections)
+        bad = [s for s in wanted if s not in SECTIONS]
+        if bad:
+            raise InputError(f"unknown section {bad[0]!r} in sections; choose from {', '.join(SECTIONS)}")
+    if max_rows is not None and (not isinstance(max_rows, (int, np.integer)) or max_rows < 100):
+        raise InputError(f"max_rows={max_rows!r} is not valid; pass an integer >= 100 or None")
+    models = _check_models(models)
+    seeds = _check_seeds(seeds)
+    if target is not None:
+        task, models, seeds = _check_task_args(real, target, task, models, seeds)
+        if task == "classification":  # refuse a single class before any work is done
+            classes = [c for c in pd.unique(to_keys(real[target])) if c != MISSING]
+            if len(classes) < 2:
+                only = classes[0] if classes else "none"
+                raise InputError(f"target {target!r} has only one class ({only!r}) in the real table; "
+                                 "choose another target or pass rows of at least two classes")
+    else:
+        task = None
+        wanted = [s for s in wanted if s not in ("utility", "feature_selection")]
+
+    notes: list[str] = []
+    if holdout is None:
+        train, holdout, note = _split(real, target, task, random_state)
+        holdout_source = "split: 20% of real (stratified on the target for classification, random_state)"
+        notes.append("holdout split from the real table: if the generator saw all of it, utility and DCR "
+                     "baselines are optimistic; pass the rows it never saw as holdout")
+        if note:
+            notes.append(note)
+    else:
+        train = real
+        holdout_source = "given"
+
+    result: dict[str, Any] = {s: None for s in SECTIONS}
+    seconds: dict[str, float] = {}
+    steps = len(wanted)
+
+    def tick(name: str, i: int) -> None:
+        if progress:
+            progress(name, i, steps)
+
+    for i, section in enumerate(wanted):
+        t0 = time.perf_counter()
+        tick(section, i)
+        if section == "fidelity":
+            result["fidelity"] = fidelity(real, synthetic, max_rows=max_rows, random_state=random_state)
+        elif section == "utility":
+            result["utility"] = _run(
+                subsample(train, max_rows, random_state), subsample(synthetic, max_rows, random_state + 1),
+                subsample(holdout, max_rows, random_state + 2), target, task=task, models=models, seeds=seeds,
+                random_state=random_state, n_jobs=n_jobs, svm_max_rows=5_000, progress=progress)
+        elif section == "feature_selection":
+            result["feature_selection"] = feature_selection(
+                subsample(train, max_rows, random_state), subsample(synthetic, max_rows, random_state + 1),
+                target, task=task, random_state=random_state)
+        elif section == "detection":
+            result["detection"] = detection(real, synthetic, random_state=random_state)
+        elif section == "privacy":
+            result["privacy"] = privacy(train, synthetic, holdout, random_state=random_state,
+                                        max_reference_rows=max_rows or len(train), copies_reference=real)
+        seconds[section] = seconds.get(section, 0.0) + time.perf_counter() - t0
+    tick("done", steps)
+    result["meta"] = {
+        "rows_real": len(real),
+        "rows_synthetic": len(synthetic),
+        "rows_holdout": len(holdout),
+        "rows_train": len(train),
+        "columns": len(real.columns),
+        "target": target,
+        "task": task,
+        "holdout_source": holdout_source,
+        "random_state": random_state,
+        "max_rows": max_rows,
+        "sections": wanted,
+        "section_seconds": seconds,
+        "seconds": time.perf_counter() - t_start,
+        "notes": notes,
+    }
+    return _jsonable(result)
