@@ -168,7 +168,8 @@ class GMMBackend(BackendBase):
         weights = nk / n
         means = (resp.T @ z) / nk[:, None]
         # batched weighted second moments, then centre
-        second = np.einsum("nk,ni,nj->kij", resp, z, z, optimize=True) / nk[:, None, None]
+        zz = (z[:, :, None] * z[:, None, :]).reshape(n, d * d)  # per-row outer products
+        second = (resp.T @ zz).reshape(-1, d, d) / nk[:, None, None]  # one GEMM for all components
         covs = second - means[:, :, None] * means[:, None, :] + self.reg_covar * np.eye(d)[None]
         counts = np.asarray(oh.T @ resp).T  # (K, sum of cardinalities)
         thetas = []
@@ -193,9 +194,12 @@ class GMMBackend(BackendBase):
             sub = covs[:, num_cols][:, :, num_cols]
             chol = np.linalg.cholesky(sub)  # (K, d, d)
             inv = np.linalg.inv(chol)  # L^-1, so |L^-1 (x - mu)|^2 is the Mahalanobis distance
-            proj = np.einsum("kij,nj->nki", inv, zo, optimize=True) - np.einsum("kij,kj->ki", inv, means[:, num_cols])[None]
+            # one GEMM: (n, d) x (d, K*d), then subtract each component's projected mean
+            proj = (zo @ inv.reshape(K * d, d).T).reshape(n, K, d)
+            proj -= np.einsum("kij,kj->ki", inv, means[:, num_cols])[None]
             logdet = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(1)
-            out += -0.5 * (proj**2).sum(2) - logdet[None] - 0.5 * d * _LOG2PI
+            out -= 0.5 * np.einsum("nkd,nkd->nk", proj, proj)
+            out -= logdet[None] + 0.5 * d * _LOG2PI
         if cat_cols is None:
             if oh is not None and oh.shape[1]:
                 out += np.asarray(oh @ np.log(np.hstack(thetas)).T)
@@ -216,8 +220,11 @@ class GMMBackend(BackendBase):
         it = 0
         for it in range(1, self.max_iter + 1):
             lp = self._component_logpdf(z, c, params, oh=oh)
-            ll = logsumexp(lp, axis=1)
-            resp = np.exp(lp - ll[:, None])
+            top = lp.max(1, keepdims=True)
+            resp = np.exp(lp - top, out=lp)
+            norm = resp.sum(1, keepdims=True)
+            resp /= norm
+            ll = top[:, 0] + np.log(norm[:, 0])
             params = self._mstep(z, oh, resp)
             mean_ll = float(ll.mean())
             if progress:
