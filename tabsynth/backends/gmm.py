@@ -169,7 +169,7 @@ class GMMBackend(BackendBase):
         means = (resp.T @ z) / nk[:, None]
         # batched weighted second moments, then centre
         zz = (z[:, :, None] * z[:, None, :]).reshape(n, d * d)  # per-row outer products
-        second = (resp.T @ zz).reshape(-1, d, d) / nk[:, None, None]  # one GEMM for all components
+        second = (resp.T @ zz).reshape(K, d, d) / nk[:, None, None]  # one GEMM for all components
         covs = second - means[:, :, None] * means[:, None, :] + self.reg_covar * np.eye(d)[None]
         counts = np.asarray(oh.T @ resp).T  # (K, sum of cardinalities)
         thetas = []
