@@ -1,0 +1,5 @@
+"""``python -m tabsynth`` runs the CLI."""
+
+from .cli import main
+
+main()
