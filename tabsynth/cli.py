@@ -68,13 +68,14 @@ def default_output(input_path: str | Path, tag: str = "augmented") -> Path:
     return p.with_name(f"{stem}.{tag}{ext}")
 
 
-def _check_output(output: Path, *inputs: str) -> None:
+def _check_output(output: Path, *inputs: str, models: tuple[str, ...] = ()) -> None:
+    """Check the output's format, and that it overwrites no input (tables or model files)."""
     from .io import table_format
 
     for i in inputs:
-        if not str(i).endswith(".tabsynth"):
-            table_format(i)
+        table_format(i)
     table_format(output)
+    inputs = inputs + tuple(models)
     for i in inputs:
         if Path(i).resolve() == output.resolve():
             raise click.BadParameter(f"output '{output}' is the input file; choose another path", param_hint="-o")
@@ -150,6 +151,9 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     _check_output(out_path, input)
     if report and not str(report).lower().endswith((".html", ".htm")):
         raise click.BadParameter(f"'{report}' should end in .html", param_hint="--report")
+    for extra, hint in ((save_model, "--save-model"), (report, "--report")):
+        if extra and Path(extra).resolve() in (Path(input).resolve(), out_path.resolve()):
+            raise click.BadParameter(f"'{extra}' is the input or output table; choose another path", param_hint=hint)
     t0 = time.perf_counter()
     df = _read(input, na_values)
     if target is not None:
@@ -209,7 +213,7 @@ def sample(model, rows, output, seed, quiet, as_json):
 
     t0 = time.perf_counter()
     out_path = Path(output)
-    _check_output(out_path, model)
+    _check_output(out_path, models=(model,))
     m = Synthesizer.load(model)
     df = m.sample(rows, seed=seed)
     write_table(df, out_path)

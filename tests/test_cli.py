@@ -76,6 +76,14 @@ def test_fit_sample_inspect(capsys, table, tmp_path):
     assert [c["name"] for c in json.loads(out)["columns"]][:2] == ["age", "sex"]
 
 
+def test_model_file_any_name(capsys, table, tmp_path):
+    """A model saved under any name (here ``.model``) can be sampled from."""
+    model = tmp_path / "adult.model"
+    assert run(capsys, "fit", str(table), "-o", str(model), "--param", "n_components=2", "-q")[0] == 0
+    assert run(capsys, "sample", str(model), "--rows", "5", "-o", str(tmp_path / "s.csv"), "-q")[0] == 0
+    assert len(pd.read_csv(tmp_path / "s.csv")) == 5
+
+
 def test_example_command(capsys, tmp_path):
     code, out, _ = run(capsys, "example", "-o", str(tmp_path / "ex.csv"))
     assert code == 0 and (tmp_path / "ex.csv").exists()
@@ -101,6 +109,10 @@ def test_example_command(capsys, tmp_path):
         (["sample", "{d}/corrupt.tabsynth", "--rows", "3", "-o", "{d}/x.csv"], "not a valid tabsynth model"),
         (["sample", "{d}/none.tabsynth", "--rows", "3", "-o", "{d}/x.csv"], "does not exist"),
         (["fit", "{t}"], "-o"),
+        (["fit", "{t}", "-o", "{t}"], "is the input"),
+        (["augment", "{t}", "--save-model", "{t}"], "input or output"),
+        (["augment", "{t}", "--report", "{d}/r.csv"], "should end in .html"),
+        (["sample", "{d}/m.tabsynth", "--rows", "3", "-o", "{d}/m.tabsynth"], "unknown table format"),
     ],
 )
 def test_bad_input_one_line_exit_2(capsys, table, tmp_path, args, match):
