@@ -8,6 +8,8 @@ from ..errors import InputError
 
 _REGISTRY = {
     "gmm": ("tabsynth.backends.gmm", "GMMBackend"),
+    "vae": ("tabsynth.backends.vae", "VAEBackend"),
+    "gan": ("tabsynth.backends.gan", "GANBackend"),
 }
 
 

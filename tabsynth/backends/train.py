@@ -1,0 +1,73 @@
+"""The one training loop of the neural backends, and their seeding.
+
+Global random state is never touched for good: :func:`seeded` forks torch's
+global RNG, seeds it from the caller's numpy generator (so module
+initialisation is reproducible) and restores it on exit; all sampling inside
+uses the explicit ``torch.Generator`` it yields. Everything runs on the CPU.
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from .base import Progress
+
+#: step(batch_indices) -> {loss name: value}
+Step = Callable[[torch.Tensor], dict[str, float]]
+
+
+@contextmanager
+def seeded(rng: np.random.Generator) -> Iterator[torch.Generator]:
+    """Run a block with torch's global RNG seeded from ``rng`` (restored afterwards).
+
+    Yields a CPU ``torch.Generator`` seeded from ``rng`` for explicit draws.
+    """
+    seed = int(rng.integers(0, 2**62))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        gen = torch.Generator()
+        gen.manual_seed(seed + 1)
+        yield gen
+
+
+def auto_epochs(n_rows: int, batch_size: int, steps: int, lo: int = 30, hi: int = 300) -> int:
+    """Epochs giving about ``steps`` optimiser steps, within ``[lo, hi]``."""
+    per_epoch = max(1, math.ceil(n_rows / max(1, batch_size)))
+    return int(min(hi, max(lo, math.ceil(steps / per_epoch))))
+
+
+def train_loop(
+    step: Step,
+    n_rows: int,
+    *,
+    epochs: int,
+    batch_size: int,
+    gen: torch.Generator,
+    progress: Progress | None = None,
+    stage: str = "training",
+) -> list[dict[str, float]]:
+    """Shuffle, batch, call ``step`` on each batch, report progress each epoch.
+
+    Returns the per-epoch mean of each loss ``step`` reports (the loss history).
+    """
+    bs = max(1, min(batch_size, n_rows))
+    n_batches = math.ceil(n_rows / bs)
+    history: list[dict[str, float]] = []
+    for epoch in range(epochs):
+        perm = torch.randperm(n_rows, generator=gen)
+        sums: dict[str, float] = {}
+        for b in range(n_batches):
+            idx = perm[b * bs : (b + 1) * bs]
+            if len(idx) < 2:  # a lone leftover row would make a degenerate batch
+                continue
+            for k, v in step(idx).items():
+                sums[k] = sums.get(k, 0.0) + v
+        history.append({k: v / n_batches for k, v in sums.items()})
+        if progress is not None:
+            progress(stage, epoch + 1, epochs)
+    return history

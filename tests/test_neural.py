@@ -1,0 +1,138 @@
+"""VAE and GAN backends: the same promises as the GMM, on tiny trainings."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tabsynth import Synthesizer  # noqa: E402
+from tabsynth.backends import available, get_backend_class  # noqa: E402
+from tabsynth.backends.nn import CatHead, RowCodec  # noqa: E402
+from tabsynth.backends.train import auto_epochs  # noqa: E402
+from tabsynth.encoding import Encoded, Layout  # noqa: E402
+
+NEURAL = ["vae", "gan"]
+SMALL = {"hidden": (32, 32), "batch_size": 100}
+
+
+def small(backend: str, epochs: int = 3, **kw) -> Synthesizer:
+    extra = {"latent_dim": 8} if backend == "vae" else {"noise_dim": 8}
+    return Synthesizer(backend, random_state=0, epochs=epochs, **SMALL, **extra, **kw)
+
+
+def test_registered():
+    assert {"gmm", "vae", "gan"} <= set(available())
+
+
+@pytest.mark.parametrize("backend", NEURAL)
+def test_dtypes_and_ranges(backend, mixed):
+    out = small(backend).fit(mixed).sample(120, seed=1)
+    assert list(out.columns) == list(mixed.columns)
+    assert [str(t) for t in out.dtypes] == [str(t) for t in mixed.dtypes]
+    assert out["i"].between(mixed["i"].min(), mixed["i"].max()).all()
+    assert set(out["s"].dropna()) <= set(mixed["s"].dropna())
+
+
+@pytest.mark.parametrize("backend", NEURAL)
+def test_seeded_and_global_rng_untouched(backend, mixed, tmp_path):
+    torch.manual_seed(123)
+    before = torch.rand(3)
+    torch.manual_seed(123)
+    a = small(backend).fit(mixed)
+    after = torch.rand(3)
+    assert torch.equal(before, after), "fitting must not consume torch's global RNG"
+    b = small(backend).fit(mixed)
+    pd.testing.assert_frame_equal(a.sample(50, seed=4), b.sample(50, seed=4))
+    path = a.save(tmp_path / "m.tabsynth")
+    c = Synthesizer.load(path)
+    pd.testing.assert_frame_equal(a.sample(50, seed=4), c.sample(50, seed=4))
+    assert c.backend_.history_ == a.backend_.history_
+
+
+@pytest.mark.parametrize("backend", NEURAL)
+def test_given_cells_kept_and_missing_not_drawn(backend, mixed):
+    syn = small(backend).fit(mixed)
+    holes = mixed.copy()
+    rng = np.random.default_rng(0)
+    for col in ["f", "i", "s", "nb", "ps"]:
+        holes.loc[rng.random(len(holes)) < 0.3, col] = None
+    filled = syn.impute(holes, seed=0)
+    for col in ["f", "i", "s", "nb", "ps"]:
+        known = holes[col].notna()
+        assert filled.loc[known, col].astype(object).equals(holes.loc[known, col].astype(object))
+        assert filled[col].notna().all(), col
+    given = pd.DataFrame({"s": ["low"] * 40})
+    out = syn.sample(40, given=given, seed=0)
+    assert (out["s"] == "low").all()
+
+
+def _two_clusters(n: int = 1200) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    g = rng.random(n) < 0.5
+    return pd.DataFrame({"g": np.where(g, "up", "down"), "x": np.where(g, 5.0, -5.0) + rng.normal(size=n),
+                         "y": rng.normal(size=n)})
+
+
+@pytest.mark.parametrize("backend, epochs, kw, share", [("vae", 100, {"beta": 0.2}, 0.7), ("gan", 100, {"lr": 1e-3}, 0.9)])
+def test_learns_the_dependency_and_conditions_on_it(backend, epochs, kw, share):
+    """x depends on g: sampled rows, class-conditional rows and imputed cells must show it.
+
+    (x given g is N(+-5, 1); without the dependency each share below would be ~0.5.)
+    """
+    df = _two_clusters()
+    syn = small(backend, epochs=epochs, **kw).set_params(hidden=(64, 64)).fit(df)
+    out = syn.sample(600, seed=0)
+    up = out.loc[out["g"] == "up", "x"].mean()
+    down = out.loc[out["g"] == "down", "x"].mean()
+    assert up - down > 6, (up, down)
+    assert 0.4 < (out["g"] == "up").mean() < 0.6
+    cond = syn.sample(200, given=pd.DataFrame({"g": ["up"] * 200}), seed=0)
+    assert (cond["x"] > 0).mean() > share
+    fill = syn.impute(pd.DataFrame({"g": ["up", "down"] * 50, "x": [np.nan] * 100, "y": [0.0] * 100}), seed=0)
+    x = fill["x"].to_numpy()
+    assert (x[0::2] > 0).mean() > share and (x[1::2] < 0).mean() > share
+
+
+def test_bad_epochs():
+    df = _two_clusters(50)
+    with pytest.raises(Exception, match="epochs"):
+        Synthesizer("vae", epochs=0).fit(df)
+
+
+def test_auto_epochs():
+    assert auto_epochs(26048, 500, 3000) == 57
+    assert auto_epochs(100, 500, 3000) == 300
+    assert auto_epochs(10**7, 500, 3000) == 30
+
+
+def test_codec_and_cat_head_round_trip():
+    lay = Layout(2, [3, 2], [True, False])
+    enc = Encoded(np.array([[0.5, -1.0], [2.0, 0.0]], np.float32), np.array([[2, 1], [0, 0]]), lay,
+                  mask_num=np.array([[True, False], [True, True]]), mask_cat=np.array([[False, True], [True, True]]))
+    codec = RowCodec(lay)
+    rows = codec.rows(enc)
+    assert rows.shape == (2, 7)
+    assert rows[0].tolist() == [0.5, -1.0, 0, 0, 1, 0, 1]
+    m = codec.column_mask(enc)
+    assert m.tolist() == [[1, 0, 0, 1], [1, 1, 1, 1]]
+    assert codec.widen(m)[0].tolist() == [1, 0, 0, 0, 0, 1, 1]
+    head = CatHead(lay)
+    logits = torch.tensor([[0.0, 0.0, 50.0, 0.0, 50.0]] * 4)
+    g = torch.Generator().manual_seed(0)
+    assert head.sample(logits, g).tolist() == [[2, 1]] * 4
+    forbid = torch.tensor([[True, True]] * 4)
+    assert (head.sample(logits, g, forbid)[:, 0] != 2).all()  # code 2 is column 0's missing code
+    nll = head.nll(logits, torch.tensor([[2, 1]] * 4))
+    assert torch.all(nll < 1e-6)
+    st = head.one_hot_st(logits, 0.2, g)
+    assert st.shape == (4, 5) and torch.allclose(st.sum(1), torch.full((4,), 2.0))
+
+
+def test_backend_classes_have_sklearn_params():
+    for name in NEURAL:
+        cls = get_backend_class(name)
+        b = cls(epochs=2)
+        assert b.get_params()["epochs"] == 2
+        b.set_params(batch_size=64)
+        assert b.batch_size == 64
