@@ -8,7 +8,10 @@ and peak memory are its own. Peers come from the ``bench`` extra; a peer
 that is not installed is reported as such, not silently dropped.
 
     python benchmarks/synthesis_adult.py                         # tabsynth gmm + SDV GaussianCopula
-    python benchmarks/synthesis_adult.py --models gmm,sdv-tvae,sdv-ctgan --epochs 300
+    python benchmarks/synthesis_adult.py --models gmm,vae,gan,sdv-gaussiancopula,sdv-tvae,sdv-ctgan
+
+``--epochs`` sets the epochs of every neural model; unset, each uses its own
+default (tabsynth: "auto", SDV: 300).
 """
 
 from __future__ import annotations
@@ -74,6 +77,10 @@ def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int,
     extra = {}
     if model == "gmm":
         extra["n_components"] = int(synth.backend_.n_components_)
+    elif model in ("vae", "gan"):
+        extra["epochs"] = len(synth.backend_.history_)
+    elif model in ("sdv-tvae", "sdv-ctgan"):
+        extra["epochs"] = epochs or 300  # SDV's default
     Path(meta_path).write_text(json.dumps({"fit_seconds": t_fit, "sample_seconds": t_sample,
                                            "peak_rss_mb": peak_rss_mb(), **extra}))
 
@@ -174,7 +181,7 @@ def main() -> None:
             row["sdmetrics_pair_trends"] = sdm["pair_trends"]
         rows.append(row)
         row["evaluate"] = res
-    cols = ["model", "fit_s", "peak_mb", "column_shapes", "pair_trends", "pair_trends_strong_pairs",
+    cols = ["model", "epochs", "fit_s", "peak_mb", "column_shapes", "pair_trends", "pair_trends_strong_pairs",
             "tstr_auc_logreg", "tstr_auc_boosting",
             "detection_boosting", "exact_copies"]
     if any("sdmetrics_pair_trends" in r for r in rows):

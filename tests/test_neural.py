@@ -94,10 +94,17 @@ def test_learns_the_dependency_and_conditions_on_it(backend, epochs, kw, share):
     assert (x[0::2] > 0).mean() > share and (x[1::2] < 0).mean() > share
 
 
-def test_bad_epochs():
+@pytest.mark.parametrize("backend, param, value", [
+    ("vae", "epochs", 0), ("vae", "epochs", "abc"), ("vae", "hidden", "x"), ("vae", "lr", -1.0),
+    ("vae", "gibbs_steps", -1), ("gan", "batch_size", 0), ("gan", "hidden", []), ("gan", "tau", 0),
+    ("gmm", "n_components", 0), ("gmm", "max_iter", "x"), ("gmm", "candidates", [0]),
+])
+def test_bad_backend_params_are_one_line_errors(backend, param, value):
+    from tabsynth.errors import InputError
+
     df = _two_clusters(50)
-    with pytest.raises(Exception, match="epochs"):
-        Synthesizer("vae", epochs=0).fit(df)
+    with pytest.raises(InputError, match=f"parameter {param}="):
+        Synthesizer(backend, **{param: value}).fit(df)
 
 
 def test_auto_epochs():

@@ -69,3 +69,25 @@ class BackendBase:
 def check_given(given: Encoded | None, n: int) -> None:
     if given is not None and given.n != n:
         raise ValueError(f"given has {given.n} rows but n={n}")
+
+
+_RULES = {
+    "pos_int": ("a positive integer", lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1),
+    "nonneg_int": ("a non-negative integer", lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0),
+    "pos_float": ("a positive number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v > 0),
+    "nonneg_float": ("a non-negative number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v >= 0),
+    "auto_or_pos_int": ("a positive integer or 'auto'", lambda v: v == "auto" or _RULES["pos_int"][1](v)),
+    "widths": ("a list of positive integers, e.g. [256,256]",
+               lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and all(_RULES["pos_int"][1](h) for h in v)),
+}
+
+
+def check_params(backend: BackendBase, rules: dict[str, str]) -> None:
+    """Raise a one-line :class:`~tabsynth.errors.InputError` for a parameter outside its rule."""
+    from ..errors import InputError
+
+    for name, rule in rules.items():
+        what, ok = _RULES[rule]
+        value = getattr(backend, name)
+        if not ok(value):
+            raise InputError(f"backend {backend.name!r}: parameter {name}={value!r} should be {what} (--param {name}=...)")

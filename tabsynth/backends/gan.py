@@ -48,6 +48,9 @@ class GANBackend(NeuralBackend, BackendBase):
 
     name = "gan"
     _nets = ("generator_", "critic_")
+    _rules = {"epochs": "auto_or_pos_int", "steps": "pos_int", "batch_size": "pos_int", "lr": "pos_float",
+              "weight_decay": "nonneg_float", "hidden": "widths", "noise_dim": "pos_int", "gp_weight": "nonneg_float",
+              "tau": "pos_float"}
 
     def __init__(
         self,

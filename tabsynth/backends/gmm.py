@@ -28,7 +28,7 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.special import logsumexp
 
 from ..encoding import Encoded, Layout
-from .base import BackendBase, Progress, check_given
+from .base import BackendBase, Progress, check_given, check_params
 
 _LOG2PI = np.log(2 * np.pi)
 
@@ -85,6 +85,9 @@ class GMMBackend(BackendBase):
 
     # ------------------------------------------------------------- fitting
     def fit(self, data: Encoded, *, rng: np.random.Generator, progress: Progress | None = None) -> "GMMBackend":
+        check_params(self, {"n_components": "auto_or_pos_int", "candidates": "widths", "max_iter": "pos_int",
+                            "tol": "nonneg_float", "reg_covar": "nonneg_float", "alpha": "nonneg_float",
+                            "selection_rows": "pos_int", "min_rows_per_component": "pos_int"})
         if not data.fully_observed():
             raise ValueError("GMMBackend.fit needs a fully observed encoded table")
         self.layout_ = data.layout

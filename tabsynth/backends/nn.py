@@ -190,11 +190,14 @@ class NeuralBackend:
     """
 
     _nets: tuple[str, ...] = ()
+    _rules: dict[str, str] = {}
     sample_chunk = 32768
 
     def fit(self, data: Encoded, *, rng: np.random.Generator, progress=None):
+        from .base import check_params
         from .train import seeded
 
+        check_params(self, self._rules)
         if not data.fully_observed():
             raise ValueError("fit needs a fully observed encoded table")
         self.layout_ = data.layout

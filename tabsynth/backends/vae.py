@@ -49,6 +49,9 @@ class VAEBackend(NeuralBackend, BackendBase):
 
     name = "vae"
     _nets = ("encoder_", "decoder_", "log_sigma_")
+    _rules = {"epochs": "auto_or_pos_int", "steps": "pos_int", "batch_size": "pos_int", "lr": "pos_float",
+              "weight_decay": "nonneg_float", "hidden": "widths", "latent_dim": "pos_int", "beta": "nonneg_float",
+              "gibbs_steps": "nonneg_int"}
 
     def __init__(
         self,
@@ -163,8 +166,5 @@ def _rows_from(num: torch.Tensor, codes: torch.Tensor, codec) -> torch.Tensor:
 
 
 def _epochs(epochs: int | str, n: int, batch_size: int, steps: int) -> int:
-    if epochs == "auto":
-        return auto_epochs(n, batch_size, steps)
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer or 'auto', got {epochs!r}")
-    return int(epochs)
+    """``epochs`` as a number (validated by ``check_params`` before)."""
+    return auto_epochs(n, batch_size, steps) if epochs == "auto" else int(epochs)
