@@ -19,11 +19,3 @@ def make_rng(seed: RandomState) -> np.random.Generator:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     return np.random.default_rng(seed)
 
-
-def torch_generator(rng: np.random.Generator):  # pragma: no cover - used by torch backends
-    """A CPU ``torch.Generator`` seeded from ``rng`` (torch imported lazily)."""
-    import torch
-
-    g = torch.Generator()
-    g.manual_seed(int(rng.integers(0, 2**63 - 1)))
-    return g
