@@ -84,6 +84,9 @@ def _check_output(output: Path, *inputs: str, models: tuple[str, ...] = ()) -> N
 # ------------------------------------------------------------------ options
 def model_options(f: Callable) -> Callable:
     """Options shared by commands that fit a model."""
+    f = click.option("--epochs", type=click.IntRange(min=1), expose_value=False,
+                     callback=lambda ctx, _p, v: ctx.meta.__setitem__("tabsynth.epochs", v),
+                     help="Training epochs of a neural backend (vae, gan); default: automatic.")(f)
     f = click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
                      help="Backend parameter, repeatable (e.g. --param n_components=20).")(f)
     f = click.option("--ignore", metavar="COLS", help="Comma-separated columns not to model (left empty in synthetic rows).")(f)
@@ -103,8 +106,14 @@ def output_options(f: Callable) -> Callable:
 def _fit_model(df, backend, seed, categorical, ignore, params, verbose):
     from .synthesizer import Synthesizer
 
+    extra = _parse_params(params)
+    epochs = click.get_current_context().meta.get("tabsynth.epochs")
+    if epochs is not None:
+        if backend == "gmm":
+            raise click.BadParameter("the gmm backend has no epochs; use it with --backend vae or gan", param_hint="--epochs")
+        extra["epochs"] = epochs
     model = Synthesizer(backend, random_state=seed, categorical=_split(categorical), ignore=_split(ignore),
-                        verbose=verbose, **_parse_params(params))
+                        verbose=verbose, **extra)
     return model.fit(df)
 
 

@@ -143,3 +143,19 @@ def test_backend_classes_have_sklearn_params():
         assert b.get_params()["epochs"] == 2
         b.set_params(batch_size=64)
         assert b.batch_size == 64
+
+
+def test_cli_epochs_and_progress_free_output(tmp_path, capsys):
+    from tabsynth.cli import main
+
+    path = tmp_path / "t.csv"
+    _two_clusters(200).to_csv(path, index=False)
+    model = tmp_path / "m.tabsynth"
+    with pytest.raises(SystemExit) as exc:
+        main(["fit", str(path), "-o", str(model), "--backend", "gan", "--epochs", "2", "--param", "hidden=[16]", "-q"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().err == ""
+    assert len(Synthesizer.load(model).backend_.history_) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["augment", str(path), "--epochs", "2", "-q"])
+    assert exc.value.code == 2 and "gmm backend has no epochs" in capsys.readouterr().err
