@@ -159,3 +159,18 @@ def test_cli_epochs_and_progress_free_output(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["augment", str(path), "--epochs", "2", "-q"])
     assert exc.value.code == 2 and "gmm backend has no epochs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", NEURAL)
+def test_degenerate_layouts(backend):
+    """Only numbers, only categories, or nothing modelled at all (constant + id columns)."""
+    import warnings
+
+    tables = [pd.DataFrame({"n": np.arange(30.0)}), pd.DataFrame({"c": list("ab" * 15)}),
+              pd.DataFrame({"a": ["x"] * 30, "b": [f"id{i}" for i in range(30)]})]
+    for df in tables:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            syn = small(backend, epochs=2).fit(df)
+            assert syn.sample(5, seed=0).shape == (5, df.shape[1])
+            assert syn.impute(df.head(3), seed=0).shape == (3, df.shape[1])

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -126,3 +127,26 @@ def test_same_seed_same_rows(df):
     a = Synthesizer(random_state=3, n_components=2).fit(df).sample(50, seed=9)
     b = Synthesizer(random_state=3, n_components=2).fit(df).sample(50, seed=9)
     pd.testing.assert_frame_equal(a, b)
+
+
+@settings(max_examples=max(5, EXAMPLES // 4), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(df=tables(), seed=st.integers(0, 1000), backend=st.sampled_from(["vae", "gan"]))
+def test_neural_backends_keep_structure(df, seed, backend):
+    """Briefly trained neural backends: names, order, dtypes, seen categories, ranges, whole numbers
+    (missing shares need a trained model; the GMM test above checks them)."""
+    pytest.importorskip("torch")
+    schema = infer_schema(df)
+    model = Synthesizer(backend, random_state=seed, epochs=2, hidden=(16,), batch_size=64).fit(df)
+    out = model.sample(300, seed=seed)
+    assert list(out.columns) == list(df.columns)
+    assert out.dtypes.tolist() == df.dtypes.tolist()
+    for spec in schema.columns:
+        real, obs = df[spec.name], out[spec.name].dropna()
+        if spec.kind in ("categorical", "boolean", "constant"):
+            assert set(obs.astype(str)) <= set(real.dropna().astype(str)), spec.name
+        if spec.kind in ("numeric", "integer", "datetime") and len(obs):
+            assert obs.min() >= real.min() and obs.max() <= real.max(), spec.name
+        if spec.kind == "integer" and len(obs):
+            vals = obs.to_numpy(dtype="float64")
+            assert np.all(vals == np.round(vals)), spec.name

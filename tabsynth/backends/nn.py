@@ -13,6 +13,8 @@ Everything here is built from a :class:`~tabsynth.encoding.Layout` alone:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -131,6 +133,8 @@ class CatHead:
 
     def sample(self, logits: torch.Tensor, gen: torch.Generator, forbid_missing: torch.Tensor | None = None) -> torch.Tensor:
         """Draw codes ``(n, n_cat)`` (Gumbel-max); ``forbid_missing`` ``(n, n_cat)`` bool rules out missing codes."""
+        if self.n_cat == 0:
+            return torch.zeros((logits.shape[0], 0), dtype=torch.long)
         p = self.padded(logits)
         if forbid_missing is not None:
             p = p.masked_fill(forbid_missing[:, :, None] & self.missing_code[None], float("-inf"))
@@ -139,6 +143,8 @@ class CatHead:
 
     def one_hot_st(self, logits: torch.Tensor, tau: float, gen: torch.Generator) -> torch.Tensor:
         """Straight-through Gumbel-softmax one-hots ``(n, sum(cards))``: hard forward, soft gradient."""
+        if self.n_cat == 0:
+            return logits[:, :0]
         p = self.padded(logits)
         u = torch.rand(p.shape, generator=gen).clamp_(1e-12, 1 - 1e-12)
         soft = torch.softmax((p - torch.log(-torch.log(u))) / tau, dim=2)
@@ -204,7 +210,7 @@ class NeuralBackend:
         self.codec_ = RowCodec(data.layout)
         self.cat_head_ = CatHead(data.layout)
         with seeded(rng) as gen:
-            self._build()
+            self._build_quietly()
             rows = self.codec_.rows(data)
             codes = torch.from_numpy(np.ascontiguousarray(data.x_cat, dtype=np.int64))
             for name in self._nets:
@@ -213,6 +219,13 @@ class NeuralBackend:
             for name in self._nets:
                 getattr(self, name).eval()
         return self
+
+    def _build_quietly(self) -> None:
+        # a table whose columns are all unmodelled (constant, id, text) gives zero-width
+        # layers; torch warns that initialising them is a no-op, which is expected here
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
+            self._build()
 
     def sample(self, n: int, *, given: Encoded | None = None, rng: np.random.Generator) -> Encoded:
         from .base import check_given
@@ -266,7 +279,7 @@ class NeuralBackend:
         self.cat_head_ = CatHead(self.layout_)
         self.history_ = meta.get("history", [])
         with torch.random.fork_rng(devices=[]):  # initial weights are overwritten; keep global RNG as it was
-            self._build()
+            self._build_quietly()
         for name in self._nets:
             net = getattr(self, name)
             load_arrays(net, name, arrays)
