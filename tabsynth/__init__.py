@@ -16,6 +16,8 @@ from .errors import InputError, TabsynthError
 
 __all__ = [
     "Synthesizer",
+    "GenerativeImputer",
+    "GenerativeOverSampler",
     "TableSchema",
     "TabsynthError",
     "InputError",
@@ -29,6 +31,8 @@ __all__ = [
 _LAZY = {
     "Synthesizer": ("tabsynth.synthesizer", "Synthesizer"),
     "augment": ("tabsynth.augmentation", "augment"),
+    "GenerativeImputer": ("tabsynth.impute", "GenerativeImputer"),
+    "GenerativeOverSampler": ("tabsynth.augmentation", "GenerativeOverSampler"),
     "TableSchema": ("tabsynth.schema", "TableSchema"),
     "infer_schema": ("tabsynth.schema", "infer_schema"),
     "read_table": ("tabsynth.io", "read_table"),

@@ -234,6 +234,64 @@ def sample(model, rows, output, seed, quiet, as_json):
 
 @cli.command()
 @click.argument("input", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Output table (default: <input stem>.imputed.<ext>).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False),
+              help="Fill with a model saved by 'tabsynth fit' instead of fitting one on INPUT.")
+@click.option("--save-model", type=click.Path(dir_okay=False), help="Also save the model fitted on INPUT.")
+@click.option("--draws", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Draws per missing cell averaged by --strategy mean.")
+@click.option("--strategy", type=click.Choice(["mean", "sample"]), default="mean", show_default=True,
+              help="mean: average of the draws (numbers) / most frequent draw (categories); sample: one draw.")
+@model_options
+@output_options
+def impute(input, output, model_path, save_model, draws, strategy, backend, seed, na_values, categorical, ignore, params,
+           quiet, as_json):
+    """Fill the missing cells of INPUT from a generative model of the table.
+
+    Known cells are kept as they are; each missing cell is drawn from the
+    model given the rest of its row. Fit on INPUT itself (default) or use
+    a model fitted earlier on another table (--model).
+    """
+    from .impute import GenerativeImputer
+    from .io import write_table
+    from .synthesizer import Synthesizer
+
+    out_path = Path(output) if output else default_output(input, "imputed")
+    _check_output(out_path, input, models=tuple(m for m in (model_path, save_model) if m))
+    if model_path and (save_model or backend != "gmm" or params or categorical or ignore
+                       or click.get_current_context().meta.get("tabsynth.epochs")):
+        raise click.UsageError("--model uses a fitted model: --save-model, --backend, --param, --epochs, "
+                               "--categorical and --ignore apply only when fitting")
+    t0 = time.perf_counter()
+    df = _read(input, na_values)
+    imp_params = {"n_draws": draws, "strategy": strategy, "random_state": seed}
+    if model_path:
+        imputer = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
+    else:
+        imputer = GenerativeImputer(backend, **imp_params)
+        imputer.synthesizer_ = _fit_model(df, backend, seed, categorical, ignore, params, _show_progress(quiet, as_json))
+        imputer = GenerativeImputer.from_synthesizer(imputer.synthesizer_, **imp_params)
+    imputer._check_columns(df)
+    before = df.isna().sum()
+    filled = imputer.transform(df)
+    after = filled.isna().sum()
+    write_table(filled, out_path)
+    if save_model:
+        imputer.synthesizer_.save(save_model)
+    seconds = time.perf_counter() - t0
+    cells = {str(c): int(before[c] - after[c]) for c in df.columns if before[c] - after[c] > 0}
+    left = {str(c): int(after[c]) for c in df.columns if after[c] > 0}
+    _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": len(df), "cells_filled": cells,
+                         "cells_left_missing": left, "model": model_path or save_model, "strategy": strategy,
+                         "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
+    note = f"; {sum(left.values())} cells of unmodelled columns left empty" if left else ""
+    _say(quiet, as_json, f"filled {sum(cells.values())} missing cells in {len(df)} rows, wrote {out_path} "
+                         f"in {seconds:.1f}s{note}")
+
+
+@cli.command()
+@click.argument("input", type=click.Path(dir_okay=False))
 @click.option("--na-values", metavar="STRS", help='Comma-separated strings meaning "missing" in CSV input.')
 @click.option("--categorical", metavar="COLS", help="Comma-separated columns to treat as categorical.")
 @click.option("--ignore", metavar="COLS", help="Comma-separated columns to leave out.")

@@ -343,6 +343,24 @@ class TableEncoder:
                 miss.append(c.nullable)
         self.layout_ = Layout(len(self.num_cols_), cards, miss)
 
+    def filler_mask(self, enc: Encoded) -> np.ndarray:
+        """``(n, n_num)`` bool: cells of missing numbers, which hold filler values (see ``_NumericCol``)."""
+        out = np.zeros((enc.n, len(self.num_cols_)), dtype=bool)
+        k = len(self.cat_cols_)
+        for j, c in enumerate(self.num_cols_):
+            if c.has_state:
+                if c.nullable:
+                    out[:, j] = enc.x_cat[:, k] == c.n_states - 1
+                k += 1
+        return out
+
+    def with_regular_states(self, enc: Encoded) -> np.ndarray:
+        """A copy of ``enc.x_cat`` with every numeric state column set to "regular" (code 0)."""
+        x_cat = enc.x_cat.copy()
+        k = len(self.cat_cols_)
+        x_cat[:, k:] = 0
+        return x_cat
+
     def transform(
         self,
         df: pd.DataFrame,

@@ -16,7 +16,7 @@ from ._rng import RandomState, make_rng
 from ._version import __version__
 from .backends import get_backend_class
 from .backends.base import Progress
-from .encoding import TableEncoder
+from .encoding import Encoded, TableEncoder
 from .schema import dtype_name, make_dtype
 from .errors import FileFormatError, InputError, NotFittedError
 from .schema import check_table, infer_schema
@@ -138,6 +138,20 @@ class Synthesizer(BaseEstimator):
             progress = _TqdmProgress()
         try:
             self.backend_ = backend_cls(**kwargs).fit(encoded, rng=rng, progress=progress)
+            filler = self.encoder_.filler_mask(encoded)
+            rows = np.flatnonzero(filler.any(axis=1))
+            for _ in range(getattr(backend_cls, "filler_refits", 0) if len(rows) else 0):
+                # Cells of missing numbers hold filler values drawn from the column's
+                # marginal, independent of the rest of the row, which blurs the relations the
+                # model learns. Redraw them from the model given the rest of the row (as if the
+                # number were regular), then refit: a stochastic EM step (data augmentation).
+                part = encoded.take(rows)
+                given = Encoded(part.x_num, self.encoder_.with_regular_states(part), part.layout,
+                                mask_num=~filler[rows], mask_cat=np.ones_like(part.x_cat, dtype=bool))
+                drawn = self.backend_.sample(len(rows), given=given, rng=rng)
+                encoded.x_num[rows] = np.where(filler[rows], drawn.x_num, part.x_num)
+                refit = {**kwargs, **self.backend_.refit_params()}
+                self.backend_ = backend_cls(**refit).fit(encoded, rng=rng, progress=progress)
         except TypeError as e:
             raise InputError(f"backend {self.backend!r}: {e}") from None
         finally:

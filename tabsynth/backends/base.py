@@ -41,12 +41,19 @@ class BackendBase:
     """Shared plumbing: parameters (scikit-learn style) and saving."""
 
     name: str = ""
+    #: times ``Synthesizer.fit`` redraws the filler cells of missing numbers from the
+    #: fitted model and refits; worth it for backends that fit fast
+    filler_refits: int = 0
 
     @classmethod
     def param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
         kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind in kinds]
+
+    def refit_params(self) -> dict[str, Any]:
+        """Parameters to keep fixed when the model is refitted on refined data (e.g. a chosen size)."""
+        return {}
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.param_names()}

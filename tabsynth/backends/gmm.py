@@ -61,6 +61,7 @@ class GMMBackend(BackendBase):
     """
 
     name = "gmm"
+    filler_refits = 2
 
     def __init__(
         self,
@@ -300,6 +301,9 @@ class GMMBackend(BackendBase):
         return Encoded(z.astype("float32"), c, lay, given.mask_num, given.mask_cat, given.exclude_missing)
 
     # --------------------------------------------------------------- state
+    def refit_params(self) -> dict:
+        return {"n_components": int(self.n_components_)}
+
     def get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         arrays = {"weights": self.weights_, "means": self.means_, "covariances": self.covariances_}
         for j, t in enumerate(self.thetas_):

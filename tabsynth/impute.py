@@ -1,0 +1,312 @@
+"""GenerativeImputer: fill missing cells with a fitted generative model (a scikit-learn transformer).
+
+The model learns the joint distribution of the table, missingness included;
+``transform`` draws each row's missing cells from the model's conditional
+distribution given the row's known cells. ``strategy="mean"`` averages
+``n_draws`` draws (numbers: mean, categories: most frequent draw), the best
+single guess; ``strategy="sample"`` keeps one draw, which preserves the
+spread of the data (for multiple imputation, call ``transform`` with several
+``random_state`` values).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._rng import RandomState, make_rng
+from .errors import InputError
+from .schema import check_table
+
+STRATEGIES = ("mean", "sample")
+
+
+class GenerativeImputer(TransformerMixin, BaseEstimator):
+    """Impute missing values by conditional sampling from a generative model.
+
+    Parameters
+    ----------
+    backend : str, default "gmm"
+        Generative backend (``"gmm"``, ``"vae"``, ``"gan"``).
+    n_draws : int, default 10
+        Draws per missing cell with ``strategy="mean"``.
+    strategy : {"mean", "sample"}, default "mean"
+        ``"mean"``: numeric cells get the mean of the draws (rounded for
+        whole-number columns), other cells the most frequent draw.
+        ``"sample"``: one draw per cell.
+    add_indicator : bool, default False
+        Append a boolean ``missingindicator_<column>`` column for every
+        column that had missing values during ``fit``.
+    random_state : int, optional
+        Seed for fitting and for the draws: same seed, same output.
+    categorical, ignore : list of str, optional
+        Columns to treat as categorical / to leave out of the model (left
+        as they are).
+    backend_params : dict, optional
+        Parameters of the backend, e.g. ``{"n_components": 8}`` or
+        ``{"epochs": 100}``.
+    verbose : bool, default False
+        Progress bars while fitting.
+
+    Attributes
+    ----------
+    synthesizer_ : Synthesizer
+        The fitted model.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when fitted on a DataFrame with string column names.
+    indicator_features_ : list of str
+        Columns with missing values at fit time.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from tabsynth import GenerativeImputer
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=300)
+    >>> df = pd.DataFrame({"x": x, "y": 2 * x + rng.normal(scale=0.1, size=300)})
+    >>> df.loc[:9, "y"] = np.nan
+    >>> filled = GenerativeImputer(random_state=0).fit_transform(df)
+    >>> int(filled["y"].isna().sum())
+    0
+    """
+
+    def __init__(
+        self,
+        backend: str = "gmm",
+        *,
+        n_draws: int = 10,
+        strategy: str = "mean",
+        add_indicator: bool = False,
+        random_state: RandomState = None,
+        categorical: list[str] | None = None,
+        ignore: list[str] | None = None,
+        backend_params: dict[str, Any] | None = None,
+        verbose: bool = False,
+    ):
+        self.backend = backend
+        self.n_draws = n_draws
+        self.strategy = strategy
+        self.add_indicator = add_indicator
+        self.random_state = random_state
+        self.categorical = categorical
+        self.ignore = ignore
+        self.backend_params = backend_params
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    # --------------------------------------------------------------- input
+    def _frame(self, X: Any, *, reset: bool) -> tuple[pd.DataFrame, bool]:
+        """X as a DataFrame with the fitted column labels; whether X was a DataFrame."""
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            if X.shape[1] == 0 or len(X) == 0:
+                validate_data(self, X.to_numpy(), reset=reset, ensure_min_samples=1)  # sklearn's own messages
+            return X, True
+        arr = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=1)
+        if arr.dtype.kind in "fiub":
+            arr = arr.astype("float64")
+            if not np.isfinite(arr[~np.isnan(arr)]).all():
+                raise ValueError("Input contains infinity or a value too large for dtype('float64').")
+        cols = self._numpy_columns_ if not reset else [f"x{i}" for i in range(arr.shape[1])]
+        return pd.DataFrame(arr, columns=cols), False
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, X: Any, y: Any = None) -> "GenerativeImputer":
+        """Fit the generative model on ``X`` (missing cells allowed: missingness is modelled).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        from .synthesizer import Synthesizer
+
+        self._check_params()
+        if not isinstance(X, pd.DataFrame):
+            arr = validate_data(self, X, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=2)
+            self._numpy_columns_ = [f"x{i}" for i in range(np.asarray(arr).shape[1])]
+        df, _ = self._frame(X, reset=True)
+        if len(df) < 2:
+            raise ValueError(f"n_samples={len(df)}: at least 2 rows (1 sample is too few) are needed to fit")
+        check_table(df)
+        self.synthesizer_ = Synthesizer(
+            self.backend, random_state=self.random_state, categorical=self.categorical, ignore=self.ignore,
+            verbose=self.verbose, **(self.backend_params or {}),
+        ).fit(df)
+        modelled = set(self.synthesizer_.schema_.names)
+        self.indicator_features_ = [str(c) for c in df.columns if str(c) in modelled and df[c].isna().any()]
+        self._columns_ = list(df.columns)
+        return self
+
+    @classmethod
+    def from_synthesizer(cls, synthesizer: Any, **params: Any) -> "GenerativeImputer":
+        """An imputer around an already fitted :class:`~tabsynth.Synthesizer` (e.g. one loaded from a file).
+
+        Parameters
+        ----------
+        synthesizer : Synthesizer
+            A fitted model.
+        **params
+            Imputer parameters (``n_draws``, ``strategy``, ``add_indicator``,
+            ``random_state``).
+        """
+        synthesizer._check_fitted()
+        self = cls(synthesizer.backend, **params)
+        self._check_params()
+        self.synthesizer_ = synthesizer
+        from .synthesizer import _label_back
+
+        self._columns_ = [_label_back(c) for c in synthesizer.columns_]
+        self.n_features_in_ = len(self._columns_)
+        if all(isinstance(c, str) for c in self._columns_):
+            self.feature_names_in_ = np.asarray(self._columns_, dtype=object)
+        self.indicator_features_ = [s.name for s in synthesizer.schema_.columns if s.nullable]
+        return self
+
+    def _check_params(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise InputError(f"strategy={self.strategy!r}: choose one of {', '.join(STRATEGIES)}")
+        n = self.n_draws
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise InputError(f"n_draws={n!r}: should be a positive integer")
+
+    # ----------------------------------------------------------- transform
+    def transform(self, X: Any) -> Any:
+        """Fill the missing cells of ``X``; known cells are returned unchanged.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+            The same columns as at fit time.
+
+        Returns
+        -------
+        pandas.DataFrame or ndarray
+            A DataFrame (same index, columns and dtypes) for DataFrame input,
+            an array for array input, plus indicator columns when
+            ``add_indicator``.
+        """
+        check_is_fitted(self, "synthesizer_")
+        if isinstance(X, pd.DataFrame):
+            self._check_columns(X)
+        df, was_frame = self._frame(X, reset=False)
+        modelled = set(self.synthesizer_.schema_.names)
+        missing = pd.DataFrame({str(c): df[c].isna() for c in df.columns}, index=df.index)
+        todo = missing[[c for c in missing.columns if c in modelled]].any(axis=1).to_numpy()
+        out = df.copy()
+        if todo.any():
+            filled = self._fill(df.loc[todo], make_rng(self.random_state))
+            for c in df.columns:
+                if str(c) in modelled and missing[str(c)].any():
+                    col = out[c].copy()
+                    rows = missing[str(c)].to_numpy() & todo
+                    col[rows] = filled[c].to_numpy()[missing[str(c)].to_numpy()[todo]]
+                    out[c] = col.astype(df[c].dtype) if not pd.api.types.is_object_dtype(df[c]) else col
+        if self.add_indicator:
+            for c in self.indicator_features_:
+                out[f"missingindicator_{c}"] = missing[c].to_numpy()
+        if was_frame:
+            return out
+        return out.to_numpy(dtype="float64" if all(pd.api.types.is_numeric_dtype(t) for t in out.dtypes) else object)
+
+    def _check_columns(self, X: pd.DataFrame) -> None:
+        have, want = [str(c) for c in X.columns], [str(c) for c in self._columns_]
+        if have != want:
+            lost = [c for c in want if c not in have]
+            extra = [c for c in have if c not in want]
+            what = (f"column {lost[0]!r} of the fitted table is missing" if lost else
+                    f"column {extra[0]!r} was not in the fitted table" if extra else "the columns are in another order")
+            raise InputError(f"{what}; the table to impute needs the fitted columns: {', '.join(want)}")
+
+    def _fill(self, part: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+        syn = self.synthesizer_
+        if self.strategy == "sample" or self.n_draws == 1:
+            return syn.impute(part, seed=rng).reset_index(drop=True)
+        k, n = int(self.n_draws), len(part)
+        rep = part.iloc[np.tile(np.arange(n), k)].reset_index(drop=True)
+        draws = syn.impute(rep, seed=rng)  # row i of draw d is at d * n + i
+        result = {}
+        for spec in syn.schema_.columns:
+            col = draws[spec.name]
+            if spec.kind in ("numeric", "integer", "datetime"):
+                result[spec.name] = _mean_of_draws(col, n, k, spec)
+            else:
+                result[spec.name] = _mode_of_draws(col, n, k)
+        out = pd.DataFrame(result)
+        for c in part.columns:
+            if str(c) not in result:
+                out[str(c)] = part[c].reset_index(drop=True)
+        return out[[str(c) for c in part.columns]].set_axis(list(part.columns), axis=1)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Output column names: the input's, then the indicator columns."""
+        check_is_fitted(self, "synthesizer_")
+        names = [str(c) for c in self._columns_]
+        if input_features is not None:
+            names = [str(c) for c in input_features]
+            if len(names) != len(self._columns_):
+                raise ValueError(f"input_features has {len(names)} names, expected {len(self._columns_)}")
+        if self.add_indicator:
+            names += [f"missingindicator_{c}" for c in self.indicator_features_]
+        return np.asarray(names, dtype=object)
+
+
+def _mean_of_draws(col: pd.Series, n: int, k: int, spec) -> pd.Series:
+    """Per-row mean of ``k`` draws (rows laid out draw-major); whole numbers stay whole."""
+    if spec.kind == "datetime":
+        from .encoding import from_ns
+        from .schema import to_ns
+
+        ns, isna = to_ns(col)
+        vals = np.where(isna, np.nan, ns.astype("float64")).reshape(k, n)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing rows stay missing
+            mean = np.nanmean(vals, axis=0)
+        gone = np.isnan(mean)
+        return from_ns(np.where(gone, 0, np.round(mean)).astype("int64"), gone, spec)
+    vals = col.to_numpy(dtype="float64", na_value=np.nan).reshape(k, n)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(vals, axis=0)
+    if spec.kind == "integer":
+        mean = np.round(mean)
+    elif spec.decimals is not None:
+        mean = np.round(mean, spec.decimals)
+    first = col.iloc[:n].reset_index(drop=True)
+    if np.isnan(mean).any() and pd.api.types.is_integer_dtype(first.dtype) and not pd.api.types.is_extension_array_dtype(first.dtype):
+        return first  # cannot hold a missing mean; never happens for imputed cells
+    return pd.Series(mean).astype(first.dtype)
+
+
+def _mode_of_draws(col: pd.Series, n: int, k: int) -> pd.Series:
+    """Per-row most frequent of ``k`` draws (rows laid out draw-major; ties: the value drawn first)."""
+    codes, _ = pd.factorize(col, use_na_sentinel=True)
+    m = int(codes.max()) + 1 if len(codes) else 0
+    codes = np.where(codes < 0, m, codes).reshape(k, n)  # missing draws get their own bucket m
+    rows = np.arange(n)
+    counts = np.zeros((n, m + 1), dtype=np.int64)
+    np.add.at(counts, (np.broadcast_to(rows, (k, n)).ravel(), codes.ravel()), 1)
+    counts[:, m] = 0  # a missing draw wins only when every draw is missing
+    first = np.full((n, m + 1), k, dtype=np.int64)
+    for d in range(k - 1, -1, -1):
+        first[rows, codes[d]] = d
+    best = (counts * (k + 1) - first).argmax(axis=1)
+    draw = np.minimum(first[rows, best], k - 1)
+    return col.iloc[draw * n + rows].reset_index(drop=True)
