@@ -16,6 +16,7 @@ from ._core import SECTIONS, evaluate
 from ._summary import summary_table
 from .detection import detection
 from .fidelity import column_shapes, fidelity, pair_trends, validity
+from .imputation import imputation_scores, make_missing
 from .privacy import distance_to_closest_record, exact_copies, privacy
 from .utility import MODELS, feature_selection, infer_task, utility
 
@@ -33,6 +34,8 @@ __all__ = [
     "privacy",
     "exact_copies",
     "distance_to_closest_record",
+    "make_missing",
+    "imputation_scores",
     "MODELS",
     "SECTIONS",
     "write_report",
