@@ -51,10 +51,50 @@ def _emit_json(as_json: bool, doc: dict) -> None:
         click.echo(json.dumps(doc, indent=2, default=str))
 
 
-def _read(path: str, na_values: str | None):
+def _read(path: str, na_values: str | None, sep: str | None = None):
     from .io import read_table
 
-    return read_table(path, na_values=_split(na_values))
+    return read_table(path, na_values=_split(na_values), sep=sep)
+
+
+def _resolve_seed(seed: int | None) -> int:
+    """The seed a run uses: the one given, or a fresh one (reported by --json so the run can be repeated)."""
+    if seed is not None:
+        return int(seed)
+    import secrets
+
+    return secrets.randbits(32)
+
+
+def _table_check(option: str):
+    def check(p: Path) -> None:
+        from .io import table_format
+
+        try:
+            table_format(p)
+        except TabsynthError as e:
+            raise click.BadParameter(str(e), param_hint=option) from None
+    return check
+
+
+def _html_check(p: Path) -> None:
+    if not str(p).lower().endswith((".html", ".htm")):
+        raise click.BadParameter(f"'{p}' should end in .html", param_hint="--report")
+
+
+def _plan(inputs: dict[str, Any]):
+    from ._outputs import OutputPlan
+
+    for opt, path in inputs.items():
+        if path is not None and opt != "--model" and opt != "MODEL":
+            _table_check(opt)(Path(path))
+    return OutputPlan(inputs)
+
+
+def _write(plan, df, path: Path, layout: dict | None) -> None:
+    from .io import write_table
+
+    write_table(df, plan.stage(path), layout=layout, like=path)
 
 
 def default_output(input_path: str | Path, tag: str = "augmented") -> Path:
@@ -68,19 +108,6 @@ def default_output(input_path: str | Path, tag: str = "augmented") -> Path:
     return p.with_name(f"{stem}.{tag}{ext}")
 
 
-def _check_output(output: Path, *inputs: str, models: tuple[str, ...] = ()) -> None:
-    """Check the output's format, and that it overwrites no input (tables or model files)."""
-    from .io import table_format
-
-    for i in inputs:
-        table_format(i)
-    table_format(output)
-    inputs = inputs + tuple(models)
-    for i in inputs:
-        if Path(i).resolve() == output.resolve():
-            raise click.BadParameter(f"output '{output}' is the input file; choose another path", param_hint="-o")
-
-
 # ------------------------------------------------------------------ options
 def model_options(f: Callable) -> Callable:
     """Options shared by commands that fit a model."""
@@ -91,9 +118,20 @@ def model_options(f: Callable) -> Callable:
                      help="Backend parameter, repeatable (e.g. --param n_components=20).")(f)
     f = click.option("--ignore", metavar="COLS", help="Comma-separated columns not to model (left empty in synthetic rows).")(f)
     f = click.option("--categorical", metavar="COLS", help="Comma-separated columns to treat as categorical.")(f)
-    f = click.option("--na-values", metavar="STRS", help='Comma-separated strings meaning "missing" in CSV input (e.g. "?").')(f)
-    f = click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed: same seed, same output.")(f)
+    f = read_options(f)
+    f = click.option("--seed", type=click.IntRange(min=0), default=None,
+                     help="Random seed: same seed, same output [default: a fresh seed, reported by --json].")(f)
     f = click.option("--backend", default="gmm", show_default=True, help="Generative backend.")(f)
+    return f
+
+
+def read_options(f: Callable) -> Callable:
+    """Options for reading CSV input."""
+    f = click.option("--sep", metavar="CHAR", default=None,
+                     help="CSV field separator [default: sniffed among , ; tab |].")(f)
+    f = click.option("--na-values", metavar="STRS",
+                     help='Comma-separated cell texts meaning "missing" (e.g. "?"); in parquet/feather/JSON '
+                          "input they apply to string columns.")(f)
     return f
 
 
@@ -103,15 +141,34 @@ def output_options(f: Callable) -> Callable:
     return f
 
 
-def _fit_model(df, backend, seed, categorical, ignore, params, verbose):
-    from .synthesizer import Synthesizer
+_OWN_OPTIONS = {"random_state": "--seed", "seed": "--seed", "verbose": "--quiet", "backend": "--backend",
+                "categorical": "--categorical", "ignore": "--ignore", "epochs": "--epochs"}
+
+
+def _backend_params(backend: str, params: tuple[str, ...]) -> dict[str, Any]:
+    """--param / --epochs as backend keyword arguments, checked before any work starts."""
+    from .backends import get_backend_class
 
     extra = _parse_params(params)
+    names = get_backend_class(backend).param_names()
+    for key in extra:
+        if key in _OWN_OPTIONS and key not in names:
+            raise click.BadParameter(f"{key!r} is not a backend parameter; use {_OWN_OPTIONS[key]}", param_hint="--param")
+        if key not in names:
+            raise click.BadParameter(f"backend {backend!r} has no parameter {key!r}; its parameters are: "
+                                     f"{', '.join(names)}", param_hint="--param")
     epochs = click.get_current_context().meta.get("tabsynth.epochs")
     if epochs is not None:
-        if backend == "gmm":
-            raise click.BadParameter("the gmm backend has no epochs; use it with --backend vae or gan", param_hint="--epochs")
+        if "epochs" not in names:
+            raise click.BadParameter(f"the {backend} backend has no epochs; use it with --backend vae or gan",
+                                     param_hint="--epochs")
         extra["epochs"] = epochs
+    return extra
+
+
+def _fit_model(df, backend, seed, categorical, ignore, extra, verbose):
+    from .synthesizer import Synthesizer
+
     model = Synthesizer(backend, random_state=seed, categorical=_split(categorical), ignore=_split(ignore),
                         verbose=verbose, **extra)
     return model.fit(df)
@@ -136,7 +193,8 @@ def cli() -> None:
 @click.argument("input", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output table [default: <input>.augmented.<ext>].")
 @click.option("--rows", type=click.IntRange(min=0), default=None, help="Number of synthetic rows.")
-@click.option("--ratio", type=click.FloatRange(min=0), default=None, help="Synthetic rows per input row [default: 1.0].")
+@click.option("--ratio", type=click.FloatRange(min=0, max=1e6), default=None,
+              help="Synthetic rows per input row [default: 1.0].")
 @click.option("--synthetic-only", is_flag=True, help="Write only the synthetic rows.")
 @click.option("--save-model", type=click.Path(dir_okay=False), help="Also save the fitted model here.")
 @click.option("--report", "report", type=click.Path(dir_okay=False),
@@ -144,7 +202,7 @@ def cli() -> None:
 @click.option("--target", metavar="COL", help="Target column for the report's utility section.")
 @model_options
 @output_options
-def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, backend, seed, na_values,
+def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, backend, seed, na_values, sep,
             categorical, ignore, params, quiet, as_json):
     """Fit a model on INPUT and write it back with synthetic rows appended.
 
@@ -152,35 +210,37 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     followed by as many synthetic rows as input rows.
     """
     from .augmentation import augment as run_augment, n_synthetic_rows
-    from .io import write_table
+    from .io import text_layout
 
     if rows is not None and ratio is not None:
         raise click.UsageError("--rows and --ratio are exclusive; give one of them")
-    out_path = Path(output) if output else default_output(input)
-    _check_output(out_path, input)
-    if report and not str(report).lower().endswith((".html", ".htm")):
-        raise click.BadParameter(f"'{report}' should end in .html", param_hint="--report")
-    for extra, hint in ((save_model, "--save-model"), (report, "--report")):
-        if extra and Path(extra).resolve() in (Path(input).resolve(), out_path.resolve()):
-            raise click.BadParameter(f"'{extra}' is the input or output table; choose another path", param_hint=hint)
+    plan = _plan({"INPUT": input})
+    out_path = plan.add(Path(output) if output else default_output(input), "-o", _table_check("-o"))
+    plan.add(save_model, "--save-model")
+    plan.add(report, "--report", _html_check)
+    extra = _backend_params(backend, params)
+    seed = _resolve_seed(seed)
     t0 = time.perf_counter()
-    df = _read(input, na_values)
+    df = _read(input, na_values, sep)
+    layout = text_layout(df)
     if target is not None:
         from .schema import check_columns
 
         check_columns(df, [target], "--target")
     n_new = n_synthetic_rows(len(df), rows, ratio)
-    model = _fit_model(df, backend, seed, categorical, ignore, params, _show_progress(quiet, as_json))
+    _check_memory(df, n_new + (0 if synthetic_only else len(df)), "--rows/--ratio")
+    model = _fit_model(df, backend, seed, categorical, ignore, extra, _show_progress(quiet, as_json))
     t_fit = time.perf_counter() - t0
     result = run_augment(df, rows=n_new, synthetic_only=synthetic_only, seed=seed, model=model)
-    if report:
-        synthetic = result if synthetic_only else result.iloc[len(df):].reset_index(drop=True)
-        _write_evaluation(df, synthetic, None, target, None, report, quiet or as_json,
-                          note="synthetic rows of 'tabsynth augment' against its input; the holdout part was seen by "
-                               "the generator, so utility and privacy figures are optimistic")
-    write_table(result, out_path)
-    if save_model:
-        model.save(save_model)
+    with plan.writing():
+        if report:
+            synthetic = result if synthetic_only else result.iloc[len(df):].reset_index(drop=True)
+            _write_evaluation(df, synthetic, None, target, None, plan.stage(Path(report)), quiet or as_json,
+                              note="synthetic rows of 'tabsynth augment' against its input; the holdout part was "
+                                   "seen by the generator, so utility and privacy figures are optimistic")
+        _write(plan, result, out_path, layout)
+        if save_model:
+            model.save(plan.stage(Path(save_model)))
     seconds = time.perf_counter() - t0
     doc = {"input": str(input), "output": str(out_path), "rows_input": len(df), "rows_synthetic": n_new,
            "rows_output": len(result), "backend": backend, "seed": seed, "fit_seconds": round(t_fit, 3),
@@ -195,17 +255,20 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
 @model_options
 @output_options
-def fit(input, output, backend, seed, na_values, categorical, ignore, params, quiet, as_json):
+def fit(input, output, backend, seed, na_values, sep, categorical, ignore, params, quiet, as_json):
     """Fit a model on INPUT and save it to OUTPUT (a zip of JSON and arrays)."""
+    plan = _plan({"INPUT": input})
+    plan.add(output, "-o")
+    extra = _backend_params(backend, params)
+    seed = _resolve_seed(seed)
     t0 = time.perf_counter()
-    df = _read(input, na_values)
-    if Path(output).resolve() == Path(input).resolve():
-        raise click.BadParameter("the model path is the input file; choose another path", param_hint="-o")
-    model = _fit_model(df, backend, seed, categorical, ignore, params, _show_progress(quiet, as_json))
-    model.save(output)
+    df = _read(input, na_values, sep)
+    model = _fit_model(df, backend, seed, categorical, ignore, extra, _show_progress(quiet, as_json))
+    with plan.writing():
+        model.save(plan.stage(Path(output)))
     seconds = time.perf_counter() - t0
     _emit_json(as_json, {"input": str(input), "model": str(output), "rows": len(df), "backend": backend,
-                         "seconds": round(seconds, 3)})
+                         "seed": seed, "seconds": round(seconds, 3)})
     _say(quiet, as_json, f"fitted {backend} on {len(df)} rows, saved to {output} in {seconds:.1f}s")
 
 
@@ -213,19 +276,22 @@ def fit(input, output, backend, seed, na_values, categorical, ignore, params, qu
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--rows", required=True, type=click.IntRange(min=0), help="Number of rows to generate.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output table.")
-@click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed: same seed, same output.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Random seed: same seed, same output [default: a fresh seed, reported by --json].")
 @output_options
 def sample(model, rows, output, seed, quiet, as_json):
     """Generate ROWS synthetic rows from a saved MODEL."""
-    from .io import write_table
     from .synthesizer import Synthesizer
 
+    plan = _plan({"MODEL": model})
+    out_path = plan.add(output, "-o", _table_check("-o"))
+    seed = _resolve_seed(seed)
     t0 = time.perf_counter()
-    out_path = Path(output)
-    _check_output(out_path, models=(model,))
     m = Synthesizer.load(model)
+    _check_memory(m, rows, "--rows")
     df = m.sample(rows, seed=seed)
-    write_table(df, out_path)
+    with plan.writing():
+        _write(plan, df, out_path, m.text_layout_)
     seconds = time.perf_counter() - t0
     _emit_json(as_json, {"model": str(model), "output": str(out_path), "rows": rows, "seed": seed,
                          "seconds": round(seconds, 3)})
@@ -245,40 +311,44 @@ def sample(model, rows, output, seed, quiet, as_json):
               help="mean: average of the draws (numbers) / most frequent draw (categories); sample: one draw.")
 @model_options
 @output_options
-def impute(input, output, model_path, save_model, draws, strategy, backend, seed, na_values, categorical, ignore, params,
-           quiet, as_json):
+def impute(input, output, model_path, save_model, draws, strategy, backend, seed, na_values, sep, categorical, ignore,
+           params, quiet, as_json):
     """Fill the missing cells of INPUT from a generative model of the table.
 
-    Known cells are kept as they are; each missing cell is drawn from the
-    model given the rest of its row. Fit on INPUT itself (default) or use
-    a model fitted earlier on another table (--model).
+    Known cells are kept exactly as they are; each missing cell is drawn
+    from the model given the rest of its row. Fit on INPUT itself (default)
+    or use a model fitted earlier on another table (--model).
     """
     from .impute import GenerativeImputer
-    from .io import write_table
+    from .io import text_layout
     from .synthesizer import Synthesizer
 
-    out_path = Path(output) if output else default_output(input, "imputed")
-    _check_output(out_path, input, models=tuple(m for m in (model_path, save_model) if m))
     if model_path and (save_model or backend != "gmm" or params or categorical or ignore
                        or click.get_current_context().meta.get("tabsynth.epochs")):
         raise click.UsageError("--model uses a fitted model: --save-model, --backend, --param, --epochs, "
                                "--categorical and --ignore apply only when fitting")
+    plan = _plan({"INPUT": input, "--model": model_path})
+    out_path = plan.add(Path(output) if output else default_output(input, "imputed"), "-o", _table_check("-o"))
+    plan.add(save_model, "--save-model")
+    extra = {} if model_path else _backend_params(backend, params)
+    seed = _resolve_seed(seed)
     t0 = time.perf_counter()
-    df = _read(input, na_values)
+    df = _read(input, na_values, sep)
+    layout = text_layout(df)
     imp_params = {"n_draws": draws, "strategy": strategy, "random_state": seed}
     if model_path:
         imputer = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
     else:
-        imputer = GenerativeImputer(backend, **imp_params)
-        imputer.synthesizer_ = _fit_model(df, backend, seed, categorical, ignore, params, _show_progress(quiet, as_json))
-        imputer = GenerativeImputer.from_synthesizer(imputer.synthesizer_, **imp_params)
+        fitted = _fit_model(df, backend, seed, categorical, ignore, extra, _show_progress(quiet, as_json))
+        imputer = GenerativeImputer.from_synthesizer(fitted, **imp_params)
     imputer._check_columns(df)
     before = df.isna().sum()
     filled = imputer.transform(df)
     after = filled.isna().sum()
-    write_table(filled, out_path)
-    if save_model:
-        imputer.synthesizer_.save(save_model)
+    with plan.writing():
+        _write(plan, filled, out_path, layout)
+        if save_model:
+            imputer.synthesizer_.save(plan.stage(Path(save_model)))
     seconds = time.perf_counter() - t0
     cells = {str(c): int(before[c] - after[c]) for c in df.columns if before[c] - after[c] > 0}
     left = {str(c): int(after[c]) for c in df.columns if after[c] > 0}
@@ -292,15 +362,16 @@ def impute(input, output, model_path, save_model, draws, strategy, backend, seed
 
 @cli.command()
 @click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--na-values", metavar="STRS", help='Comma-separated strings meaning "missing" in CSV input.')
+@read_options
 @click.option("--categorical", metavar="COLS", help="Comma-separated columns to treat as categorical.")
 @click.option("--ignore", metavar="COLS", help="Comma-separated columns to leave out.")
 @click.option("--json", "as_json", is_flag=True, help="Print the schema as JSON.")
-def inspect(input, na_values, categorical, ignore, as_json):
+def inspect(input, na_values, sep, categorical, ignore, as_json):
     """Show the schema tabsynth infers for INPUT."""
     from .schema import infer_schema
 
-    df = _read(input, na_values)
+    _plan({"INPUT": input})
+    df = _read(input, na_values, sep)
     schema = infer_schema(df, categorical=_split(categorical), ignore=_split(ignore))
     if as_json:
         click.echo(schema.to_json(indent=2))
@@ -311,6 +382,7 @@ def inspect(input, na_values, categorical, ignore, as_json):
 
 
 def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet, note=None) -> dict:
+    """Evaluate; write JSON (a staged path, or "-" for stdout) and the HTML report (a staged path)."""
     from .evaluate import evaluate as run_evaluate
     from .evaluate import summary_table
 
@@ -322,10 +394,7 @@ def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet,
         if json_out == "-":
             click.echo(text)
         else:
-            from .io import atomic_path
-
-            with atomic_path(Path(json_out)) as tmp:
-                tmp.write_text(text)
+            Path(json_out).write_text(text)
     if report:
         from .evaluate.report import write_report
 
@@ -344,24 +413,26 @@ def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet,
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), metavar="OUT",
               help="Write the full results as JSON to OUT ('-' for stdout).")
 @click.option("--report", type=click.Path(dir_okay=False), metavar="OUT.html", help="Write an HTML report.")
-@click.option("--na-values", metavar="STRS", help='Comma-separated strings meaning "missing" in CSV input.')
+@read_options
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stdout.")
-def evaluate(real_path, syn_path, holdout_path, target, json_out, report, na_values, quiet):
+def evaluate(real_path, syn_path, holdout_path, target, json_out, report, na_values, sep, quiet):
     """Score a synthetic table against the real one: fidelity, utility, detection, privacy.
 
     Without --holdout, the real table is split 80/20 (stratified on the
     target for classification, random_state=0): models are trained on the
     80% and on the synthetic table and tested on the 20%.
     """
-    if report and not str(report).lower().endswith((".html", ".htm")):
-        raise click.BadParameter(f"'{report}' should end in .html", param_hint="--report")
-    for out in (json_out, report):
-        if out and out != "-" and Path(out).resolve() in {Path(p).resolve() for p in (real_path, syn_path, holdout_path) if p}:
-            raise click.BadParameter(f"output '{out}' is an input file; choose another path")
-    real = _read(real_path, na_values)
-    synthetic = _read(syn_path, na_values)
-    holdout = _read(holdout_path, na_values) if holdout_path else None
-    _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet)
+    plan = _plan({"--real": real_path, "--synthetic": syn_path, "--holdout": holdout_path})
+    if json_out != "-":
+        plan.add(json_out, "--json")
+    plan.add(report, "--report", _html_check)
+    real = _read(real_path, na_values, sep)
+    synthetic = _read(syn_path, na_values, sep)
+    holdout = _read(holdout_path, na_values, sep) if holdout_path else None
+    with plan.writing():
+        _write_evaluation(real, synthetic, holdout, target,
+                          plan.stage(Path(json_out)) if json_out and json_out != "-" else json_out,
+                          plan.stage(Path(report)) if report else None, quiet)
 
 
 @cli.command()
@@ -370,15 +441,81 @@ def evaluate(real_path, syn_path, holdout_path, target, json_out, report, na_val
 def example(output):
     """Write a small real example table (scikit-learn's diabetes study, mixed types)."""
     from .datasets import load_example
-    from .io import write_table
 
+    plan = _plan({})
+    out_path = plan.add(output, "-o", _table_check("-o"))
     df = load_example()
-    write_table(df, output)
+    with plan.writing():
+        _write(plan, df, out_path, None)
     click.echo(f"wrote the example table ({len(df)} rows, {df.shape[1]} columns) to {output}")
 
 
+def _available_memory() -> int | None:
+    """Bytes this process can still allocate: the least of free RAM, a cgroup limit and an address-space limit."""
+    import resource
+
+    limits = []
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    for path, used in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                       ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            raw = Path(path).read_text().strip()
+            if raw != "max" and int(raw) < 2**60:
+                limits.append(int(raw) - int(Path(used).read_text().strip()))
+            break
+        except (OSError, ValueError):
+            continue
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        try:
+            with open("/proc/self/status") as f:
+                vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+            limits.append(soft - vm)
+        except (OSError, StopIteration):
+            limits.append(soft)
+    return max(min(limits), 0) if limits else None
+
+
+def _row_bytes(obj) -> int:
+    """Rough peak bytes per generated row: the output table, the encoded blocks and the backend's work arrays."""
+    import pandas as pd
+
+    if isinstance(obj, pd.DataFrame):
+        kinds = [t.kind if hasattr(t, "kind") else "O" for t in obj.dtypes]
+    else:  # a fitted Synthesizer
+        from .schema import make_dtype
+
+        kinds = [getattr(make_dtype(d), "kind", "O") for d in obj.dtypes_]
+    out = sum(8 if k in "iufbmM" else 64 for k in kinds)
+    return 6 * out + 256
+
+
+def _check_memory(obj, rows: int, option: str) -> None:
+    """Refuse up front a run that cannot fit in memory, with the estimate."""
+    need = rows * _row_bytes(obj)
+    have = _available_memory()
+    if have is not None and need > have:
+        fit_rows = max(have // _row_bytes(obj), 1)
+        raise click.BadParameter(
+            f"{rows} rows need about {need / 2**30:.1f} GiB of memory and {have / 2**30:.1f} GiB is available; "
+            f"ask for at most about {fit_rows} rows per run", param_hint=option)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning user errors into one line and exit code 2."""
+    """Entry point: run the CLI, turning user errors into one line and exit code 2.
+
+    SIGTERM / SIGHUP end the run like Ctrl-C: staged outputs are removed and
+    nothing partial is left (exit code 128 + the signal number).
+    """
+    from ._outputs import Terminated, cleanup_temps, install_signal_handlers
+
+    install_signal_handlers()
     try:
         rv = cli.main(args=argv, prog_name="tabsynth", standalone_mode=False)
     except click.exceptions.Exit as e:
@@ -394,8 +531,17 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {' '.join(str(e).split())}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
+        cleanup_temps()
         click.echo("error: interrupted", err=True)
         sys.exit(130)
+    except Terminated as e:
+        cleanup_temps()
+        click.echo("error: terminated by a signal; nothing was written", err=True)
+        sys.exit(128 + e.signum)
+    except MemoryError:
+        cleanup_temps()
+        click.echo("error: out of memory; use fewer rows (--rows) or a smaller table, nothing was written", err=True)
+        sys.exit(2)
     except BrokenPipeError:
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -207,18 +207,15 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         if isinstance(X, pd.DataFrame):
             self._check_columns(X)
         df, was_frame = self._frame(X, reset=False)
-        modelled = set(self.synthesizer_.schema_.names)
-        missing = pd.DataFrame({str(c): df[c].isna() for c in df.columns}, index=df.index)
-        todo = missing[[c for c in missing.columns if c in modelled]].any(axis=1).to_numpy()
-        out = df.copy()
-        if todo.any():
-            filled = self._fill(df.loc[todo], make_rng(self.random_state))
-            for c in df.columns:
-                if str(c) in modelled and missing[str(c)].any():
-                    col = out[c].copy()
-                    rows = missing[str(c)].to_numpy() & todo
-                    col[rows] = filled[c].to_numpy()[missing[str(c)].to_numpy()[todo]]
-                    out[c] = col.astype(df[c].dtype) if not pd.api.types.is_object_dtype(df[c]) else col
+        syn = self.synthesizer_
+        modelled = set(syn.schema_.names)
+        missing = pd.DataFrame({str(c): df[c].isna().to_numpy() for c in df.columns}, index=df.index)
+        todo = np.flatnonzero(missing[[c for c in missing.columns if c in modelled]].any(axis=1).to_numpy())
+        if len(todo):
+            drawn = self._draw(df.iloc[todo], make_rng(self.random_state))
+            out = syn._merge_known(df, drawn, prefer="input", rows=todo)
+        else:
+            out = df.copy()
         if self.add_indicator:
             for c in self.indicator_features_:
                 out[f"missingindicator_{c}"] = missing[c].to_numpy()
@@ -235,13 +232,14 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                     f"column {extra[0]!r} was not in the fitted table" if extra else "the columns are in another order")
             raise InputError(f"{what}; the table to impute needs the fitted columns: {', '.join(want)}")
 
-    def _fill(self, part: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    def _draw(self, part: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+        """The model's fill for every modelled cell of ``part``'s rows, in the fitted dtypes (schema names)."""
         syn = self.synthesizer_
         if self.strategy == "sample" or self.n_draws == 1:
-            return syn.impute(part, seed=rng).reset_index(drop=True)
+            return syn._conditional(part, rng, exclude_missing=True)[0]
         k, n = int(self.n_draws), len(part)
-        rep = part.iloc[np.tile(np.arange(n), k)].reset_index(drop=True)
-        draws = syn.impute(rep, seed=rng)  # row i of draw d is at d * n + i
+        rep = part.iloc[np.tile(np.arange(n), k)]
+        draws, _ = syn._conditional(rep, rng, exclude_missing=True)  # row i of draw d is at d * n + i
         result = {}
         for spec in syn.schema_.columns:
             col = draws[spec.name]
@@ -249,11 +247,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                 result[spec.name] = _mean_of_draws(col, n, k, spec)
             else:
                 result[spec.name] = _mode_of_draws(col, n, k)
-        out = pd.DataFrame(result)
-        for c in part.columns:
-            if str(c) not in result:
-                out[str(c)] = part[c].reset_index(drop=True)
-        return out[[str(c) for c in part.columns]].set_axis(list(part.columns), axis=1)
+        return pd.DataFrame(result)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Output column names: the input's, then the indicator columns."""

@@ -125,7 +125,10 @@ class Synthesizer(BaseEstimator):
             raise InputError("the table has a single row; at least 2 rows are needed to learn a distribution")
         backend_cls = get_backend_class(self.backend)
         kwargs = self._backend_kwargs()
-        rng = make_rng(self.random_state)
+        self.seed_ = _seed_of(self.random_state)
+        rng = make_rng(self.seed_ if self.seed_ is not None else self.random_state)
+        attrs = df.attrs.get("tabsynth.text")
+        self.text_layout_ = dict(attrs) if isinstance(attrs, dict) else None
         schema = infer_schema(df, categorical=self.categorical, ignore=self.ignore)
         modelled = set(schema.names)
         self.columns_ = [_label_json(c) for c in df.columns]
@@ -174,66 +177,137 @@ class Synthesizer(BaseEstimator):
         n : int
             Number of rows (>= 0).
         seed : int, optional
-            Same seed, same fitted model => identical rows.
+            Same seed, same fitted model => identical rows. Without one,
+            sampling continues from the generator ``fit`` left (NumPy's
+            convention: an unseeded model gives fresh rows on every call).
         given : pandas.DataFrame, optional
             ``n`` rows of fixed values for some columns (e.g. the class of
             each row to generate). Missing cells and absent columns are
-            generated, missing values included at the learned rate.
+            generated, missing values included at the learned rate. Given
+            cells come back exactly as given; a value that cannot be
+            conditioned on (a category never seen in ``fit``) is an error.
 
         Returns
         -------
         pandas.DataFrame
-            Same columns, order and dtypes as the fitted table.
+            Same columns, order and dtypes as the fitted table (a column
+            widens only if a given value does not fit its dtype exactly).
         """
         self._check_fitted()
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise InputError(f"number of rows must be a non-negative integer, got {n!r}")
         rng = self._rng(seed)
         if given is not None:
+            check_table(given, what="given")
             if len(given) != n:
                 raise InputError(f"given has {len(given)} rows but n={n}; pass one row of fixed values per row to generate")
-            return self._fill(given, rng, exclude_missing=False)
+            gen, unseen = self._conditional(given, rng, exclude_missing=False)
+            for name, bad in unseen.items():
+                if bad.any():
+                    col = self._column_of(given, name)
+                    value = given[col].reset_index(drop=True)[bad].iloc[0]
+                    raise InputError(f"given column '{name}' has value {_plain(value)!r}, which the model cannot "
+                                     "condition on (not seen when it was fitted); use a value of the fitted table")
+            return self._finish(self._merge_known(given, gen, prefer="model"), keep=given)
         enc = self.backend_.sample(int(n), rng=rng)
         return self._finish(self.encoder_.inverse(enc, rng))
 
     def impute(self, df: pd.DataFrame, *, seed: RandomState = None) -> pd.DataFrame:
         """Fill the missing cells of ``df`` by sampling from the model given each row's known cells.
 
-        Known cells are returned unchanged; the result has ``df``'s index.
+        Every known cell is returned exactly as given, with ``df``'s index,
+        column order and dtypes (a column widens, e.g. integers to floats,
+        only when a filled value does not fit its dtype exactly). Columns may
+        drift in dtype from the fitted table (integers where strings were
+        fitted, floats in an integer column); a known value the model cannot
+        condition on (a category never seen in ``fit``, text in a number
+        column) is kept as it is and treated as unknown by the model.
         """
         self._check_fitted()
         check_table(df)
-        return self._fill(df, self._rng(seed), exclude_missing=True)
+        gen, _ = self._conditional(df, self._rng(seed), exclude_missing=True)
+        return self._merge_known(df, gen, prefer="input")
+
+    def unseen_cells(self, df: pd.DataFrame) -> dict[str, int]:
+        """Known cells per column that the model cannot condition on (categories or values never seen in ``fit``)."""
+        self._check_fitted()
+        from ._cells import for_model
+
+        out = {}
+        for s in self.schema_.columns:
+            col = self._column_of(df, s.name)
+            if col is not None:
+                _, bad = for_model(df[col], s)
+                if bad.any():
+                    out[s.name] = int(bad.sum())
+        return out
 
     def _rng(self, seed: RandomState) -> np.random.Generator:
         return make_rng(seed) if seed is not None else self._sample_rng
 
-    def _fill(self, df: pd.DataFrame, rng: np.random.Generator, exclude_missing: bool) -> pd.DataFrame:
+    @staticmethod
+    def _column_of(df: pd.DataFrame, name: str) -> Any:
+        for c in df.columns:
+            if str(c) == name:
+                return c
+        return None
+
+    def _conditional(self, df: pd.DataFrame, rng: np.random.Generator,
+                     exclude_missing: bool) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+        """Draw every modelled cell of ``df``'s rows given its known cells, in the fitted dtypes.
+
+        Returns the drawn table (schema column names, fresh index; known cells
+        are conditioned on, not copied) and, per column, the known cells that
+        could not be conditioned on.
+        """
+        from ._cells import for_model
+
         cols = {str(c): c for c in df.columns}
         unknown = [c for c in cols if c not in self.schema_.names and c not in self.ignored_]
         if unknown:
             raise InputError(f"column {unknown[0]!r} was not in the fitted table; drop it or refit")
         n = len(df)
-        full = pd.DataFrame(
-            {s.name: (df[cols[s.name]].reset_index(drop=True) if s.name in cols else pd.Series([None] * n, dtype=object))
-             for s in self.schema_.columns}
-        )
-        enc = self.encoder_.transform(full, rng, missing="unobserved")
-        enc.exclude_missing = exclude_missing
-        out = self.encoder_.inverse(self.backend_.sample(n, given=enc, rng=rng), rng)
+        data, unseen = {}, {}
         for s in self.schema_.columns:
             if s.name in cols:
-                orig = full[s.name]
-                known = orig.notna().to_numpy()
-                if known.any():
-                    if str(orig.dtype) == str(out[s.name].dtype):
-                        out[s.name] = orig.where(known, out[s.name])
-                    else:
-                        col = out[s.name].astype(object)
-                        col[known] = orig[known].astype(object)
-                        out[s.name] = col.astype(out[s.name].dtype)
-        result = self._finish(out, keep=df)
-        result.index = df.index
+                data[s.name], unseen[s.name] = for_model(df[cols[s.name]], s)
+            else:
+                data[s.name] = pd.Series([None] * n, dtype=object)
+        enc = self.encoder_.transform(pd.DataFrame(data), rng, missing="unobserved")
+        enc.exclude_missing = exclude_missing
+        return self.encoder_.inverse(self.backend_.sample(n, given=enc, rng=rng), rng), unseen
+
+    def _merge_known(self, df: pd.DataFrame, gen: pd.DataFrame, *, prefer: str,
+                     rows: np.ndarray | None = None) -> pd.DataFrame:
+        """Known cells of ``df`` plus drawn cells of ``gen`` (aligned to ``rows`` of ``df``, default all).
+
+        ``prefer="input"``: ``df``'s columns, labels, index and dtypes, with its
+        missing modelled cells (in ``rows``) filled. ``prefer="model"``: the
+        drawn table (schema names, fitted dtypes) with ``df``'s known cells put back.
+        """
+        from ._cells import merge
+
+        rows = np.arange(len(df)) if rows is None else np.asarray(rows)
+        modelled = set(self.schema_.names)
+        if prefer == "input":
+            out = {}
+            for c in df.columns:
+                orig = df[c].reset_index(drop=True)
+                if str(c) in modelled:
+                    miss = orig.isna().to_numpy()[rows]
+                    out[c] = merge(orig, rows[miss], gen[str(c)].reset_index(drop=True)[miss])
+                else:
+                    out[c] = orig
+            result = pd.DataFrame(out)
+            result.columns = df.columns
+            result.index = df.index
+            return result
+        result = gen.reset_index(drop=True).copy()
+        for c in df.columns:
+            if str(c) in modelled:
+                orig = df[c].reset_index(drop=True)
+                known = np.flatnonzero(orig.notna().to_numpy())
+                result[str(c)] = merge(result[str(c)], known, orig.iloc[known])
         return result
 
     def _finish(self, out: pd.DataFrame, keep: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -279,15 +353,17 @@ class Synthesizer(BaseEstimator):
             "columns": self.columns_,
             "dtypes": self.dtypes_,
             "ignored": self.ignored_,
+            "seed": getattr(self, "seed_", None),
+            "text_layout": getattr(self, "text_layout_", None),
             "encoder": enc_meta,
             "backend_state": be_meta,
         }
         path = Path(path)
         with atomic_path(path) as tmp:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                zf.writestr("tabsynth.json", json.dumps(doc, indent=1))
-                zf.writestr("encoder.npz", _npz(enc_arrays))
-                zf.writestr("backend.npz", _npz(be_arrays))
+                _zip_write(zf, "tabsynth.json", json.dumps(doc, indent=1).encode())
+                _zip_write(zf, "encoder.npz", _npz(enc_arrays))
+                _zip_write(zf, "backend.npz", _npz(be_arrays))
         return path
 
     @classmethod
@@ -319,6 +395,8 @@ class Synthesizer(BaseEstimator):
             backend_cls = get_backend_class(p["backend"])
             self.backend_ = backend_cls.from_state(doc["backend_params"], doc["backend_state"], be_arrays)
             self.n_features_in_ = len(self.columns_)
+            self.seed_ = doc.get("seed")
+            self.text_layout_ = doc.get("text_layout")
             self._sample_rng = make_rng(p["random_state"])
         except FileFormatError:
             raise
@@ -379,10 +457,42 @@ def _jsonify(d: dict) -> dict:
     return out
 
 
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed zip timestamps: same model, same bytes
+
+
+def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=_EPOCH)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    zf.writestr(info, data)
+
+
 def _npz(arrays: dict[str, np.ndarray]) -> bytes:
+    """An ``.npz`` archive (readable by ``np.load``) with fixed timestamps, so identical arrays give identical bytes."""
     buf = io.BytesIO()
-    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for k, v in arrays.items():
+            arr = io.BytesIO()
+            np.lib.format.write_array(arr, np.asarray(v), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{k}.npy", date_time=_EPOCH)
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, arr.getvalue())
     return buf.getvalue()
+
+
+def _seed_of(random_state: RandomState) -> int | None:
+    """The integer seed a fit uses: the one given, or a fresh one (so every fit can be repeated)."""
+    if random_state is None:
+        import secrets
+
+        return secrets.randbits(32)
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return int(random_state)
+    return None  # a Generator: its state is the caller's
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def _unnpz(data: bytes) -> dict[str, np.ndarray]:

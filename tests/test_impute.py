@@ -188,7 +188,7 @@ def test_cli_impute(capsys, tmp_path):
     (["--model", "{d}/other.tabsynth"], "column 'y' was not in the fitted table"),
     (["--strategy", "median"], "--strategy"),
     (["--draws", "0"], "--draws"),
-    (["-o", "{d}/t.csv"], "is the input"),
+    (["-o", "{d}/t.csv"], "same file as INPUT"),
 ])
 def test_cli_impute_bad_input(capsys, tmp_path, extra, match):
     d = tmp_path

@@ -1,0 +1,212 @@
+"""Known cells are never changed: coercion of drifted dtypes, and the merge of known and generated cells.
+
+A table given to ``impute`` / ``GenerativeImputer.transform`` /
+``sample(given=...)`` may hold a column in another dtype than the fitted
+table had (integers read from a CSV where strings were fitted, floats in an
+integer column, ``object`` instead of ``category``...). Two rules hold:
+
+* **For the model**, each known cell is mapped into the fitted column's value
+  space when that is exact (``1`` -> category ``"1"``, ``"2.5"`` -> 2.5); a cell
+  that cannot be mapped (a category never seen in ``fit``, text in a number
+  column) is conditioned on as unknown, and counted.
+* **For the output**, every known cell comes back exactly as given. A
+  generated value is written into the column's dtype only when that is
+  lossless (compared through :func:`canon`); otherwise the output column
+  widens (integers -> floats, anything -> ``object``; a ``category`` column
+  gains the new categories).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .schema import ColumnSpec, is_datetime
+
+
+def canon(v: Any) -> str | None:
+    """A value's canonical text: equal texts mean the same value (``1``, ``1.0``, ``"1"`` agree)."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "True" if v else "False"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if math.isnan(f):
+            return None
+        if f.is_integer() and abs(f) < 2**63:
+            return str(int(f))
+        return repr(f)
+    if isinstance(v, (pd.Timestamp, np.datetime64)):
+        t = pd.Timestamp(v)
+        return None if pd.isna(t) else t.isoformat()
+    return str(v)
+
+
+def _canons(values: pd.Series) -> list[str | None]:
+    return [canon(v) for v in values.to_numpy(dtype=object)]
+
+
+# ------------------------------------------------------------ for the model
+def for_model(s: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray]:
+    """``s`` mapped into the fitted column's value space; mask of known cells that could not be mapped.
+
+    Unmappable cells are returned missing (the model conditions on them as unknown).
+    """
+    s = s.reset_index(drop=True)
+    known = s.notna().to_numpy()
+    if not known.any():
+        return s, np.zeros(len(s), dtype=bool)
+    if spec.kind in ("numeric", "integer"):
+        if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            return s, np.zeros(len(s), dtype=bool)
+        if is_datetime(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            vals = pd.Series(np.full(len(s), np.nan))
+        else:
+            vals = pd.to_numeric(s.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v),
+                                 errors="coerce")
+            vals = pd.Series(vals.to_numpy(dtype="float64", na_value=np.nan))
+        vals[~np.isfinite(vals.to_numpy())] = np.nan
+        return vals, known & vals.isna().to_numpy()
+    if spec.kind == "datetime":
+        if is_datetime(s.dtype):
+            from .schema import datetime_tz
+
+            tz = datetime_tz(s.dtype)
+            if bool(tz) == bool(spec.tz):
+                return s, np.zeros(len(s), dtype=bool)
+            vals = s.dt.tz_localize(spec.tz) if spec.tz else s.dt.tz_convert(None)
+            return vals, np.zeros(len(s), dtype=bool)
+        vals = pd.to_datetime(s.astype(object), errors="coerce", format="ISO8601")
+        if spec.tz and vals.dt.tz is None:
+            vals = vals.dt.tz_localize(spec.tz)
+        elif not spec.tz and vals.dt.tz is not None:
+            vals = vals.dt.tz_convert(None)
+        return vals, known & vals.isna().to_numpy()
+    # categorical / boolean: match by canonical text against the fitted categories
+    cats = [c for c, f in zip(spec.categories or [], spec.frequencies or [1.0] * len(spec.categories or [])) if f > 0]
+    lookup = {canon(c): c for c in cats}
+    out = np.empty(len(s), dtype=object)
+    out[:] = None
+    keys = _canons(s)
+    bad = np.zeros(len(s), dtype=bool)
+    for i, k in enumerate(keys):
+        if k is None:
+            continue
+        if k in lookup:
+            out[i] = lookup[k]
+        else:
+            bad[i] = True
+    if spec.value_type in ("int", "float"):
+        return pd.Series(np.array([np.nan if v is None else float(v) for v in out], dtype="float64")), bad
+    return pd.Series(out, dtype=object), bad
+
+
+# -------------------------------------------------------------- for output
+def _is_texty(s: pd.Series) -> bool:
+    if isinstance(s.dtype, pd.StringDtype):
+        return True
+    if isinstance(s.dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        return pa.types.is_string(s.dtype.pyarrow_dtype) or pa.types.is_large_string(s.dtype.pyarrow_dtype)
+    if pd.api.types.is_object_dtype(s.dtype):
+        vals = s.dropna()
+        return len(vals) > 0 and all(isinstance(v, str) for v in vals.iloc[:1000]) and vals.map(
+            lambda v: isinstance(v, str)).all()
+    return False
+
+
+def convert(values: pd.Series, like: pd.Series) -> pd.Series | None:
+    """``values`` (no missing cells) in ``like``'s dtype if that loses nothing, else ``None``."""
+    dtype = like.dtype
+    values = values.reset_index(drop=True)
+    if len(values) == 0:
+        return values.astype(dtype) if not isinstance(dtype, pd.CategoricalDtype) else values.astype(object)
+    keys = _canons(values)
+    try:
+        if isinstance(dtype, pd.CategoricalDtype):
+            lookup = {canon(c): c for c in dtype.categories}
+            if any(k not in lookup for k in keys):
+                return None
+            return pd.Series(pd.Categorical([lookup[k] for k in keys], dtype=dtype))
+        if is_datetime(dtype):
+            conv = pd.to_datetime(values.astype(object), errors="coerce", format="ISO8601") if not is_datetime(
+                values.dtype) else values
+            if conv.isna().any():
+                return None
+            conv = conv.astype(dtype) if (getattr(conv.dt, "tz", None) is None) == (getattr(dtype, "tz", None) is None) \
+                else None
+            return conv
+        if pd.api.types.is_bool_dtype(dtype):
+            if any(k not in ("True", "False") for k in keys):
+                return None
+            return pd.Series([k == "True" for k in keys]).astype(dtype)
+        if pd.api.types.is_numeric_dtype(dtype):
+            if pd.api.types.is_bool_dtype(values.dtype) or any(k in ("True", "False") for k in keys):
+                return None
+            num = values if pd.api.types.is_numeric_dtype(values.dtype) else pd.to_numeric(values.astype(object))
+            conv = num.astype(dtype)
+        elif _is_texty(like) or (pd.api.types.is_object_dtype(dtype) and like.notna().sum() == 0
+                                  and all(isinstance(v, str) for v in values)):
+            conv = pd.Series(keys, dtype=object).astype(dtype)
+            return conv  # canonical text is the value's text by definition
+        elif pd.api.types.is_object_dtype(dtype):
+            return values.astype(object)
+        else:
+            conv = values.astype(dtype)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if conv.isna().any() or _canons(conv) != keys:
+        return None
+    return conv
+
+
+def widen(like: pd.Series, values: pd.Series) -> pd.Series:
+    """``like`` in a dtype that can also hold ``values`` exactly."""
+    dtype = like.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        new = [v for v in pd.unique(values.astype(object)) if v not in set(dtype.categories)]
+        try:
+            return like.cat.add_categories(new)
+        except (TypeError, ValueError):
+            return like.astype(object)
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        target = "Float64" if pd.api.types.is_extension_array_dtype(dtype) else "float64"
+        try:
+            wide = like.astype(target)
+            if convert(values, wide) is not None and _canons(wide.dropna()) == _canons(like.dropna()):
+                return wide
+        except (TypeError, ValueError):
+            pass
+    return like.astype(object)
+
+
+def merge(base: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.Series:
+    """``base`` with the cells at positions ``rows`` replaced by ``values``, every other cell untouched.
+
+    ``base``'s dtype is kept when ``values`` fit it exactly; otherwise it widens.
+    """
+    base = base.reset_index(drop=True)
+    if len(rows) == 0:
+        return base
+    conv = convert(values, base)
+    if conv is None:
+        base = widen(base, values)
+        conv = convert(values, base)
+        if conv is None:
+            base = base.astype(object)
+            conv = values.reset_index(drop=True).astype(object)
+    out = base.copy()
+    if isinstance(out.dtype, pd.CategoricalDtype):
+        codes = out.cat.codes.to_numpy().copy()
+        codes[rows] = conv.cat.codes.to_numpy()
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=out.dtype), name=base.name)
+    arr = out.array.copy() if pd.api.types.is_extension_array_dtype(out.dtype) else out.to_numpy(copy=True)
+    arr[rows] = conv.array if pd.api.types.is_extension_array_dtype(out.dtype) else conv.to_numpy(dtype=arr.dtype)
+    return pd.Series(arr, name=base.name, dtype=out.dtype)
