@@ -25,6 +25,8 @@ __all__ = [
     "infer_schema",
     "read_table",
     "write_table",
+    "set_threads",
+    "get_threads",
     "__version__",
 ]
 
@@ -37,6 +39,8 @@ _LAZY = {
     "infer_schema": ("tabsynth.schema", "infer_schema"),
     "read_table": ("tabsynth.io", "read_table"),
     "write_table": ("tabsynth.io", "write_table"),
+    "set_threads": ("tabsynth._threads", "set_threads"),
+    "get_threads": ("tabsynth._threads", "get_threads"),
 }
 
 

@@ -23,8 +23,8 @@ def n_synthetic_rows(n_real: int, rows: int | None = None, ratio: float | None =
             raise InputError(f"--rows must be a non-negative integer, got {rows!r}")
         return rows
     ratio = 1.0 if ratio is None else ratio
-    if not ratio >= 0:
-        raise InputError(f"--ratio must be a non-negative number, got {ratio!r}")
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float, np.number)) or not 0 <= ratio < 1e9:
+        raise InputError(f"--ratio must be a finite non-negative number, got {ratio!r}")
     return int(round(n_real * ratio))
 
 

@@ -6,6 +6,7 @@ Every user mistake ends as one line ``error: ...`` on stderr and exit code 2.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -135,7 +136,22 @@ def read_options(f: Callable) -> Callable:
     return f
 
 
+def _set_threads(_ctx, _param, value):
+    if value is not None:
+        from ._threads import set_threads
+
+        set_threads(value)
+    return value
+
+
+def threads_option(f: Callable) -> Callable:
+    return click.option("--threads", type=click.IntRange(min=1), default=None, expose_value=False,
+                        callback=_set_threads,
+                        help="Threads for native work (BLAS, OpenMP, torch) [default: 1, or $TABSYNTH_THREADS].")(f)
+
+
 def output_options(f: Callable) -> Callable:
+    f = threads_option(f)
     f = click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON summary on stdout.")(f)
     f = click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")(f)
     return f
@@ -342,6 +358,7 @@ def impute(input, output, model_path, save_model, draws, strategy, backend, seed
         fitted = _fit_model(df, backend, seed, categorical, ignore, extra, _show_progress(quiet, as_json))
         imputer = GenerativeImputer.from_synthesizer(fitted, **imp_params)
     imputer._check_columns(df)
+    unseen = imputer.synthesizer_.unseen_cells(df)
     before = df.isna().sum()
     filled = imputer.transform(df)
     after = filled.isna().sum()
@@ -353,9 +370,12 @@ def impute(input, output, model_path, save_model, draws, strategy, backend, seed
     cells = {str(c): int(before[c] - after[c]) for c in df.columns if before[c] - after[c] > 0}
     left = {str(c): int(after[c]) for c in df.columns if after[c] > 0}
     _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": len(df), "cells_filled": cells,
-                         "cells_left_missing": left, "model": model_path or save_model, "strategy": strategy,
+                         "cells_left_missing": left, "cells_unseen": unseen, "model": model_path or save_model, "strategy": strategy,
                          "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
     note = f"; {sum(left.values())} cells of unmodelled columns left empty" if left else ""
+    if unseen:
+        note += (f"; {sum(unseen.values())} known cells held values the model never saw (kept as they are, "
+                 f"treated as unknown): " + ", ".join(f"{c} ({k})" for c, k in unseen.items()))
     _say(quiet, as_json, f"filled {sum(cells.values())} missing cells in {len(df)} rows, wrote {out_path} "
                          f"in {seconds:.1f}s{note}")
 
@@ -414,6 +434,7 @@ def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet,
               help="Write the full results as JSON to OUT ('-' for stdout).")
 @click.option("--report", type=click.Path(dir_okay=False), metavar="OUT.html", help="Write an HTML report.")
 @read_options
+@threads_option
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stdout.")
 def evaluate(real_path, syn_path, holdout_path, target, json_out, report, na_values, sep, quiet):
     """Score a synthetic table against the real one: fidelity, utility, detection, privacy.
@@ -516,6 +537,9 @@ def main(argv: list[str] | None = None) -> None:
     from ._outputs import Terminated, cleanup_temps, install_signal_handlers
 
     install_signal_handlers()
+    # Threads that spin while they wait cost 10-20x on a machine whose cores are busy;
+    # let them sleep instead (read by OpenMP when it starts, so before numpy/torch load).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         rv = cli.main(args=argv, prog_name="tabsynth", standalone_mode=False)
     except click.exceptions.Exit as e:

@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._rng import RandomState, make_rng
+from ._threads import limits_threads
 from .errors import InputError
 from .schema import check_table
 
@@ -124,6 +125,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         return pd.DataFrame(arr, columns=cols), False
 
     # ----------------------------------------------------------------- fit
+    @limits_threads
     def fit(self, X: Any, y: Any = None) -> "GenerativeImputer":
         """Fit the generative model on ``X`` (missing cells allowed: missingness is modelled).
 
@@ -188,6 +190,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             raise InputError(f"n_draws={n!r}: should be a positive integer")
 
     # ----------------------------------------------------------- transform
+    @limits_threads
     def transform(self, X: Any) -> Any:
         """Fill the missing cells of ``X``; known cells are returned unchanged.
 

@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from ._rng import RandomState, make_rng
+from ._threads import limits_threads
 from ._version import __version__
 from .backends import get_backend_class
 from .backends.base import Progress
@@ -105,6 +106,7 @@ class Synthesizer(BaseEstimator):
         return {k: getattr(self, k) for k in names if k in self.__dict__}
 
     # ------------------------------------------------------------- fitting
+    @limits_threads
     def fit(self, df: pd.DataFrame, y: Any = None, *, progress: Progress | None = None) -> "Synthesizer":
         """Learn the schema, the encoding and the backend from ``df``.
 
@@ -169,6 +171,7 @@ class Synthesizer(BaseEstimator):
             raise NotFittedError("this Synthesizer is not fitted yet; call fit(df) or Synthesizer.load(path) first")
 
     # ------------------------------------------------------------ sampling
+    @limits_threads
     def sample(self, n: int, *, seed: RandomState = None, given: pd.DataFrame | None = None) -> pd.DataFrame:
         """Draw ``n`` synthetic rows.
 
@@ -212,6 +215,7 @@ class Synthesizer(BaseEstimator):
         enc = self.backend_.sample(int(n), rng=rng)
         return self._finish(self.encoder_.inverse(enc, rng))
 
+    @limits_threads
     def impute(self, df: pd.DataFrame, *, seed: RandomState = None) -> pd.DataFrame:
         """Fill the missing cells of ``df`` by sampling from the model given each row's known cells.
 

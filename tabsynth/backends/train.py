@@ -27,12 +27,19 @@ def seeded(rng: np.random.Generator) -> Iterator[torch.Generator]:
 
     Yields a CPU ``torch.Generator`` seeded from ``rng`` for explicit draws.
     """
+    from .._threads import get_threads
+
     seed = int(rng.integers(0, 2**62))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(get_threads())  # small models: one thread unless asked (see tabsynth._threads)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = torch.Generator()
         gen.manual_seed(seed + 1)
-        yield gen
+        try:
+            yield gen
+        finally:
+            torch.set_num_threads(threads)
 
 
 def auto_epochs(n_rows: int, batch_size: int, steps: int, lo: int = 30, hi: int = 300) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._threads import limits_threads
 from ..errors import InputError
 from ._columns import MISSING, check_same_columns, check_table, subsample, to_keys
 from .detection import detection
@@ -59,6 +60,7 @@ def _split(real: pd.DataFrame, target: str | None, task: str | None, random_stat
     return train.reset_index(drop=True), hold.reset_index(drop=True), note
 
 
+@limits_threads
 def evaluate(
     real: pd.DataFrame,
     synthetic: pd.DataFrame,
