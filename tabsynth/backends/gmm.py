@@ -165,14 +165,20 @@ class GMMBackend(BackendBase):
         resp[np.arange(n), dist.argmin(1)] = 1.0
         return resp
 
-    def _mstep(self, z, oh, resp):
+    @staticmethod
+    def _outer(z):
+        """Per-row outer products, flattened: (n, d * d)."""
+        n, d = z.shape
+        return (z[:, :, None] * z[:, None, :]).reshape(n, d * d)
+
+    def _mstep(self, z, oh, resp, zz=None):
         n, d = z.shape
         K = resp.shape[1]
         nk = resp.sum(0) + 1e-10
         weights = nk / n
         means = (resp.T @ z) / nk[:, None]
         # batched weighted second moments, then centre
-        zz = (z[:, :, None] * z[:, None, :]).reshape(n, d * d)  # per-row outer products
+        zz = self._outer(z) if zz is None else zz
         second = (resp.T @ zz).reshape(K, d, d) / nk[:, None, None]  # one GEMM for all components
         covs = second - means[:, :, None] * means[:, None, :] + self.reg_covar * np.eye(d)[None]
         counts = np.asarray(oh.T @ resp).T  # (K, sum of cardinalities)
@@ -185,7 +191,10 @@ class GMMBackend(BackendBase):
         return weights, means, covs, thetas
 
     def _component_logpdf(self, z, c, params, num_cols=None, cat_cols=None, oh=None):
-        """log pi_k + log p(observed part | k), shape (n, K)."""
+        """log pi_k + log p(observed part | k), shape (n, K), for any subset of observed columns.
+
+        (Fitting uses :meth:`_design_logpdf`, the same quantity for fully observed rows as one GEMM.)
+        """
         weights, means, covs, thetas = params
         n = max(len(z), len(c))
         K = len(weights)
@@ -213,23 +222,65 @@ class GMMBackend(BackendBase):
             out += np.log(thetas[j][:, c[:, j]]).T
         return out
 
+    @staticmethod
+    def _num_weights(params):
+        """(K, d*d + d + 1) weights W with [vec(z z'), z, 1] @ W' = log N(z | mu_k, Sigma_k) for every component."""
+        weights, means, covs, thetas = params
+        K, d = means.shape
+        chol = np.linalg.cholesky(covs)
+        inv = np.linalg.inv(chol)
+        prec = np.einsum("kji,kjl->kil", inv, inv)  # L^-T L^-1 = covariance^-1
+        pm = np.einsum("kij,kj->ki", prec, means)
+        logdet = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(1)
+        const = -0.5 * np.einsum("ki,ki->k", pm, means) - logdet - 0.5 * d * _LOG2PI
+        return np.hstack([-0.5 * prec.reshape(K, d * d), pm, const[:, None]])
+
+    def _design(self, z, oh):
+        """Everything an E-step needs as one matrix: [vec(z z'), z, 1, one-hot] (one-hot sparse when wide)."""
+        parts = [self._outer(z), z, np.ones((len(z), 1))]
+        dense_cat = oh.shape[1] <= 1024 and len(z) * oh.shape[1] <= 50_000_000  # else the sparse product
+        if dense_cat and oh.shape[1]:
+            parts.append(oh.toarray())
+        return np.hstack(parts), dense_cat
+
+    def _design_logpdf(self, X, dense_cat, oh, params):
+        """log pi_k + log p(row | k) for all rows and components from :meth:`_design`, one GEMM."""
+        weights, means, covs, thetas = params
+        K = len(weights)
+        cols = [self._num_weights(params) if means.shape[1] else np.zeros((K, 1))]
+        cols[0] = cols[0].copy()
+        cols[0][:, -1] += np.log(weights)
+        logt = np.log(np.hstack(thetas)) if thetas else np.zeros((K, 0))
+        if dense_cat and logt.shape[1]:
+            cols.append(logt)
+        out = X @ np.hstack(cols).T
+        if not dense_cat and logt.shape[1]:
+            out += np.asarray(oh @ logt.T)
+        return out
+
     def _loglik(self, z, c, params):
-        return logsumexp(self._component_logpdf(z, c, params, oh=self._onehot(c)), axis=1)
+        oh = self._onehot(c)
+        X, dense_cat = self._design(z, oh)
+        return logsumexp(self._design_logpdf(X, dense_cat, oh, params), axis=1)
 
     def _em(self, z, c, k, rng, progress: Progress | None = None, stage: str = ""):
         oh = self._onehot(c)
+        X, dense_cat = self._design(z, oh)
+        d = z.shape[1]
+        zz = X[:, : d * d]
+        cat = X[:, d * d + d + 1:] if dense_cat else oh
         resp = self._init(z, oh, k, rng)
-        params = self._mstep(z, oh, resp)
+        params = self._mstep(z, cat, resp, zz)
         prev = -np.inf
         it = 0
         for it in range(1, self.max_iter + 1):
-            lp = self._component_logpdf(z, c, params, oh=oh)
+            lp = self._design_logpdf(X, dense_cat, oh, params)
             top = lp.max(1, keepdims=True)
             resp = np.exp(lp - top, out=lp)
             norm = resp.sum(1, keepdims=True)
             resp /= norm
             ll = top[:, 0] + np.log(norm[:, 0])
-            params = self._mstep(z, oh, resp)
+            params = self._mstep(z, cat, resp, zz)
             mean_ll = float(ll.mean())
             if progress:
                 progress(stage, it, self.max_iter)
