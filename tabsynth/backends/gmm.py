@@ -171,17 +171,17 @@ class GMMBackend(BackendBase):
         n, d = z.shape
         return (z[:, :, None] * z[:, None, :]).reshape(n, d * d)
 
-    def _mstep(self, z, oh, resp, zz=None):
-        n, d = z.shape
+    def _mstep_design(self, X, dense_cat, oh, resp, d):
+        """M-step from the design matrix: one GEMM gives every component's weight, moments and counts."""
+        n = len(X)
         K = resp.shape[1]
-        nk = resp.sum(0) + 1e-10
-        weights = nk / n
-        means = (resp.T @ z) / nk[:, None]
-        # batched weighted second moments, then centre
-        zz = self._outer(z) if zz is None else zz
-        second = (resp.T @ zz).reshape(K, d, d) / nk[:, None, None]  # one GEMM for all components
+        S = np.asarray(resp.T @ X, dtype=np.float64)  # (K, d*d + d + 1 [+ one-hot])
+        nk = S[:, d * d + d] + 1e-10
+        weights = nk / nk.sum()
+        means = S[:, d * d: d * d + d] / nk[:, None]
+        second = S[:, : d * d].reshape(K, d, d) / nk[:, None, None]
         covs = second - means[:, :, None] * means[:, None, :] + self.reg_covar * np.eye(d)[None]
-        counts = np.asarray(oh.T @ resp).T  # (K, sum of cardinalities)
+        counts = S[:, d * d + d + 1:] if dense_cat else np.asarray(oh.T @ resp, dtype=np.float64).T
         thetas = []
         start = 0
         for card in self.layout_.cardinalities:
@@ -235,12 +235,13 @@ class GMMBackend(BackendBase):
         const = -0.5 * np.einsum("ki,ki->k", pm, means) - logdet - 0.5 * d * _LOG2PI
         return np.hstack([-0.5 * prec.reshape(K, d * d), pm, const[:, None]])
 
-    def _design(self, z, oh):
+    def _design(self, z, oh, dtype=np.float64):
         """Everything an E-step needs as one matrix: [vec(z z'), z, 1, one-hot] (one-hot sparse when wide)."""
-        parts = [self._outer(z), z, np.ones((len(z), 1))]
+        z = z.astype(dtype)
+        parts = [self._outer(z), z, np.ones((len(z), 1), dtype=dtype)]
         dense_cat = oh.shape[1] <= 1024 and len(z) * oh.shape[1] <= 50_000_000  # else the sparse product
         if dense_cat and oh.shape[1]:
-            parts.append(oh.toarray())
+            parts.append(oh.toarray().astype(dtype))
         return np.hstack(parts), dense_cat
 
     def _design_logpdf(self, X, dense_cat, oh, params):
@@ -253,7 +254,7 @@ class GMMBackend(BackendBase):
         logt = np.log(np.hstack(thetas)) if thetas else np.zeros((K, 0))
         if dense_cat and logt.shape[1]:
             cols.append(logt)
-        out = X @ np.hstack(cols).T
+        out = X @ np.hstack(cols).T.astype(X.dtype)
         if not dense_cat and logt.shape[1]:
             out += np.asarray(oh @ logt.T)
         return out
@@ -264,23 +265,23 @@ class GMMBackend(BackendBase):
         return logsumexp(self._design_logpdf(X, dense_cat, oh, params), axis=1)
 
     def _em(self, z, c, k, rng, progress: Progress | None = None, stage: str = ""):
+        """EM from a k-means++ start. Each iteration is two GEMMs over the design matrix
+        (:meth:`_design`) in single precision; parameters, Cholesky factors and the
+        log-likelihood are kept in double precision."""
         oh = self._onehot(c)
-        X, dense_cat = self._design(z, oh)
-        d = z.shape[1]
-        zz = X[:, : d * d]
-        cat = X[:, d * d + d + 1:] if dense_cat else oh
-        resp = self._init(z, oh, k, rng)
-        params = self._mstep(z, cat, resp, zz)
+        X32, dense_cat = self._design(z, oh, np.float32)
+        resp = self._init(z, oh, k, rng).astype(np.float32)
+        params = self._mstep_design(X32, dense_cat, oh, resp, z.shape[1])
         prev = -np.inf
         it = 0
         for it in range(1, self.max_iter + 1):
-            lp = self._design_logpdf(X, dense_cat, oh, params)
+            lp = self._design_logpdf(X32, dense_cat, oh, params)
             top = lp.max(1, keepdims=True)
             resp = np.exp(lp - top, out=lp)
-            norm = resp.sum(1, keepdims=True)
-            resp /= norm
-            ll = top[:, 0] + np.log(norm[:, 0])
-            params = self._mstep(z, cat, resp, zz)
+            norm = resp.sum(1, keepdims=True, dtype=np.float64)
+            resp /= norm.astype(np.float32)
+            ll = top[:, 0].astype(np.float64) + np.log(norm[:, 0])
+            params = self._mstep_design(X32, dense_cat, oh, resp, z.shape[1])
             mean_ll = float(ll.mean())
             if progress:
                 progress(stage, it, self.max_iter)
