@@ -223,6 +223,11 @@ class GenerativeOverSampler(BaseEstimator):
             raise InputError(f"y has {len(y_series)} labels but X has {len(df)} rows; pass one label per row")
         if y_series.isna().any():
             raise InputError("y has missing labels; drop those rows or fill them first")
+        from sklearn.utils.multiclass import type_of_target
+
+        if type_of_target(y_series.to_numpy()) in ("continuous", "continuous-multioutput"):
+            raise InputError(f"y is continuous ({y_series.nunique()} distinct values); over-sampling needs class "
+                             "labels: bin it first, or use tabsynth.augment for regression tables")
         counts = y_series.value_counts(sort=False)
         if len(counts) < 2:
             raise InputError("y has a single class; over-sampling needs at least two")

@@ -186,8 +186,9 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def _value_type(values: Iterable[Any]) -> str:
-    types = {type(_jsonable(v)).__name__ for v in values}
+def _value_type(values: Iterable[Any], name: str | None = None) -> str:
+    values = [_jsonable(v) for v in values]
+    types = {type(v).__name__ for v in values}
     if types <= {"str"}:
         return "str"
     if types <= {"int"}:
@@ -196,9 +197,14 @@ def _value_type(values: Iterable[Any]) -> str:
         return "float"
     if types <= {"bool"}:
         return "bool"
-    raise InputError(
-        f"column values of mixed or unsupported types {sorted(types)}; convert the column to one type (e.g. strings)"
-    )
+    examples = []
+    for t in sorted(types):
+        examples.append(repr(next(v for v in values if type(v).__name__ == t)))
+    kinds = " and ".join(sorted({"numbers" if t in ("int", "float") else "strings" if t == "str" else
+                                 "booleans" if t == "bool" else f"{t} values" for t in types}))
+    where = f"column '{name}'" if name is not None else "a column"
+    raise InputError(f"{where} mixes {kinds} (e.g. {' and '.join(examples[:3])}); convert the column to one "
+                     "type, e.g. strings")
 
 
 def _decimals(x: np.ndarray) -> int | None:
@@ -277,6 +283,9 @@ def infer_column(
     ):
         raise InputError(f"column '{name}' has dtype {dtype}, which is not supported; convert it to numbers or strings")
 
+    if pd.api.types.is_complex_dtype(s.dtype) or (
+            s.dtype == object and observed.map(lambda v: isinstance(v, (complex, np.complexfloating))).any()):
+        raise InputError(f"column '{name}' holds complex numbers; split it into real and imaginary parts")
     is_bool = _is_bool_like(s)
     is_num = (not is_bool) and pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype)
 
@@ -288,13 +297,13 @@ def infer_column(
         whole = bool(np.all(x == np.round(x)))
         if len(uniques) == 1 and force is None:
             v = observed.iloc[0]
-            return ColumnSpec(kind="constant", categories=[_jsonable(v)], frequencies=[1.0], value_type=_value_type([v]), **base)
+            return ColumnSpec(kind="constant", categories=[_jsonable(v)], frequencies=[1.0], value_type=_value_type([v], name), **base)
         integer_dtype = pd.api.types.is_integer_dtype(s.dtype)
         if integer_dtype and force is None and len(uniques) == n and n >= 20 and uniques[-1] - uniques[0] + 1 == n:
             return ColumnSpec(kind="id", min=float(uniques[0]), max=float(uniques[-1]), **base)
         if force == "categorical" or (force is None and whole and len(uniques) <= max_int_categories):
             cats, freqs = _categories(observed)
-            return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=_value_type(cats), **base)
+            return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=_value_type(cats, name), **base)
         kind = "integer" if (integer_dtype or whole) else "numeric"
         dec = 0 if kind == "integer" else _decimals(x)
         return ColumnSpec(kind=kind, min=float(x.min()), max=float(x.max()), decimals=dec, **base)
@@ -310,7 +319,7 @@ def infer_column(
         counts = observed.value_counts(sort=False).reindex(cats_all, fill_value=0).to_numpy()
         cats = [_jsonable(c) for c in cats_all]
         freqs = (counts / counts.sum()).tolist()
-        vt = _value_type(cats)
+        vt = _value_type(cats, name)
         ordered = bool(s.dtype.ordered)
         if sum(c > 0 for c in counts) == 1 and force is None:
             return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, ordered=ordered, **base)
@@ -324,7 +333,7 @@ def infer_column(
                 f"column '{name}' holds {type(example).__name__} values; convert them to strings, numbers or dates"
             )
     cats, freqs = _categories(observed)
-    vt = _value_type(cats)
+    vt = _value_type(cats, name)
     n_obs = len(observed)
     if len(cats) == 1 and force is None:
         return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, **base)
@@ -479,6 +488,9 @@ def infer_schema(
     check_table(df)
     cat = set(check_columns(df, categorical, "--categorical"))
     ign = set(check_columns(df, ignore, "--ignore"))
+    both = sorted(cat & ign)
+    if both:
+        raise InputError(f"column '{both[0]}' is both in --categorical and --ignore; choose one")
     specs = []
     for label in df.columns:
         name = str(label)

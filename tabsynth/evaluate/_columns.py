@@ -166,6 +166,54 @@ def check_same_columns(real: pd.DataFrame, other: pd.DataFrame, name: str) -> No
                          f"pass tables with the same columns (drop or rename them)")
 
 
+def _example(values: pd.Series) -> Any:
+    v = values.iloc[0]
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def check_types(real: pd.DataFrame, other: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``other`` with each column coerced to the real column's kind; :class:`InputError` if its values cannot be.
+
+    A numeric real column accepts numbers and numeric text (``"59"``, ``"60.5"``,
+    e.g. from a CSV); a datetime column accepts datetimes and date text; a
+    boolean column accepts booleans and ``True``/``False`` text. Anything
+    else is an error naming the column, never a silently good score.
+    """
+    out = {}
+    for c in real.columns:
+        s = other[c]
+        kind = column_kind(real[c])
+        known = s.notna().to_numpy()
+        if kind == NUMERIC and not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype)):
+            raw = s.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+            conv = pd.to_numeric(raw, errors="coerce")
+            bad = known & conv.isna().to_numpy()
+            if bad.any():
+                raise InputError(f"{name} table column {str(c)!r} holds values that are not numbers, e.g. "
+                                 f"{_example(s[bad])!r}; the real column is numeric")
+            s = conv.astype("float64")
+        elif kind == DATETIME and not pd.api.types.is_datetime64_any_dtype(s.dtype):
+            conv = pd.to_datetime(s.astype(object), errors="coerce", utc=getattr(real[c].dt, "tz", None) is not None,
+                                  format="mixed")
+            bad = known & conv.isna().to_numpy()
+            if bad.any():
+                raise InputError(f"{name} table column {str(c)!r} holds values that are not dates, e.g. "
+                                 f"{_example(s[bad])!r}; the real column holds datetimes")
+            s = conv
+        elif pd.api.types.is_bool_dtype(real[c].dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            ok = {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}
+            keys = pd.Series(to_keys(s))
+            bad = known & ~keys.isin(list(ok)).to_numpy()
+            if bad.any():
+                raise InputError(f"{name} table column {str(c)!r} holds values that are not booleans, e.g. "
+                                 f"{_example(s[bad])!r}; the real column is boolean")
+            s = pd.Series(pd.array([ok.get(k) for k in keys], dtype="boolean"), index=s.index)
+        out[c] = s
+    result = pd.DataFrame(out, index=other.index)
+    result.columns = real.columns
+    return result
+
+
 def subsample(df: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
     """At most ``n`` rows of ``df``, drawn without replacement with ``seed`` (index reset)."""
     if n is not None and len(df) > n:
