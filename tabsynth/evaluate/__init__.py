@@ -43,7 +43,7 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name == "write_report":  # matplotlib is imported only when a report is written
+    if name == "write_report":  # the report module is imported only when a report is written
         from .report import write_report
 
         return write_report

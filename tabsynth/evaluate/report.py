@@ -1,4 +1,4 @@
-"""One self-contained HTML report of an ``evaluate`` result (plots embedded as base64 PNG).
+"""One self-contained HTML report of an ``evaluate`` result (plots as inline SVG).
 
 Contents: the summary table with verdicts; fidelity scores; real vs
 synthetic marginal distributions of each column (histograms for numeric and
@@ -9,15 +9,14 @@ and synthetic correlation matrices (numeric and datetime columns); a bar
 chart of utility per model trained on real, synthetic and real+synthetic
 rows; one line each for detection and privacy; run details.
 
-matplotlib draws through its Agg canvas directly: the global backend is not
-changed, so the report can be written from notebooks and servers alike.
+The charts are small inline SVG built as text (``tabsynth.evaluate._svg``):
+no plotting library, a few milliseconds per chart, and the file opens in
+any browser.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import os
 import tempfile
 from pathlib import Path
@@ -38,6 +37,7 @@ from ._columns import (
     to_float,
     to_keys,
 )
+from . import _svg
 from ._summary import summary_table, verdicts
 
 __all__ = ["write_report", "render_report"]
@@ -46,74 +46,43 @@ REAL_COLOR, SYN_COLOR, AUG_COLOR = "#4c72b0", "#dd8452", "#55a868"
 
 
 # --------------------------------------------------------------- plotting
-def _figure(w: float, h: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(w, h), dpi=90)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _img(b64: str, alt: str) -> str:
-    return f'<img src="data:image/png;base64,{b64}" alt="{html.escape(alt)}">'
-
-
 def _short(text: str, n: int = 22) -> str:
     text = str(text)
     return text if len(text) <= n else text[: n - 1] + "\u2026"
 
 
 def _marginal(col: str, kind: str, real: pd.Series, syn: pd.Series, score: float | None) -> str:
-    fig = _figure(3.4, 2.4)
-    ax = fig.add_subplot()
     title = _short(col, 30) + (f"  ({score:.3f})" if score is not None else "")
+    label = f"{col}: real vs synthetic"
     if kind == CATEGORICAL:
         kr, ks = pd.Series(to_keys(real)), pd.Series(to_keys(syn))
         pr, ps = kr.value_counts(normalize=True), ks.value_counts(normalize=True)
         top = list(pr.index[:10])
         extra = [k for k in ps.index[:3] if k not in top]  # show what the generator over-produces too
         cats = top + extra
-        vr = [pr.get(c, 0.0) for c in cats]
-        vs = [ps.get(c, 0.0) for c in cats]
+        vr = [float(pr.get(c, 0.0)) for c in cats]
+        vs = [float(ps.get(c, 0.0)) for c in cats]
         if len(pr) > len(top) or len(ps.index.difference(cats)):
             cats.append("(other)")
-            vr.append(1 - sum(vr))
-            vs.append(1 - sum(vs))
-        y = np.arange(len(cats))
-        ax.barh(y - 0.2, vr, height=0.4, color=REAL_COLOR, label="real")
-        ax.barh(y + 0.2, vs, height=0.4, color=SYN_COLOR, label="synthetic")
-        ax.set_yticks(y, [_short(display_key(c), 18) for c in cats], fontsize=7)
-        ax.invert_yaxis()
-        ax.set_xlabel("share", fontsize=7)
+            vr.append(max(0.0, 1 - sum(vr)))
+            vs.append(max(0.0, 1 - sum(vs)))
+        names = [_short(display_key(c), 18) if c != "(other)" else c for c in cats]
+        return _svg.paired_bars(title, names, vr, vs, colors=(REAL_COLOR, SYN_COLOR), label=label)
+    xr, xs = to_float(real, kind), to_float(syn, kind)
+    xr, xs = xr[~np.isnan(xr)], xs[~np.isnan(xs)]
+    both = np.concatenate([xr, xs])
+    if not len(both):
+        return _svg.histogram(title + " (no observed values)", np.array([0.0, 1.0]), np.zeros(1), np.zeros(1),
+                              labels=("", ""), colors=(REAL_COLOR, SYN_COLOR), label=label)
+    edges = np.histogram_bin_edges(both, bins=30)
+    dr = np.histogram(xr, bins=edges, density=True)[0] if len(xr) and edges[-1] > edges[0] else np.zeros(30)
+    ds = np.histogram(xs, bins=edges, density=True)[0] if len(xs) and edges[-1] > edges[0] else np.zeros(30)
+    if kind == DATETIME:
+        ends = tuple(str(pd.Timestamp(v, unit="s"))[:19].replace(" 00:00:00", "") for v in (edges[0], edges[-1]))
     else:
-        xr, xs = to_float(real, kind), to_float(syn, kind)
-        xr, xs = xr[~np.isnan(xr)], xs[~np.isnan(xs)]
-        both = np.concatenate([xr, xs])
-        if len(both):
-            if kind == DATETIME:
-                xr, xs, both = xr / 86400.0, xs / 86400.0, both / 86400.0  # matplotlib date numbers
-            edges = np.histogram_bin_edges(both, bins=30)
-            ax.hist(xr, bins=edges, density=True, color=REAL_COLOR, alpha=0.55, label="real")
-            ax.hist(xs, bins=edges, density=True, histtype="step", linewidth=1.5, color=SYN_COLOR,
-                    label="synthetic")
-            if kind == DATETIME:
-                ax.xaxis_date()
-                fig.autofmt_xdate()
-        else:
-            ax.text(0.5, 0.5, "no observed values", ha="center", va="center", transform=ax.transAxes)
-        ax.set_yticks([])
-    ax.tick_params(labelsize=7)
-    ax.set_title(title, fontsize=8)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=6, frameon=False)
-    return _img(_png(fig), f"{col}: real vs synthetic")
+        ends = (f"{edges[0]:.4g}", f"{edges[-1]:.4g}")
+    return _svg.histogram(title, edges, np.nan_to_num(dr), np.nan_to_num(ds), labels=ends,
+                          colors=(REAL_COLOR, SYN_COLOR), label=label)
 
 
 def _pair_heatmap(columns: list[str], pairs: list[dict[str, Any]]) -> str | None:
@@ -125,8 +94,10 @@ def _pair_heatmap(columns: list[str], pairs: list[dict[str, Any]]) -> str | None
         a, b = p["columns"]
         if a in pos and b in pos and p.get("score") is not None:
             m[pos[a], pos[b]] = m[pos[b], pos[a]] = p["score"]
-    return _heatmap(m, columns, "pair trend score (1 = same joint behaviour)", "RdYlGn",
-                    vmin=min(0.5, float(np.nanmin(m)) if np.isfinite(m).any() else 0.5), vmax=1.0)
+    lo = min(0.5, float(np.nanmin(m)) if np.isfinite(m).any() else 0.5)
+    title = "pair trend score (1 = same joint behaviour)"
+    return _svg.heatmap(title, [_short(c, 16) for c in columns], m, vmin=lo, vmax=1.0,
+                        stops=("#d73027", "#fee08b", "#1a9850"), label=title)
 
 
 def _corr_diff_heatmap(real: pd.DataFrame, syn: pd.DataFrame, kinds: dict[str, str],
@@ -137,29 +108,10 @@ def _corr_diff_heatmap(real: pd.DataFrame, syn: pd.DataFrame, kinds: dict[str, s
     fr = pd.DataFrame({c: to_float(real[c], kinds[c]) for c in num})
     fs = pd.DataFrame({c: to_float(syn[c], kinds[c]) for c in num})
     diff = (fr.corr() - fs.corr()).abs().to_numpy()
-    return _heatmap(diff, num, "|Pearson r real - r synthetic|", "Reds", vmin=0.0, vmax=max(0.2, float(np.nanmax(diff))
-                                                                                         if np.isfinite(diff).any()
-                                                                                         else 0.2))
-
-
-def _heatmap(m: np.ndarray, labels: list[str], title: str, cmap: str, vmin: float, vmax: float) -> str:
-    n = len(labels)
-    size = min(3 + 0.35 * n, 12)
-    fig = _figure(size + 1.2, size)
-    ax = fig.add_subplot()
-    im = ax.imshow(np.ma.masked_invalid(m), cmap=cmap, vmin=vmin, vmax=vmax)
-    ticks = [_short(c, 16) for c in labels]
-    fs = 7 if n <= 25 else 5
-    ax.set_xticks(range(n), ticks, rotation=90, fontsize=fs)
-    ax.set_yticks(range(n), ticks, fontsize=fs)
-    if n <= 16:
-        for i in range(n):
-            for j in range(n):
-                if np.isfinite(m[i, j]) and i != j:
-                    ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=5.5)
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04).ax.tick_params(labelsize=7)
-    ax.set_title(title, fontsize=9)
-    return _img(_png(fig), title)
+    hi = max(0.2, float(np.nanmax(diff)) if np.isfinite(diff).any() else 0.2)
+    title = "|Pearson r real - r synthetic|"
+    return _svg.heatmap(title, [_short(c, 16) for c in num], diff, vmin=0.0, vmax=hi,
+                        stops=("#fff5f0", "#fb6a4a", "#67000d"), label=title)
 
 
 def _utility_chart(ut: dict[str, Any]) -> str | None:
@@ -167,23 +119,18 @@ def _utility_chart(ut: dict[str, Any]) -> str | None:
     if not models:
         return None
     names = list(models)
-    x = np.arange(len(names))
-    fig = _figure(max(4.5, 1.1 * len(names) + 1.5), 3.0)
-    ax = fig.add_subplot()
-    for off, key, color in ((-0.27, "real", REAL_COLOR), (0.0, "synthetic", SYN_COLOR), (0.27, "augmented", AUG_COLOR)):
-        vals = [models[n].get(key) for n in names]
-        ax.bar(x + off, [np.nan if v is None else v for v in vals], width=0.27, color=color,
-               label={"real": "train real", "synthetic": "train synthetic", "augmented": "train real+synthetic"}[key])
-    vals = [v for n in names for v in (models[n].get(k) for k in ("real", "synthetic", "augmented")) if v is not None]
+    series = [(label, color, [models[n].get(key) for n in names])
+              for key, label, color in (("real", "train real", REAL_COLOR), ("synthetic", "train synthetic", SYN_COLOR),
+                                        ("augmented", "train real+synthetic", AUG_COLOR))]
+    vals = [v for _, _, vs in series for v in vs if v is not None and np.isfinite(v)]
     if vals:
         lo = min(vals)
-        ax.set_ylim(max(0.0, lo - 0.1) if lo >= 0 else lo - 0.1, max(1.0, max(vals)) if ut["metric"] != "r2"
-                    else max(vals) + 0.05)
-    ax.set_xticks(x, [n.replace("_", "\n") for n in names], fontsize=7)
-    ax.set_ylabel(f"{ut['metric']} on holdout", fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.legend(fontsize=7, frameon=False, ncol=3, loc="upper center", bbox_to_anchor=(0.5, 1.15))
-    return _img(_png(fig), "utility per model")
+        ylim = (max(0.0, lo - 0.1) if lo >= 0 else lo - 0.1,
+                max(1.0, max(vals)) if ut.get("metric") != "r2" else max(vals) + 0.05)
+    else:
+        ylim = (0.0, 1.0)
+    return _svg.grouped_bars([n.replace("_", " ") for n in names], series, ylabel=f"{ut.get('metric')} on holdout",
+                             ylim=ylim, label="utility per model")
 
 
 # ------------------------------------------------------------------- html
@@ -193,7 +140,7 @@ padding:0 1em}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:.3em .6em;text-align:left}
 th{background:#f4f4f4}.good{color:#1a7f37}.fair{color:#9a6700}.poor,.warn{color:#cf222e;font-weight:600}
-.grid{display:flex;flex-wrap:wrap;gap:.5em}.grid img{border:1px solid #eee}
+.grid{display:flex;flex-wrap:wrap;gap:.5em}.grid svg{border:1px solid #eee}
 pre{background:#f6f8fa;padding:.8em;overflow-x:auto;font-size:.8em}.muted{color:#666;font-size:.85em}
 """
 
@@ -327,7 +274,7 @@ def _umask() -> int:
 def write_report(result: dict[str, Any], real: pd.DataFrame, synthetic: pd.DataFrame, path: str | os.PathLike, *,
                  max_columns: int = 40, max_rows: int = 20_000, random_state: int = 0,
                  title: str = "tabsynth evaluation") -> Path:
-    """Write one self-contained HTML report (plots as base64 PNG) of an :func:`evaluate` result.
+    """Write one self-contained HTML report (plots as inline SVG) of an :func:`evaluate` result.
 
     The file is written atomically (a temporary file in the same directory,
     then ``os.replace``): no partial report is ever left at ``path``.
@@ -361,7 +308,7 @@ def write_report(result: dict[str, Any], real: pd.DataFrame, synthetic: pd.DataF
     >>> df = pd.DataFrame({"x": range(200), "c": ["a", "b"] * 100})
     >>> res = evaluate(df, df, sections=["fidelity"])
     >>> out = write_report(res, df, df, pathlib.Path(tempfile.mkdtemp()) / "report.html")
-    >>> out.read_text().count("data:image/png;base64,") >= 2
+    >>> out.read_text().count("<svg") >= 2
     True
     """
     path = Path(path)
