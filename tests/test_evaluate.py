@@ -14,15 +14,12 @@ from tabsynth.errors import InputError
 from tabsynth.evaluate import MODELS, evaluate, exact_copies, summary_table, utility
 from tabsynth.evaluate.report import write_report
 
-DATASETS = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 TARGET = "income"
 
 
 @pytest.fixture(scope="module")
-def adult_split() -> tuple[pd.DataFrame, pd.DataFrame]:
-    path = DATASETS / "adult.csv"
-    if not path.exists():
-        pytest.skip(f"shared dataset {path} not available")
+def adult_split(shared) -> tuple[pd.DataFrame, pd.DataFrame]:
+    path = shared("adult.csv")
     from sklearn.model_selection import train_test_split
 
     df = pd.read_csv(path, skipinitialspace=True, na_values=["?"]).sample(3500, random_state=0)
