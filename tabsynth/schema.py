@@ -212,8 +212,10 @@ def _decimals(x: np.ndarray) -> int | None:
     if x.size == 0:
         return None
     sample = x[: 20000]
+    scale = np.abs(sample)
     for d in range(0, 7):
-        if np.all(np.abs(np.round(sample, d) - sample) <= 1e-9 * np.maximum(1.0, np.abs(sample))):
+        # relative to each value (not to 1): 1e-12 is not "0 rounded to 0 decimals"
+        if np.all(np.abs(np.round(sample, d) - sample) <= 1e-9 * np.where(scale > 0, scale, 1.0)):
             return d
     return None
 
@@ -337,8 +339,10 @@ def infer_column(
     n_obs = len(observed)
     if len(cats) == 1 and force is None:
         return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, **base)
-    if force is None and len(cats) == n_obs and n_obs >= 20 and vt == "str":
+    if force is None and len(cats) == n_obs and n_obs >= 20 and vt == "str" and _token_like(cats):
         return ColumnSpec(kind="id", id_prefix=_common_prefix(cats), value_type=vt, **base)
+    if force is None and len(cats) == n_obs and n_obs >= 20 and vt == "str":
+        return ColumnSpec(kind="text", categories=cats, frequencies=freqs, value_type=vt, **base)
     if force is None and len(cats) > MAX_CATEGORIES and len(cats) > n_obs // 2:
         return ColumnSpec(kind="text", categories=cats, frequencies=freqs, value_type=vt, **base)
     return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, **base)
@@ -410,6 +414,12 @@ def _categories(observed: pd.Series) -> tuple[list, list[float]]:
         order = sorted(range(len(vals)), key=lambda i: str(vals[i]))
     counts = vc.to_numpy()[order]
     return [vals[i] for i in order], (counts / counts.sum()).tolist()
+
+
+def _token_like(values: list[str]) -> bool:
+    """Keys look like tokens (``A-1027``, ``user_55``, UUIDs): no spaces, short. Unique free text is not a key."""
+    sample = values[:5000]
+    return all(" " not in v.strip() and len(v) <= 64 for v in sample)
 
 
 def _common_prefix(values: list[str]) -> str:
