@@ -323,8 +323,9 @@ def sample(model, rows, output, seed, quiet, as_json):
 @click.option("--save-model", type=click.Path(dir_okay=False), help="Also save the model fitted on INPUT.")
 @click.option("--draws", type=click.IntRange(min=1), default=10, show_default=True,
               help="Draws per missing cell averaged by --strategy mean.")
-@click.option("--strategy", type=click.Choice(["mean", "sample"]), default="mean", show_default=True,
-              help="mean: average of the draws (numbers) / most frequent draw (categories); sample: one draw.")
+@click.option("--strategy", type=click.Choice(["refine", "mean", "sample"]), default="refine", show_default=True,
+              help="refine: a mixture proposes each cell, per-column gradient boosting corrects it (best single "
+                   "guess); mean: average of generative draws; sample: one draw (keeps the spread).")
 @model_options
 @output_options
 def impute(input, output, model_path, save_model, draws, strategy, backend, seed, na_values, sep, categorical, ignore,
@@ -354,10 +355,12 @@ def impute(input, output, model_path, save_model, draws, strategy, backend, seed
     imp_params = {"n_draws": draws, "strategy": strategy, "random_state": seed}
     if model_path:
         imputer = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
+        imputer._check_columns(df)
+        imputer._fit_refiner(df)  # the refinement learns from INPUT itself (model files hold the generative part)
     else:
-        fitted = _fit_model(df, backend, seed, categorical, ignore, extra, _show_progress(quiet, as_json))
-        imputer = GenerativeImputer.from_synthesizer(fitted, **imp_params)
-    imputer._check_columns(df)
+        imputer = GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
+                                    backend_params=extra or None, verbose=_show_progress(quiet, as_json),
+                                    **imp_params).fit(df)
     unseen = imputer.synthesizer_.unseen_cells(df)
     before = df.isna().sum()
     filled = imputer.transform(df)

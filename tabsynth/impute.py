@@ -24,7 +24,10 @@ from ._threads import limits_threads
 from .errors import InputError
 from .schema import check_table
 
-STRATEGIES = ("mean", "sample")
+STRATEGIES = ("refine", "mean", "sample")
+#: column kinds the refinement predicts (targets) and uses as features
+_TARGET_KINDS = ("numeric", "integer", "categorical", "boolean")
+_FEATURE_KINDS = _TARGET_KINDS + ("datetime",)
 
 
 class GenerativeImputer(TransformerMixin, BaseEstimator):
@@ -36,7 +39,12 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         Generative backend (``"gmm"``, ``"vae"``, ``"gan"``).
     n_draws : int, default 10
         Draws per missing cell with ``strategy="mean"``.
-    strategy : {"mean", "sample"}, default "mean"
+    strategy : {"refine", "mean", "sample"}, default "refine"
+        ``"refine"``: the best single guess for each cell. A mixture model
+        proposes each missing cell from the row's other cells and a
+        histogram gradient boosting model per column corrects it (see
+        :mod:`tabsynth._refine`); cells of other kinds (datetimes) get the
+        generative ``"mean"``.
         ``"mean"``: numeric cells get the mean of the draws (rounded for
         whole-number columns), other cells the most frequent draw.
         ``"sample"``: one draw per cell.
@@ -82,7 +90,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         backend: str = "gmm",
         *,
         n_draws: int = 10,
-        strategy: str = "mean",
+        strategy: str = "refine",
         add_indicator: bool = False,
         random_state: RandomState = None,
         categorical: list[str] | None = None,
@@ -146,16 +154,89 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             self._numpy_columns_ = [f"x{i}" for i in range(np.asarray(arr).shape[1])]
         df, _ = self._frame(X, reset=True)
         if len(df) < 2:
-            raise ValueError(f"n_samples={len(df)}: at least 2 rows (1 sample is too few) are needed to fit")
+            raise InputError(f"n_samples={len(df)}: at least 2 rows (1 sample is too few) are needed to fit; "
+                             "the table has a single row")
         check_table(df)
-        self.synthesizer_ = Synthesizer(
+        syn = Synthesizer(
             self.backend, random_state=self.random_state, categorical=self.categorical, ignore=self.ignore,
             verbose=self.verbose, **(self.backend_params or {}),
-        ).fit(df)
+        )
+        if self.strategy == "refine":
+            # the refinement predicts the numbers; the generative model only fills what it cannot
+            # (datetimes), so it skips the refits that sharpen its own fill of missing numbers
+            syn._filler_refits = 0
+        self.synthesizer_ = syn.fit(df)
         modelled = set(self.synthesizer_.schema_.names)
         self.indicator_features_ = [str(c) for c in df.columns if str(c) in modelled and df[c].isna().any()]
         self._columns_ = list(df.columns)
+        self._fit_refiner(df)
         return self
+
+    # ---------------------------------------------------------- refinement
+    def _refine_specs(self) -> list:
+        return [s for s in self.synthesizer_.schema_.columns if s.kind in _FEATURE_KINDS]
+
+    def _matrix(self, df: pd.DataFrame) -> np.ndarray:
+        """The feature columns of ``df`` as floats: numbers, datetimes (ns), category codes; NaN where unknown."""
+        from ._cells import canon, for_model
+        from .schema import to_ns
+
+        syn = self.synthesizer_
+        cols = []
+        for spec in self._refine_specs():
+            s, _ = for_model(df[syn._column_of(df, spec.name)], spec)
+            if spec.kind in ("numeric", "integer"):
+                cols.append(s.to_numpy(dtype="float64", na_value=np.nan))
+            elif spec.kind == "datetime":
+                ns, isna = to_ns(s)
+                cols.append(np.where(isna, np.nan, ns.astype("float64")))
+            else:
+                lookup = {canon(c): i for i, c in enumerate(_cats(spec))}
+                cols.append(np.array([np.nan if canon(v) is None else lookup.get(canon(v), np.nan)
+                                      for v in s.to_numpy(dtype=object)], dtype="float64"))
+        return np.column_stack(cols) if cols else np.zeros((len(df), 0))
+
+    def _fit_refiner(self, df: pd.DataFrame) -> None:
+        """Fit the refinement on ``df`` (the table being imputed, or the fit table)."""
+        from ._refine import Refiner
+
+        self.refiner_ = None
+        if self.strategy != "refine":
+            return
+        specs = self._refine_specs()
+        X = self._matrix(df)
+        targets = [j for j, s in enumerate(specs) if s.kind in _TARGET_KINDS and np.isnan(X[:, j]).any()]
+        if not targets or len(df) < 20:
+            return
+        is_cat = np.array([s.kind in ("categorical", "boolean") for s in specs])
+        cards = np.array([len(_cats(s)) if c else 0 for s, c in zip(specs, is_cat)])
+        seed = self.random_state if isinstance(self.random_state, (int, np.integer)) else 0
+        self.refiner_ = Refiner(random_state=int(seed)).fit(X, is_cat, cards, targets)
+
+    def _refined(self, part: pd.DataFrame, drawn: pd.DataFrame | None) -> pd.DataFrame:
+        """The model-space fill of ``part``'s rows: refined cells where a column model exists, else ``drawn``."""
+        specs = self._refine_specs()
+        X = self._matrix(part)
+        pred = self.refiner_.predict(X)
+        out = {} if drawn is None else {c: drawn[c].reset_index(drop=True) for c in drawn.columns}
+        for j, spec in enumerate(specs):
+            if j not in self.refiner_.models_:
+                continue
+            vals = pred[:, j]
+            if spec.kind in ("numeric", "integer"):
+                # the best guess is not rounded, unless the column's dtype holds whole numbers only
+                label = self.synthesizer_._column_of(part, spec.name)
+                if label is not None and pd.api.types.is_integer_dtype(part[label].dtype):
+                    vals = np.round(vals)
+                if spec.min is not None:
+                    vals = np.clip(vals, spec.min, spec.max)
+                col = pd.Series(np.nan_to_num(vals, nan=spec.min or 0.0))
+            else:
+                cats = np.empty(len(_cats(spec)), dtype=object)
+                cats[:] = _cats(spec)
+                col = pd.Series(cats[np.nan_to_num(vals, nan=0).astype(int)], dtype=object)
+            out[spec.name] = col
+        return pd.DataFrame(out)
 
     @classmethod
     def from_synthesizer(cls, synthesizer: Any, **params: Any) -> "GenerativeImputer":
@@ -215,7 +296,15 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         missing = pd.DataFrame({str(c): df[c].isna().to_numpy() for c in df.columns}, index=df.index)
         todo = np.flatnonzero(missing[[c for c in missing.columns if c in modelled]].any(axis=1).to_numpy())
         if len(todo):
-            drawn = self._draw(df.iloc[todo], make_rng(self.random_state))
+            part = df.iloc[todo]
+            refiner = getattr(self, "refiner_", None)
+            if refiner is None:
+                drawn = self._draw(part, make_rng(self.random_state))
+            else:
+                covered = {self._refine_specs()[j].name for j in refiner.models_}
+                rest = [c for c in modelled if c not in covered and missing[c].to_numpy()[todo].any()]
+                drawn = self._draw(part, make_rng(self.random_state)) if rest else None
+                drawn = self._refined(part, drawn)
             out = syn._merge_known(df, drawn, prefer="input", rows=todo)
         else:
             out = df.copy()
@@ -263,6 +352,12 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         if self.add_indicator:
             names += [f"missingindicator_{c}" for c in self.indicator_features_]
         return np.asarray(names, dtype=object)
+
+
+def _cats(spec) -> list:
+    """The categories a fitted categorical column can take (those observed in fit)."""
+    freqs = spec.frequencies or [1.0] * len(spec.categories or [])
+    return [c for c, f in zip(spec.categories or [], freqs) if f > 0]
 
 
 def _mean_of_draws(col: pd.Series, n: int, k: int, spec) -> pd.Series:

@@ -145,7 +145,9 @@ class Synthesizer(BaseEstimator):
             self.backend_ = backend_cls(**kwargs).fit(encoded, rng=rng, progress=progress)
             filler = self.encoder_.filler_mask(encoded)
             rows = np.flatnonzero(filler.any(axis=1))
-            for _ in range(getattr(backend_cls, "filler_refits", 0) if len(rows) else 0):
+            refits = getattr(self, "_filler_refits", None)  # set by GenerativeImputer(strategy="refine")
+            refits = getattr(backend_cls, "filler_refits", 0) if refits is None else refits
+            for _ in range(refits if len(rows) else 0):
                 # Cells of missing numbers hold filler values drawn from the column's
                 # marginal, independent of the rest of the row, which blurs the relations the
                 # model learns. Redraw them from the model given the rest of the row (as if the
@@ -297,8 +299,8 @@ class Synthesizer(BaseEstimator):
             out = {}
             for c in df.columns:
                 orig = df[c].reset_index(drop=True)
-                if str(c) in modelled:
-                    miss = orig.isna().to_numpy()[rows]
+                miss = orig.isna().to_numpy()[rows]
+                if str(c) in modelled and miss.any():
                     out[c] = merge(orig, rows[miss], gen[str(c)].reset_index(drop=True)[miss])
                 else:
                     out[c] = orig

@@ -1,0 +1,261 @@
+"""Discriminative refinement for imputation: a mixture proposes, gradient boosting corrects.
+
+For every column with holes, a histogram gradient boosting model (native
+missing values and categories) predicts the column from the other columns
+of the row **and** from a mixture model's leave-one-column-out prediction of
+it. The mixture (diagonal Gaussians for numbers, categorical distributions
+for categories, fitted by EM that skips missing cells) is a smooth, global
+view of the table, a soft nearest-neighbour estimate; the trees correct it
+locally. "Leave-one-column-out": the mixture's posterior over components is
+computed from the row's other observed cells, so a training row's own target
+never leaks into its feature.
+
+Works on a float matrix: numbers as they are, categories as integer codes,
+``NaN`` for missing cells. Fitted on one table, applied to others.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.special import ndtri, softmax
+
+_LOG2PI = float(np.log(2 * np.pi))
+#: categories a categorical column may have to get per-category mixture features
+MAX_PROBA_FEATURES = 32
+
+
+def _ranked(x: np.ndarray, quantiles: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Normal scores of ``x`` (ties share the middle of their run of quantiles); NaN stays NaN.
+
+    Two "quantiles" mean a linear map (``m - 3 sd`` -> -3, ``m + 3 sd`` -> 3), not clipped.
+    """
+    if len(quantiles) == 2:
+        return (x - quantiles[0]) / (quantiles[1] - quantiles[0]) * 6.0 - 3.0
+    up = np.interp(x, quantiles, scores)
+    down = -np.interp(-x, -quantiles[::-1], -scores[::-1])
+    return 0.5 * (up + down)
+
+
+class MixtureFeatures:
+    """Diagonal / categorical mixture fitted on a matrix with missing cells; leave-one-column-out predictions."""
+
+    def __init__(self, n_components: int = 200, n_iter: int = 60, random_state: int = 0):
+        self.n_components = n_components
+        self.n_iter = n_iter
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, is_cat: np.ndarray, cards: np.ndarray) -> "MixtureFeatures":
+        n, p = X.shape
+        rng = np.random.default_rng(self.random_state)
+        self.is_cat_, self.cards_ = is_cat, cards
+        num = np.flatnonzero(~is_cat)
+        self.num_ = num
+        # skewed or spiky numbers go on a normal-score scale (ranks), so heavy tails and spikes do not
+        # crowd the mixture; others are standardised (their spacing carries information)
+        levels = np.linspace(0.0, 1.0, 201)
+        self.scores_ = ndtri(np.clip(levels, 0.005, 0.995))
+        self.quantiles_ = []
+        for j in num:
+            x = X[:, j][~np.isnan(X[:, j])]
+            _, counts = np.unique(x, return_counts=True)
+            sd = x.std() or 1.0
+            skew = abs(float(((x - x.mean()) ** 3).mean()) / sd**3) if len(x) else 0.0
+            if len(x) and (counts.max() > 0.2 * len(x) or skew > 2.0):
+                self.quantiles_.append(np.quantile(x, levels))
+            else:  # a linear map, written as two quantiles
+                m = x.mean() if len(x) else 0.0
+                self.quantiles_.append(np.array([m - 3 * sd, m + 3 * sd]))
+        K = int(max(1, min(self.n_components, n // 20)))
+        Z, M = self._num(X)
+        onehots = self._onehots(X)
+        # start: each row to the nearest of K random rows (numbers only; missing at the column mean), then EM
+        fill = np.where(M > 0, Z, (Z * M).sum(0) / np.maximum(M.sum(0), 1))
+        centers = fill[rng.choice(n, size=K, replace=False)]
+        dist = (fill**2).sum(1)[:, None] - 2 * fill @ centers.T + (centers**2).sum(1)[None]
+        r = np.zeros((n, K))
+        r[np.arange(n), dist.argmin(1) if fill.shape[1] else rng.integers(0, K, n)] = 1.0
+        for _ in range(self.n_iter):
+            self._mstep(Z, M, onehots, r)
+            r = softmax(self._loglik(Z, M, onehots), axis=1)
+        self._mstep(Z, M, onehots, r)
+        return self
+
+    def _num(self, X):
+        Z = np.column_stack([_ranked(X[:, j], q, self.scores_) for j, q in zip(self.num_, self.quantiles_)]) \
+            if len(self.num_) else np.zeros((len(X), 0))
+        M = ~np.isnan(Z)
+        return np.where(M, Z, 0.0), M.astype(float)
+
+    def _onehots(self, X):
+        out = []
+        for j in np.flatnonzero(self.is_cat_):
+            codes = X[:, j]
+            oh = np.zeros((len(X), int(self.cards_[j])))
+            ok = ~np.isnan(codes)
+            oh[np.flatnonzero(ok), codes[ok].astype(int)] = 1.0
+            out.append(oh)
+        return out
+
+    def _mstep(self, Z, M, onehots, r):
+        nk = r.sum(0) + 1e-9
+        self.log_pi_ = np.log(nk / nk.sum())
+        w = r.T @ M + 1e-9
+        self.mu_ = (r.T @ Z) / w
+        self.var_ = np.maximum((r.T @ (Z * Z)) / w - self.mu_**2, 0.0) + 0.04
+        self.log_theta_ = [np.log((r.T @ oh + 0.1) / (r.T @ oh + 0.1).sum(1, keepdims=True)) for oh in onehots]
+
+    def _terms(self, Z, M, onehots):
+        """Per-column log-density terms, list of (n, K) arrays in column order of ``num_`` then categories."""
+        iv = 1.0 / self.var_
+        terms = []
+        for a in range(Z.shape[1]):
+            t = -0.5 * ((Z[:, a:a + 1] - self.mu_[None, :, a]) ** 2 * iv[None, :, a] + np.log(self.var_[None, :, a])
+                        + _LOG2PI)
+            terms.append(t * M[:, a:a + 1])
+        for oh, lt in zip(onehots, self.log_theta_):
+            terms.append(oh @ lt.T)
+        return terms
+
+    def _loglik(self, Z, M, onehots):
+        iv = 1.0 / self.var_
+        ll = self.log_pi_[None] - 0.5 * ((M * Z * Z) @ iv.T - 2 * Z @ (self.mu_ * iv).T
+                                         + M @ (self.mu_**2 * iv + np.log(self.var_) + _LOG2PI).T)
+        for oh, lt in zip(onehots, self.log_theta_):
+            ll += oh @ lt.T
+        return ll
+
+    def features(self, X: np.ndarray, columns: list[int]) -> dict[int, np.ndarray]:
+        """For each column in ``columns``: its prediction from the row's *other* cells, (n, 1) or (n, cards)."""
+        Z, M = self._num(X)
+        onehots = self._onehots(X)
+        total = self._loglik(Z, M, onehots)
+        terms = self._terms(Z, M, onehots)
+        where = {j: i for i, j in enumerate(self.num_)}
+        cat_cols = list(np.flatnonzero(self.is_cat_))
+        where.update({j: len(self.num_) + i for i, j in enumerate(cat_cols)})
+        out = {}
+        for j in columns:
+            post = softmax(total - terms[where[j]], axis=1)
+            if self.is_cat_[j]:
+                probs = post @ np.exp(self.log_theta_[cat_cols.index(j)])
+                out[j] = probs if probs.shape[1] <= MAX_PROBA_FEATURES else probs.argmax(1)[:, None].astype(float)
+            else:
+                a = where[j]
+                z = post @ self.mu_[:, a]
+                q = self.quantiles_[a]
+                back = q[0] + (z + 3.0) / 6.0 * (q[1] - q[0]) if len(q) == 2 else np.interp(z, self.scores_, q)
+                out[j] = back[:, None]
+        return out
+
+
+class Refiner:
+    """Per-column gradient boosting over the other columns and a mixture feature.
+
+    Parameters
+    ----------
+    n_components : int
+        Mixture components (at most one per 20 rows).
+    max_iter : int
+        Boosting iterations at most (early stopping on a validation split).
+    random_state : int
+    """
+
+    def __init__(self, n_components: int = 200, max_iter: int = 300, random_state: int = 0):
+        self.n_components = n_components
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, is_cat: np.ndarray, cards: np.ndarray, targets: list[int]) -> "Refiner":
+        """Learn a model for each column in ``targets`` (which must have observed cells)."""
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+        self.is_cat_, self.cards_ = np.asarray(is_cat, bool), np.asarray(cards)
+        observed = ~np.isnan(X)
+        self.mixture_ = MixtureFeatures(self.n_components, random_state=self.random_state).fit(X, self.is_cat_,
+                                                                                                self.cards_)
+        holes = [k for k in range(X.shape[1]) if np.isnan(X[:, k]).any()]
+        feats = self.mixture_.features(X, sorted(set(targets) | set(holes)))
+        X = self._filled(X, feats)  # (categories keep NaN: the ridge candidate one-hot encodes them as "missing")
+        self.models_: dict[int, object] = {}
+        for j in targets:
+            obs = observed[:, j]
+            y = X[obs, j]
+            if obs.sum() < 10 or len(np.unique(y)) < 2:
+                continue  # nothing to learn: the generative fill stays
+            F, cat = self._frame(X, j, feats[j])
+            kw = dict(max_iter=self.max_iter, early_stopping=True, random_state=self.random_state,
+                      categorical_features=cat if cat.any() else None)
+            model = HistGradientBoostingClassifier(**kw) if self.is_cat_[j] else HistGradientBoostingRegressor(**kw)
+            target = y.astype(int) if self.is_cat_[j] else y
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                try:
+                    model.fit(F[obs], target)
+                except ValueError:  # classes too rare for a stratified early-stopping split
+                    kw.update(early_stopping=False, max_iter=min(self.max_iter, 50))
+                    model = HistGradientBoostingClassifier(**kw)
+                    model.fit(F[obs], target)
+                if not self.is_cat_[j] and len(y) >= 3:
+                    model = self._or_linear(model, F[obs], y, cat)
+            self.models_[j] = model
+        return self
+
+    @staticmethod
+    def _or_linear(boosted, F: np.ndarray, y: np.ndarray, cat: np.ndarray):
+        """The boosted model, or a ridge regression when that predicts better.
+
+        Trees approximate a linear relation in steps; on small or linear
+        tables a ridge regression (one-hot categories, leave-one-out choice of
+        the penalty) is the better guess. The boosted model's error is its
+        early-stopping validation loss, the ridge's its leave-one-out error.
+        """
+        from sklearn.compose import ColumnTransformer
+        from sklearn.linear_model import RidgeCV
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+        mse_boost = -2.0 * float(boosted.validation_score_[-1])  # half squared error -> MSE
+        steps = [("num", StandardScaler(), np.flatnonzero(~cat))]
+        if cat.any():
+            steps.append(("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=5), np.flatnonzero(cat)))
+        ridge = make_pipeline(ColumnTransformer(steps), RidgeCV(alphas=np.logspace(-3, 3, 13), scoring=None))
+        ridge.fit(F, y)
+        mse_ridge = -float(ridge[-1].best_score_)
+        return ridge if mse_ridge < 0.95 * mse_boost else boosted  # a clear win only: the boosted error is noisier
+
+    def _filled(self, X: np.ndarray, feats: dict[int, np.ndarray]) -> np.ndarray:
+        """Missing numbers filled with the mixture's leave-one-column-out prediction.
+
+        Missing categories stay missing: the trees handle a missing category
+        natively, where a hard guess would stand for a category the row may
+        not have (and the trees could not tell it from an observed one).
+        """
+        X = X.copy()
+        for k, f in feats.items():
+            miss = np.isnan(X[:, k])
+            if miss.any() and not self.is_cat_[k]:
+                X[miss, k] = f[miss, 0]
+        return X
+
+    def _frame(self, X: np.ndarray, j: int, feat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        others = [k for k in range(X.shape[1]) if k != j]
+        F = np.column_stack([X[:, others], feat])
+        cat = np.r_[self.is_cat_[others] & (self.cards_[others] <= 255), np.zeros(feat.shape[1], bool)]
+        return F, cat
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """``X`` with the missing cells of every modelled column predicted (other cells unchanged)."""
+        out = X.copy()
+        todo = [j for j in self.models_ if np.isnan(X[:, j]).any()]
+        if not todo:
+            return out
+        holes = [k for k in range(X.shape[1]) if np.isnan(X[:, k]).any()]
+        feats = self.mixture_.features(X, holes)
+        filled = self._filled(X, feats)
+        for j in todo:
+            miss = np.isnan(X[:, j])
+            F, _ = self._frame(filled, j, feats[j])
+            out[miss, j] = self.models_[j].predict(F[miss])
+        return out
