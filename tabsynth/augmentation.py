@@ -201,6 +201,49 @@ class GenerativeOverSampler(BaseEstimator):
             return {c: want - int(counts[c])} if want > counts[c] else {}
         raise InputError(f"sampling_strategy={s!r}: use 'auto', 'minority', 'not majority', 'all', a float or a dict")
 
+    @staticmethod
+    def _labels(y: Any) -> pd.Series:
+        """``y`` as a Series; a one-column DataFrame or an (n, 1) array is flattened."""
+        if isinstance(y, pd.Series):
+            return y
+        if isinstance(y, pd.DataFrame):
+            if y.shape[1] != 1:
+                raise InputError(f"y has {y.shape[1]} columns; pass one column of class labels")
+            return y.iloc[:, 0]
+        arr = np.asarray(y)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise InputError(f"y has shape {arr.shape}; pass one class label per row (a 1-d array or a Series)")
+        return pd.Series(arr)
+
+    @staticmethod
+    def _check_classes(y: pd.Series) -> None:
+        """Refuse a continuous ``y`` (as imbalanced-learn does) and labels of mixed types.
+
+        Follows ``sklearn.utils.multiclass.type_of_target``: numbers with a
+        fractional part are a continuous target; whole numbers (``0.0``,
+        ``1.0``), strings and booleans are class labels.
+        """
+        from sklearn.utils.multiclass import type_of_target
+
+        values = y.astype(object).infer_objects() if y.dtype == object else y
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = pd.Series(values.cat.categories)
+        if values.dtype == object:  # still mixed after inference: strings with numbers, ...
+            kinds = {"numbers" if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
+                     else "strings" if isinstance(v, str) else f"{type(v).__name__} values" for v in values}
+            if len(kinds) > 1:
+                raise InputError(f"y mixes {' and '.join(sorted(kinds))}; convert the labels to one type, "
+                                 "e.g. strings")
+            return
+        if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
+            return
+        if type_of_target(values.to_numpy(dtype="float64")) in ("continuous", "continuous-multioutput"):
+            raise InputError(f"y is continuous ({y.nunique()} distinct values); over-sampling needs class "
+                             "labels: bin it first (e.g. pandas.cut), or use tabsynth.augment for regression "
+                             "tables")
+
     def fit_resample(self, X: Any, y: Any) -> tuple[Any, Any]:
         """Fit the model on ``(X, y)`` and return them with synthetic rows appended.
 
@@ -218,16 +261,12 @@ class GenerativeOverSampler(BaseEstimator):
         """
         was_frame = isinstance(X, pd.DataFrame)
         df = X.reset_index(drop=True).copy() if was_frame else pd.DataFrame(np.asarray(X)).rename(columns=lambda i: f"x{i}")
-        y_series = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y))
-        if y_series.ndim != 1 or len(y_series) != len(df):
+        y_series = self._labels(y)
+        if len(y_series) != len(df):
             raise InputError(f"y has {len(y_series)} labels but X has {len(df)} rows; pass one label per row")
         if y_series.isna().any():
             raise InputError("y has missing labels; drop those rows or fill them first")
-        from sklearn.utils.multiclass import type_of_target
-
-        if type_of_target(y_series.to_numpy()) in ("continuous", "continuous-multioutput"):
-            raise InputError(f"y is continuous ({y_series.nunique()} distinct values); over-sampling needs class "
-                             "labels: bin it first, or use tabsynth.augment for regression tables")
+        self._check_classes(y_series)
         counts = y_series.value_counts(sort=False)
         if len(counts) < 2:
             raise InputError("y has a single class; over-sampling needs at least two")

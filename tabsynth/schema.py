@@ -181,12 +181,44 @@ def _jsonable(v: Any) -> Any:
         return int(v)
     if isinstance(v, (np.floating,)):
         return float(v)
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
+    if isinstance(v, np.str_):
+        return str(v)
+    if isinstance(v, (pd.Timestamp, np.datetime64)):
+        return pd.Timestamp(v).isoformat()
+    if isinstance(v, np.generic):
+        return v.item()
     return v
 
 
+def _plain(v: Any, limit: int = 40) -> str:
+    """``repr`` of a value for a message: plain Python (``3``, not ``np.int64(3)``), one line, short."""
+    v = _jsonable(v)
+    if isinstance(v, str) and len(v) > limit - 5:
+        v = v[: limit - 5] + "..."
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _kind_of(v: Any) -> str:
+    """How a message calls the type of a (plain) value."""
+    if isinstance(v, bool):
+        return "booleans"
+    if isinstance(v, (int, float)):
+        return "numbers"
+    if isinstance(v, str):
+        return "strings"
+    return f"{type(v).__name__} values"
+
+
 def _value_type(values: Iterable[Any], name: str | None = None) -> str:
+    """``"str"``, ``"int"``, ``"float"`` or ``"bool"``: the one type of a column's values.
+
+    Raises
+    ------
+    InputError
+        Naming the column and one plain example of each type, e.g. ``column
+        'x' mixes numbers and strings (e.g. 3 and 'a'); ...``.
+    """
     values = [_jsonable(v) for v in values]
     types = {type(v).__name__ for v in values}
     if types <= {"str"}:
@@ -197,14 +229,18 @@ def _value_type(values: Iterable[Any], name: str | None = None) -> str:
         return "float"
     if types <= {"bool"}:
         return "bool"
-    examples = []
-    for t in sorted(types):
-        examples.append(repr(next(v for v in values if type(v).__name__ == t)))
-    kinds = " and ".join(sorted({"numbers" if t in ("int", "float") else "strings" if t == "str" else
-                                 "booleans" if t == "bool" else f"{t} values" for t in types}))
     where = f"column '{name}'" if name is not None else "a column"
-    raise InputError(f"{where} mixes {kinds} (e.g. {' and '.join(examples[:3])}); convert the column to one "
-                     "type, e.g. strings")
+    if any(isinstance(v, complex) for v in values):
+        raise InputError(f"{where} holds complex numbers; split it into real and imaginary parts")
+    examples: dict[str, Any] = {}
+    for v in values:
+        examples.setdefault(_kind_of(v), v)
+    kinds = sorted(examples)
+    shown = " and ".join(_plain(examples[k]) for k in kinds[:3])
+    if len(kinds) == 1:
+        raise InputError(f"{where} holds {kinds[0]} (e.g. {shown}); convert them to strings, numbers or dates")
+    raise InputError(f"{where} mixes {' and '.join(kinds)} (e.g. {shown}); convert the column to one type, "
+                     "e.g. strings")
 
 
 def _decimals(x: np.ndarray) -> int | None:
@@ -458,7 +494,7 @@ def check_columns(df: pd.DataFrame, names: Iterable[str] | None, option: str) ->
     unknown = [n for n in names if str(n) not in cols]
     if unknown:
         raise InputError(
-            f"{option}: unknown column(s) {', '.join(repr(u) for u in unknown)}; columns are: "
+            f"{option}: unknown column(s) {', '.join(_plain(u) for u in unknown)}; columns are: "
             + ", ".join(str(c) for c in list(df.columns)[:30])
             + (" ..." if df.shape[1] > 30 else "")
         )

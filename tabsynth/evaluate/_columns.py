@@ -11,8 +11,9 @@ dtype itself (it does not use ``tabsynth.schema``):
   ``str``, ``category``). Missing values are a category of their own.
 
 The kind of a column is decided by the *real* table; the synthetic and
-holdout columns are coerced to it (unparseable values become missing, which
-the validity check reports).
+holdout columns are converted to it by :func:`check_types`, which raises
+:class:`~tabsynth.errors.InputError` for values that cannot be of that kind
+(text in a numeric column, numbers in a datetime column, ...).
 """
 
 from __future__ import annotations
@@ -166,48 +167,181 @@ def check_same_columns(real: pd.DataFrame, other: pd.DataFrame, name: str) -> No
                          f"pass tables with the same columns (drop or rename them)")
 
 
-def _example(values: pd.Series) -> Any:
-    v = values.iloc[0]
-    return v.item() if isinstance(v, np.generic) else v
+def _show(v: Any, limit: int = 40) -> str:
+    """A value as a short, plain Python repr (no numpy reprs, no newlines) for an error message."""
+    if isinstance(v, (np.datetime64, pd.Timestamp)):
+        v = str(pd.Timestamp(v))
+    elif isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, str) and len(v) > limit - 5:
+        v = v[: limit - 5] + "..."
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _first(s: pd.Series, bad: np.ndarray) -> str:
+    return _show(s.to_numpy(dtype=object)[np.flatnonzero(bad)[0]])
+
+
+def _tz(s: pd.Series) -> Any:
+    try:
+        return s.dt.tz
+    except AttributeError:
+        return None
+
+
+def _is_date_like(v: Any) -> bool:
+    import datetime
+
+    return isinstance(v, (datetime.date, np.datetime64))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, complex, np.number)) and not isinstance(v, (bool, np.bool_))
+
+
+def is_boolean_column(s: pd.Series) -> bool:
+    """``bool`` / ``boolean`` dtypes, and object columns whose values are all booleans."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return True
+    if s.dtype != object:
+        return False
+    vals = s.dropna()
+    return len(vals) > 0 and bool(vals.map(lambda v: isinstance(v, (bool, np.bool_))).all())
+
+
+def _parse_dates(s: pd.Series, tz: Any) -> pd.Series:
+    """Values of ``s`` as datetimes in the real column's time zone (``tz``; naive if None); NaT if unreadable.
+
+    Date text with different UTC offsets is read in UTC; naive values in a
+    tz-aware column are read as local times of that zone.
+    """
+    import warnings
+
+    obj = s.astype(object)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            conv = pd.to_datetime(obj, errors="coerce", format="mixed")
+        except (ValueError, TypeError, OverflowError):  # mixed UTC offsets
+            conv = None
+        if conv is None or not pd.api.types.is_datetime64_any_dtype(conv.dtype):
+            conv = pd.to_datetime(obj, errors="coerce", format="mixed", utc=True)
+    own = _tz(conv)
+    if tz is None and own is not None:
+        conv = conv.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif tz is not None and own is None:
+        try:
+            conv = conv.dt.tz_localize(tz, ambiguous=np.zeros(len(conv), dtype=bool), nonexistent="shift_forward")
+        except (ValueError, TypeError):
+            conv = conv.dt.tz_localize("UTC")
+    return conv
+
+
+#: Text (lower case, stripped) accepted in a boolean column, and what it means.
+BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
 
 
 def check_types(real: pd.DataFrame, other: pd.DataFrame, name: str) -> pd.DataFrame:
-    """``other`` with each column coerced to the real column's kind; :class:`InputError` if its values cannot be.
+    """``other`` with each column converted to the real column's type; :class:`InputError` if its values cannot be.
 
-    A numeric real column accepts numbers and numeric text (``"59"``, ``"60.5"``,
-    e.g. from a CSV); a datetime column accepts datetimes and date text; a
-    boolean column accepts booleans and ``True``/``False`` text. Anything
-    else is an error naming the column, never a silently good score.
+    The one type check of :func:`tabsynth.evaluate.evaluate` and of each
+    section's public function, run before any scoring, so that values of the
+    wrong type never score (well) as missing or unseen values:
+
+    * a numeric real column accepts numbers (and booleans) and numeric text
+      (``"59"``, ``" 60.5"``, e.g. from a CSV); not text, dates or complex
+      numbers;
+    * a datetime column accepts datetimes, dates and date text (naive text in
+      a tz-aware column is read in its zone; mixed UTC offsets in UTC); not
+      numbers, whose unit would be a guess;
+    * a boolean column (``bool``, ``boolean``, or all-boolean objects)
+      accepts booleans and ``True``/``False``/``1``/``0`` in any case;
+    * a categorical column accepts anything (unseen values lower the scores).
+
+    Parameters
+    ----------
+    real : pandas.DataFrame
+        The real table; its columns decide the types.
+    other : pandas.DataFrame
+        A table with the same columns (synthetic, holdout, ...), in ``real``'s order.
+    name : str
+        How messages name ``other``, e.g. ``"the synthetic"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``other`` with numeric columns as float64, datetime columns as
+        datetimes and boolean columns as ``boolean``, where they were not.
+
+    Raises
+    ------
+    InputError
+        Naming the table, the column and an example value, e.g. ``the
+        synthetic table column 'age' holds values that are not numbers, e.g.
+        'a59'; the real column is numeric``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> real = pd.DataFrame({"age": [30, 41]})
+    >>> check_types(real, pd.DataFrame({"age": ["59", "60.5"]}), "the synthetic")["age"].tolist()
+    [59.0, 60.5]
     """
     out = {}
     for c in real.columns:
-        s = other[c]
-        kind = column_kind(real[c])
-        known = s.notna().to_numpy()
-        if kind == NUMERIC and not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype)):
-            raw = s.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
-            conv = pd.to_numeric(raw, errors="coerce")
-            bad = known & conv.isna().to_numpy()
+        s, r = other[c], real[c]
+        col = f"{name} table column {str(c)!r}"
+        kind = column_kind(r)
+        if pd.api.types.is_complex_dtype(r.dtype):
+            raise InputError(f"the real table column {str(c)!r} holds complex numbers; split it into real and "
+                             "imaginary parts")
+        if kind == NUMERIC:
+            if pd.api.types.is_complex_dtype(s.dtype):
+                raise InputError(f"{col} holds complex numbers, e.g. {_first(s, s.notna().to_numpy())}; "
+                                 "the real column holds real numbers")
+            if pd.api.types.is_datetime64_any_dtype(s.dtype):
+                raise InputError(f"{col} holds dates, e.g. {_first(s, s.notna().to_numpy())}; "
+                                 "the real column is numeric")
+            if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype)):
+                known = s.notna().to_numpy()
+                raw = s.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+                odd = known & raw.map(lambda v: _is_date_like(v) or isinstance(v, complex)).to_numpy(dtype=bool)
+                if odd.any():
+                    raise InputError(f"{col} holds values that are not numbers, e.g. {_first(s, odd)}; "
+                                     "the real column is numeric")
+                conv = pd.to_numeric(raw.where(known, np.nan), errors="coerce")
+                bad = known & conv.isna().to_numpy()
+                if bad.any():
+                    raise InputError(f"{col} holds values that are not numbers, e.g. {_first(s, bad)}; "
+                                     "the real column is numeric")
+                s = conv.astype("float64")
+        elif kind == DATETIME:
+            if not pd.api.types.is_datetime64_any_dtype(s.dtype):
+                known = s.notna().to_numpy()
+                if pd.api.types.is_bool_dtype(s.dtype):
+                    odd = np.zeros(len(s), dtype=bool)  # reported below as values that are not dates
+                elif pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
+                    odd = known
+                else:
+                    odd = known & s.astype(object).map(_is_number).to_numpy(dtype=bool)
+                if odd.any():
+                    raise InputError(f"{col} holds numbers, not dates, e.g. {_first(s, odd)}; convert them to "
+                                     "dates (the real column holds datetimes)")
+                conv = _parse_dates(s, _tz(r))
+                bad = known & conv.isna().to_numpy()
+                if bad.any():
+                    raise InputError(f"{col} holds values that are not dates, e.g. {_first(s, bad)}; "
+                                     "the real column holds datetimes")
+                s = conv
+        elif is_boolean_column(r) and not pd.api.types.is_bool_dtype(s.dtype):
+            known = s.notna().to_numpy()
+            keys = pd.Series(to_keys(s)).str.strip().str.lower()
+            bad = known & ~keys.isin(list(BOOLEAN_TEXT)).to_numpy()
             if bad.any():
-                raise InputError(f"{name} table column {str(c)!r} holds values that are not numbers, e.g. "
-                                 f"{_example(s[bad])!r}; the real column is numeric")
-            s = conv.astype("float64")
-        elif kind == DATETIME and not pd.api.types.is_datetime64_any_dtype(s.dtype):
-            conv = pd.to_datetime(s.astype(object), errors="coerce", utc=getattr(real[c].dt, "tz", None) is not None,
-                                  format="mixed")
-            bad = known & conv.isna().to_numpy()
-            if bad.any():
-                raise InputError(f"{name} table column {str(c)!r} holds values that are not dates, e.g. "
-                                 f"{_example(s[bad])!r}; the real column holds datetimes")
-            s = conv
-        elif pd.api.types.is_bool_dtype(real[c].dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-            ok = {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}
-            keys = pd.Series(to_keys(s))
-            bad = known & ~keys.isin(list(ok)).to_numpy()
-            if bad.any():
-                raise InputError(f"{name} table column {str(c)!r} holds values that are not booleans, e.g. "
-                                 f"{_example(s[bad])!r}; the real column is boolean")
-            s = pd.Series(pd.array([ok.get(k) for k in keys], dtype="boolean"), index=s.index)
+                raise InputError(f"{col} holds values that are not booleans, e.g. {_first(s, bad)}; "
+                                 "the real column is boolean (True/False)")
+            s = pd.Series(pd.array([BOOLEAN_TEXT.get(k) for k in keys], dtype="boolean"), index=s.index)
         out[c] = s
     result = pd.DataFrame(out, index=other.index)
     result.columns = real.columns

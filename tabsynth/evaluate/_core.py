@@ -85,7 +85,8 @@ def evaluate(
         (numeric, datetime, categorical) are read from its dtypes.
     synthetic : pandas.DataFrame
         The synthetic table: the same columns (any order); its values are
-        coerced to the real columns' kinds.
+        converted to the real columns' types (numbers and dates written as
+        text are read), see :func:`tabsynth.evaluate._columns.check_types`.
     holdout : pandas.DataFrame or None
         Real rows the generator never saw. Without it, ``real`` is split
         80/20 (stratified on a classification target, ``random_state``): the
@@ -125,8 +126,10 @@ def evaluate(
     Raises
     ------
     tabsynth.InputError
-        Empty tables, columns that differ between the tables, an unknown
-        target, a target with a single class, unknown models or sections.
+        Empty tables, columns that differ between the tables, synthetic or
+        holdout values that cannot be of the real column's type (text in a
+        numeric column, ...), an unknown target, a target with a single
+        class, unknown models or sections.
 
     Examples
     --------

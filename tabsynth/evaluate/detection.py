@@ -34,6 +34,7 @@ from ._columns import (
     CATEGORICAL,
     check_same_columns,
     check_table,
+    check_types,
     column_kinds,
     model_frame,
     model_kinds,
@@ -123,6 +124,7 @@ def detection(
     check_table(real, "real")
     check_table(synthetic, "synthetic")
     check_same_columns(real, synthetic, "synthetic")
+    synthetic = check_types(real, synthetic[list(real.columns)], "the synthetic")
     bad = [m for m in models if m not in DETECTORS]
     if bad:
         raise InputError(f"unknown detection model {bad[0]!r}; choose from {', '.join(DETECTORS)}")

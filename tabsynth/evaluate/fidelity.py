@@ -37,6 +37,7 @@ from ._columns import (
     NUMERIC,
     check_same_columns,
     check_table,
+    check_types,
     column_kinds,
     encode_pair,
     to_float,
@@ -138,6 +139,7 @@ class _Prepared:
         check_table(real, "real")
         check_table(synthetic, "synthetic")
         check_same_columns(real, synthetic, "synthetic")
+        synthetic = check_types(real, synthetic[list(real.columns)], "the synthetic")
         self.columns = list(real.columns)
         self.kinds = column_kinds(real)
         rng = np.random.default_rng(random_state)

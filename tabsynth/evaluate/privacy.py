@@ -37,6 +37,7 @@ from ._columns import (
     DATETIME,
     check_same_columns,
     check_table,
+    check_types,
     column_kinds,
     subsample,
     to_float,
@@ -80,6 +81,7 @@ def exact_copies(real: pd.DataFrame, synthetic: pd.DataFrame) -> float:
     check_table(real, "real")
     check_table(synthetic, "synthetic")
     check_same_columns(real, synthetic, "synthetic")
+    synthetic = check_types(real, synthetic[list(real.columns)], "the synthetic")
     kinds = column_kinds(real)
     cols = list(real.columns)
     h_real = _row_hashes(real, kinds)
@@ -135,6 +137,10 @@ def distance_to_closest_record(reference: pd.DataFrame, query: pd.DataFrame) -> 
     """
     from sklearn.neighbors import NearestNeighbors
 
+    check_table(reference, "reference")
+    check_table(query, "query")
+    check_same_columns(reference, query, "query")
+    query = check_types(reference, query[list(reference.columns)], "the query")
     kinds = column_kinds(reference)
     emb = _Embedding(reference, kinds)
     nn = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(emb.transform(reference))
@@ -195,6 +201,8 @@ def privacy(
     if holdout is not None:
         check_table(holdout, "holdout")
         check_same_columns(real, holdout, "holdout")
+        holdout = check_types(real, holdout[cols], "the holdout")
+    synthetic = check_types(real, synthetic[cols], "the synthetic")
     kinds = column_kinds(real)
     copies_ref = real if copies_reference is None else copies_reference
     h_ref = _row_hashes(copies_ref[cols], kinds)

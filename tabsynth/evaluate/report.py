@@ -9,18 +9,20 @@ and synthetic correlation matrices (numeric and datetime columns); a bar
 chart of utility per model trained on real, synthetic and real+synthetic
 rows; one line each for detection and privacy; run details.
 
-The charts are small inline SVG built as text (``tabsynth.evaluate._svg``):
-no plotting library, a few milliseconds per chart, and the file opens in
-any browser.
+The charts are small inline SVG written as text by this module: no plotting
+library (matplotlib is not used), a few milliseconds for a whole report, no
+scripts and nothing fetched, so the file opens in any browser. Every chart
+has ``role="img"`` and an ``aria-label``/``<title>``; all text is escaped.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -31,26 +33,291 @@ from ._columns import (
     DATETIME,
     check_same_columns,
     check_table,
+    check_types,
     column_kinds,
     display_key,
     subsample,
     to_float,
     to_keys,
 )
-from . import _svg
 from ._summary import summary_table, verdicts
 
 __all__ = ["write_report", "render_report"]
 
 REAL_COLOR, SYN_COLOR, AUG_COLOR = "#4c72b0", "#dd8452", "#55a868"
+_FONT = "font-family='system-ui,-apple-system,Segoe UI,Roboto,sans-serif'"
+_CHAR = 0.6  # rough width of a character, in units of the font size (to lay out labels)
 
 
-# --------------------------------------------------------------- plotting
+# ------------------------------------------------------------ svg helpers
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _n(x: float) -> str:
+    """A coordinate, one decimal at most."""
+    s = f"{x:.1f}"
+    return s[:-2] if s.endswith(".0") else s
+
+
 def _short(text: str, n: int = 22) -> str:
     text = str(text)
     return text if len(text) <= n else text[: n - 1] + "\u2026"
 
 
+def _svg_open(w: float, h: float, label: str) -> list[str]:
+    return [f"<svg xmlns='http://www.w3.org/2000/svg' width='{_n(w)}' height='{_n(h)}' "
+            f"viewBox='0 0 {_n(w)} {_n(h)}' role='img' aria-label='{_esc(label)}' {_FONT} font-size='10'>",
+            f"<title>{_esc(label)}</title><rect width='100%' height='100%' fill='white'/>"]
+
+
+def _text(x: float, y: float, text: object, *, anchor: str = "start", size: float | None = None,
+          fill: str | None = None, extra: str = "") -> str:
+    attrs = f"x='{_n(x)}' y='{_n(y)}'"
+    if anchor != "start":
+        attrs += f" text-anchor='{anchor}'"
+    if size is not None:
+        attrs += f" font-size='{size:g}'"
+    if fill:
+        attrs += f" fill='{fill}'"
+    return f"<text {attrs}{extra}>{_esc(text)}</text>"
+
+
+def _legend(x: float, y: float, items: Sequence[tuple[str, str, bool]]) -> list[str]:
+    """Swatches (filled, or outlined for a step line) and names on one line whose baseline is ``y``."""
+    out = []
+    for name, color, filled in items:
+        style = f"fill='{color}'" if filled else f"fill='none' stroke='{color}' stroke-width='1.5'"
+        out.append(f"<rect x='{_n(x)}' y='{_n(y - 8)}' width='10' height='8' {style}/>")
+        out.append(_text(x + 13, y, name))
+        x += 22 + 10 * _CHAR * len(name)
+    return out
+
+
+def _nice_step(span: float, intervals: int = 4) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten giving at most ``intervals`` steps over ``span``."""
+    if not math.isfinite(span) or span <= 0:
+        return 1.0
+    raw = span / intervals
+    mag = 10.0 ** math.floor(math.log10(raw))
+    return next((m * mag for m in (1.0, 2.0, 2.5, 5.0) if m * mag >= raw * (1 - 1e-9)), 10.0 * mag)
+
+
+def _ticks(lo: float, hi: float, step: float) -> list[float]:
+    k0, k1 = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9)
+    return [k * step for k in range(k0, k1 + 1)][:50]
+
+
+def _tick_label(v: float, step: float) -> str:
+    if abs(v) < step * 1e-6:
+        return "0"
+    if max(abs(v), step) >= 1e6 or step < 1e-4:
+        return f"{v:.3g}"
+    dec = next((d for d in range(8) if abs(round(step, d) - step) <= step * 1e-6), 8)
+    return f"{v:.{dec}f}"
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def _color(t: float, stops: Sequence[str]) -> str:
+    """The colour at ``t`` in [0, 1] on a linear scale through ``stops`` (``#rrggbb``)."""
+    t = min(max(t, 0.0), 1.0)
+    pos = t * (len(stops) - 1)
+    i = min(int(pos), len(stops) - 2)
+    f = pos - i
+    a, b = _rgb(stops[i]), _rgb(stops[i + 1])
+    return "#%02x%02x%02x" % tuple(round(x + (y - x) * f) for x, y in zip(a, b))
+
+
+def _dark(color: str) -> bool:
+    r, g, b = _rgb(color)
+    return 0.299 * r + 0.587 * g + 0.114 * b < 128
+
+
+# --------------------------------------------------------------- charts
+def _histogram_svg(title: str, label: str, edges: np.ndarray | None, real: np.ndarray, syn: np.ndarray,
+                   kind: str) -> str:
+    """Real as filled bars, synthetic as a step line (densities over shared bins); ``edges=None``: no data."""
+    w, h, left, right, top, bottom = 320, 210, 12, 12, 36, 34
+    pw, ph = w - left - right, h - top - bottom
+    base = top + ph
+    out = _svg_open(w, h, label)
+    out.append(_text(w / 2, 14, title, anchor="middle", size=11))
+    out += _legend(left, 28, [("real", REAL_COLOR, True), ("synthetic", SYN_COLOR, False)])
+    if edges is None:
+        out.append(_text(w / 2, top + ph / 2, "(no observed values)", anchor="middle", fill="#666"))
+    else:
+        lo, hi = float(edges[0]), float(edges[-1])
+        bw = pw / (len(edges) - 1)
+        ymax = max(float(real.max(initial=0.0)), float(syn.max(initial=0.0))) * 1.05 or 1.0
+        bars = "".join(f"M{_n(left + i * bw)} {_n(base)}V{_n(base - ph * v / ymax)}H{_n(left + (i + 1) * bw)}"
+                       f"V{_n(base)}Z" for i, v in enumerate(real) if v > 0)
+        if bars:
+            out.append(f"<path d='{bars}' fill='{REAL_COLOR}' fill-opacity='0.55'/>")
+        pts = [f"{_n(left)},{_n(base)}"]
+        for i, v in enumerate(syn):
+            y = _n(base - ph * v / ymax)
+            pts += [f"{_n(left + i * bw)},{y}", f"{_n(left + (i + 1) * bw)},{y}"]
+        pts.append(f"{_n(left + pw)},{_n(base)}")
+        out.append(f"<polyline points='{' '.join(pts)}' fill='none' stroke='{SYN_COLOR}' stroke-width='1.5'/>")
+        # x axis: the range's ends (min and max) and a few ticks in between
+        ticks: list[tuple[float, str]] = []
+        if kind == DATETIME:
+            with_time = hi - lo < 3 * 86400
+            inner = [lo + (hi - lo) / 2] if with_time else list(np.linspace(lo, hi, 4)[1:-1])
+            for v in [lo, *inner, hi]:
+                ticks.append((v, _date_label(v, with_time)))
+        else:
+            ends = f"{lo:.4g}", f"{hi:.4g}"
+            step = _nice_step(hi - lo, 5)
+            ticks.append((lo, ends[0]))
+            for v in _ticks(lo, hi, step):  # the ones that keep clear of the end labels (9 px font)
+                text = _tick_label(v, step)
+                px = pw * (v - lo) / (hi - lo)
+                room = min(px - 9 * _CHAR * len(ends[0]), pw - px - 9 * _CHAR * len(ends[1]))
+                if room >= 9 * _CHAR * len(text) / 2 + 12:
+                    ticks.append((v, text))
+            ticks.append((hi, ends[1]))
+        for k, (v, text) in enumerate(ticks):
+            x = left + pw * (v - lo) / (hi - lo)
+            anchor = "start" if k == 0 else "end" if k == len(ticks) - 1 else "middle"
+            out.append(f"<line x1='{_n(x)}' y1='{_n(base)}' x2='{_n(x)}' y2='{_n(base + 4)}' stroke='#444'/>")
+            out.append(_text(x, base + 15, text, anchor=anchor, size=9))
+    out.append(f"<line x1='{left}' y1='{_n(base)}' x2='{left + pw}' y2='{_n(base)}' stroke='#444'/>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _date_label(seconds: float, with_time: bool) -> str:
+    try:
+        ts = pd.Timestamp(round(seconds), unit="s")
+    except (OverflowError, ValueError):
+        return f"{seconds:.4g}"
+    return ts.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
+
+
+def _paired_bars_svg(title: str, label: str, cats: Sequence[str], real: Sequence[float],
+                     syn: Sequence[float]) -> str:
+    """Horizontal bars: each category's share of the real and of the synthetic rows."""
+    n = len(cats)
+    w, left, right, top, row = 320, 112, 18, 36, 16
+    pw = w - left - right
+    end = top + max(n, 1) * row
+    h = end + 34
+    step = _nice_step(max([*real, *syn, 0.0]) or 1.0, 4)
+    amax = step * math.ceil(max([*real, *syn, 0.0]) / step - 1e-9) or step
+    out = _svg_open(w, h, label)
+    out.append(_text(w / 2, 14, title, anchor="middle", size=11))
+    out += _legend(left, 28, [("real", REAL_COLOR, True), ("synthetic", SYN_COLOR, True)])
+    for v in _ticks(0.0, amax, step):
+        x = left + pw * v / amax
+        out.append(f"<line x1='{_n(x)}' y1='{top - 2}' x2='{_n(x)}' y2='{end + 3}' stroke='#eee'/>")
+        out.append(_text(x, end + 13, _tick_label(v, step), anchor="middle", size=9))
+    if not n:
+        out.append(_text(left + pw / 2, top + row / 2 + 4, "(no observed values)", anchor="middle", fill="#666"))
+    for i, (cat, vr, vs) in enumerate(zip(cats, real, syn)):
+        y = top + i * row
+        out.append(_text(left - 4, y + 11, cat, anchor="end"))
+        for j, (v, color, who) in enumerate(((vr, REAL_COLOR, "real"), (vs, SYN_COLOR, "synthetic"))):
+            out.append(f"<rect x='{left}' y='{_n(y + 2 + j * 6.5)}' width='{_n(pw * v / amax)}' height='6' "
+                       f"fill='{color}'><title>{_esc(cat)}, {who}: {v:.3f}</title></rect>")
+    out.append(f"<line x1='{left}' y1='{top - 2}' x2='{left}' y2='{end}' stroke='#444'/>")
+    out.append(f"<line x1='{left}' y1='{end}' x2='{left + pw}' y2='{end}' stroke='#444'/>")
+    out.append(_text(left + pw / 2, h - 6, "share of rows", anchor="middle", size=9, fill="#444"))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _heatmap_svg(title: str, labels: Sequence[str], m: np.ndarray, *, vmin: float, vmax: float,
+                 stops: Sequence[str]) -> str:
+    """Square heat map: labels on both axes, the values in the cells up to 16 columns, a colour bar."""
+    n = len(labels)
+    cell = max(10, min(34, 520 // max(n, 1)))
+    fs = 9 if n <= 25 else 7
+    room = 8 + fs * _CHAR * max(len(s) for s in labels)  # for the longest label
+    left, top = max(room, 30.0), 30
+    grid = n * cell
+    w = max(left + grid + 62, 20 + 11 * _CHAR * len(title))
+    h = top + grid + room + 4
+    span = (vmax - vmin) or 1.0
+    out = _svg_open(w, h, title)
+    out.append(_text(10, 16, title, size=11))
+    cells, values = ["<g stroke='white'>"], []
+    for i in range(n):
+        y = top + i * cell
+        out.append(_text(left - 4, y + cell / 2 + 3, labels[i], anchor="end", size=fs))
+        x = left + i * cell + cell / 2 + 3
+        out.append(f"<text transform='translate({_n(x)},{_n(top + grid + 4)}) rotate(-90)' text-anchor='end' "
+                   f"font-size='{fs}'>{_esc(labels[i])}</text>")
+        for j in range(n):
+            v = float(m[i, j])
+            ok = math.isfinite(v)
+            color = _color((v - vmin) / span, stops) if ok else "#f0f0f0"
+            cells.append(f"<rect x='{_n(left + j * cell)}' y='{y}' width='{cell}' height='{cell}' fill='{color}'>"
+                         f"<title>{_esc(labels[i])} / {_esc(labels[j])}: {f'{v:.3f}' if ok else '-'}</title></rect>")
+            if n <= 16 and ok and i != j:
+                values.append(_text(left + j * cell + cell / 2, y + cell / 2 + 3, f"{v:.2f}", anchor="middle",
+                                    size=7, fill="white" if _dark(color) else None))
+    out += cells + ["</g>"] + values
+    bx, steps = left + grid + 12, 24
+    for k in range(steps):
+        out.append(f"<rect x='{_n(bx)}' y='{_n(top + k * grid / steps)}' width='12' "
+                   f"height='{_n(grid / steps + 0.6)}' fill='{_color(1 - (k + 0.5) / steps, stops)}'/>")
+    out.append(f"<rect x='{_n(bx)}' y='{top}' width='12' height='{grid}' fill='none' stroke='#999'/>")
+    out.append(_text(bx + 15, top + 8, f"{vmax:.3g}", size=8))
+    out.append(_text(bx + 15, top + grid, f"{vmin:.3g}", size=8))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _grouped_bars_svg(groups: Sequence[str], series: Sequence[tuple[str, str, Sequence[float | None]]], *,
+                      ylabel: str, ylim: tuple[float, float], label: str) -> str:
+    """Vertical bars from zero, one group per model and one bar per series; y axis with a few ticks."""
+    left, right, top, bottom, gw = 54, 12, 28, 40, 96
+    w = max(380, left + right + len(groups) * gw)
+    h = 250
+    ph = h - top - bottom
+    step = _nice_step(ylim[1] - ylim[0], 5)
+    lo, hi = step * math.floor(ylim[0] / step + 1e-9), step * math.ceil(ylim[1] / step - 1e-9)
+    hi = hi if hi > lo else lo + step
+
+    def sy(v: float) -> float:
+        return top + ph - ph * (min(max(v, lo), hi) - lo) / (hi - lo)
+
+    out = _svg_open(w, h, label)
+    out += _legend(left, 14, [(name, color, True) for name, color, _ in series])
+    for t in _ticks(lo, hi, step):
+        y = sy(t)
+        grid = "#999" if t == 0 else "#eee"  # the zero line stands out
+        out.append(f"<line x1='{left}' y1='{_n(y)}' x2='{w - right}' y2='{_n(y)}' stroke='{grid}'/>")
+        out.append(_text(left - 4, y + 3, _tick_label(t, step), anchor="end", size=9))
+    zero = sy(0.0)
+    bw = (gw - 20) / max(len(series), 1)
+    for g, name in enumerate(groups):
+        x0 = left + g * gw + 10
+        shown = name.replace("_", " ")
+        for s, (sname, color, vals) in enumerate(series):
+            v = vals[g]
+            if v is None or not math.isfinite(v):
+                continue
+            y = sy(v)
+            out.append(f"<rect x='{_n(x0 + s * bw)}' y='{_n(min(y, zero))}' width='{_n(bw - 1.5)}' "
+                       f"height='{_n(abs(zero - y))}' fill='{color}'><title>{_esc(shown)}, {_esc(sname)}: "
+                       f"{v:.3f}</title></rect>")
+        for k, part in enumerate(name.split("_", 1)):  # logistic_regression on two lines
+            part = part.replace("_", " ")
+            out.append(_text(x0 + (gw - 20) / 2, top + ph + 13 + 11 * k, part, anchor="middle", size=9))
+    out.append(f"<line x1='{left}' y1='{top}' x2='{left}' y2='{top + ph}' stroke='#444'/>")
+    out.append(f"<line x1='{left}' y1='{top + ph}' x2='{w - right}' y2='{top + ph}' stroke='#444'/>")
+    out.append(f"<text transform='translate(13,{_n(top + ph / 2)}) rotate(-90)' text-anchor='middle' "
+               f"font-size='9'>{_esc(ylabel)}</text>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+# --------------------------------------------------------------- plotting
 def _marginal(col: str, kind: str, real: pd.Series, syn: pd.Series, score: float | None) -> str:
     title = _short(col, 30) + (f"  ({score:.3f})" if score is not None else "")
     label = f"{col}: real vs synthetic"
@@ -62,27 +329,21 @@ def _marginal(col: str, kind: str, real: pd.Series, syn: pd.Series, score: float
         cats = top + extra
         vr = [float(pr.get(c, 0.0)) for c in cats]
         vs = [float(ps.get(c, 0.0)) for c in cats]
+        names = [_short(display_key(c), 18) for c in cats]
         if len(pr) > len(top) or len(ps.index.difference(cats)):
-            cats.append("(other)")
+            names.append("(other)")
             vr.append(max(0.0, 1 - sum(vr)))
             vs.append(max(0.0, 1 - sum(vs)))
-        names = [_short(display_key(c), 18) if c != "(other)" else c for c in cats]
-        return _svg.paired_bars(title, names, vr, vs, colors=(REAL_COLOR, SYN_COLOR), label=label)
+        return _paired_bars_svg(title, label, names, vr, vs)
     xr, xs = to_float(real, kind), to_float(syn, kind)
-    xr, xs = xr[~np.isnan(xr)], xs[~np.isnan(xs)]
+    xr, xs = xr[np.isfinite(xr)], xs[np.isfinite(xs)]
     both = np.concatenate([xr, xs])
     if not len(both):
-        return _svg.histogram(title + " (no observed values)", np.array([0.0, 1.0]), np.zeros(1), np.zeros(1),
-                              labels=("", ""), colors=(REAL_COLOR, SYN_COLOR), label=label)
+        return _histogram_svg(title, label, None, np.zeros(0), np.zeros(0), kind)
     edges = np.histogram_bin_edges(both, bins=30)
-    dr = np.histogram(xr, bins=edges, density=True)[0] if len(xr) and edges[-1] > edges[0] else np.zeros(30)
-    ds = np.histogram(xs, bins=edges, density=True)[0] if len(xs) and edges[-1] > edges[0] else np.zeros(30)
-    if kind == DATETIME:
-        ends = tuple(str(pd.Timestamp(v, unit="s"))[:19].replace(" 00:00:00", "") for v in (edges[0], edges[-1]))
-    else:
-        ends = (f"{edges[0]:.4g}", f"{edges[-1]:.4g}")
-    return _svg.histogram(title, edges, np.nan_to_num(dr), np.nan_to_num(ds), labels=ends,
-                          colors=(REAL_COLOR, SYN_COLOR), label=label)
+    dr = np.histogram(xr, bins=edges, density=True)[0] if len(xr) else np.zeros(30)
+    ds = np.histogram(xs, bins=edges, density=True)[0] if len(xs) else np.zeros(30)
+    return _histogram_svg(title, label, edges, np.nan_to_num(dr), np.nan_to_num(ds), kind)
 
 
 def _pair_heatmap(columns: list[str], pairs: list[dict[str, Any]]) -> str | None:
@@ -95,9 +356,8 @@ def _pair_heatmap(columns: list[str], pairs: list[dict[str, Any]]) -> str | None
         if a in pos and b in pos and p.get("score") is not None:
             m[pos[a], pos[b]] = m[pos[b], pos[a]] = p["score"]
     lo = min(0.5, float(np.nanmin(m)) if np.isfinite(m).any() else 0.5)
-    title = "pair trend score (1 = same joint behaviour)"
-    return _svg.heatmap(title, [_short(c, 16) for c in columns], m, vmin=lo, vmax=1.0,
-                        stops=("#d73027", "#fee08b", "#1a9850"), label=title)
+    return _heatmap_svg("pair trend score (1 = same joint behaviour)", [_short(c, 16) for c in columns], m,
+                        vmin=lo, vmax=1.0, stops=("#d73027", "#fee08b", "#1a9850"))
 
 
 def _corr_diff_heatmap(real: pd.DataFrame, syn: pd.DataFrame, kinds: dict[str, str],
@@ -109,9 +369,8 @@ def _corr_diff_heatmap(real: pd.DataFrame, syn: pd.DataFrame, kinds: dict[str, s
     fs = pd.DataFrame({c: to_float(syn[c], kinds[c]) for c in num})
     diff = (fr.corr() - fs.corr()).abs().to_numpy()
     hi = max(0.2, float(np.nanmax(diff)) if np.isfinite(diff).any() else 0.2)
-    title = "|Pearson r real - r synthetic|"
-    return _svg.heatmap(title, [_short(c, 16) for c in num], diff, vmin=0.0, vmax=hi,
-                        stops=("#fff5f0", "#fb6a4a", "#67000d"), label=title)
+    return _heatmap_svg("|Pearson r real - r synthetic|", [_short(c, 16) for c in num], diff, vmin=0.0, vmax=hi,
+                        stops=("#fff5f0", "#fb6a4a", "#67000d"))
 
 
 def _utility_chart(ut: dict[str, Any]) -> str | None:
@@ -122,15 +381,15 @@ def _utility_chart(ut: dict[str, Any]) -> str | None:
     series = [(label, color, [models[n].get(key) for n in names])
               for key, label, color in (("real", "train real", REAL_COLOR), ("synthetic", "train synthetic", SYN_COLOR),
                                         ("augmented", "train real+synthetic", AUG_COLOR))]
-    vals = [v for _, _, vs in series for v in vs if v is not None and np.isfinite(v)]
+    vals = [v for _, _, vs in series for v in vs if v is not None and math.isfinite(v)]
     if vals:
         lo = min(vals)
         ylim = (max(0.0, lo - 0.1) if lo >= 0 else lo - 0.1,
                 max(1.0, max(vals)) if ut.get("metric") != "r2" else max(vals) + 0.05)
     else:
         ylim = (0.0, 1.0)
-    return _svg.grouped_bars([n.replace("_", " ") for n in names], series, ylabel=f"{ut.get('metric')} on holdout",
-                             ylim=ylim, label="utility per model")
+    return _grouped_bars_svg([str(n) for n in names], series, ylabel=f"{ut.get('metric')} on holdout", ylim=ylim,
+                             label="utility per model")
 
 
 # ------------------------------------------------------------------- html
@@ -160,6 +419,7 @@ def render_report(result: dict[str, Any], real: pd.DataFrame, synthetic: pd.Data
     check_table(synthetic, "synthetic")
     check_same_columns(real, synthetic, "synthetic")
     columns = list(real.columns)
+    synthetic = check_types(real, synthetic[columns], "the synthetic")
     kinds = column_kinds(real)
     r = subsample(real, max_rows, random_state)
     s = subsample(synthetic[columns], max_rows, random_state + 1)
