@@ -348,6 +348,20 @@ def check_types(real: pd.DataFrame, other: pd.DataFrame, name: str) -> pd.DataFr
     return result
 
 
+def check_frames(real: pd.DataFrame, synthetic: pd.DataFrame,
+                 holdout: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Check the real, synthetic and (optional) holdout tables; the latter two in the real columns' order and types."""
+    check_table(real, "real")
+    check_table(synthetic, "synthetic")
+    check_same_columns(real, synthetic, "synthetic")
+    synthetic = check_types(real, synthetic[list(real.columns)], "the synthetic")
+    if holdout is not None:
+        check_table(holdout, "holdout")
+        check_same_columns(real, holdout, "holdout")
+        holdout = check_types(real, holdout[list(real.columns)], "the holdout")
+    return synthetic, holdout
+
+
 def subsample(df: pd.DataFrame, n: int | None, seed: int) -> pd.DataFrame:
     """At most ``n`` rows of ``df``, drawn without replacement with ``seed`` (index reset)."""
     if n is not None and len(df) > n:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .._threads import limits_threads
 from ..errors import InputError
-from ._columns import MISSING, check_same_columns, check_table, check_types, subsample, to_keys
+from ._columns import MISSING, check_frames, subsample, to_keys
 from .detection import detection
 from .fidelity import fidelity
 from .privacy import privacy
@@ -144,14 +144,7 @@ def evaluate(
     (1.0, 'classification')
     """
     t_start = time.perf_counter()
-    check_table(real, "real")
-    check_table(synthetic, "synthetic")
-    check_same_columns(real, synthetic, "synthetic")
-    synthetic = check_types(real, synthetic[list(real.columns)], "the synthetic")
-    if holdout is not None:
-        check_table(holdout, "holdout")
-        check_same_columns(real, holdout, "holdout")
-        holdout = check_types(real, holdout[list(real.columns)], "the holdout")
+    synthetic, holdout = check_frames(real, synthetic, holdout)
     if sections is None:
         wanted = list(SECTIONS)
     else:

@@ -53,9 +53,7 @@ from ._columns import (
     _names,
     DATETIME,
     MISSING,
-    check_same_columns,
-    check_table,
-    check_types,
+    check_frames,
     column_kind,
     column_kinds,
     model_frame,
@@ -440,23 +438,10 @@ def utility(
     >>> res["task"], res["metric"], res["models"]["logistic_regression"]["real"] > 0.8
     ('classification', 'roc_auc', True)
     """
-    synthetic, holdout = _check_frames(train, synthetic, holdout)
+    synthetic, holdout = check_frames(train, synthetic, holdout)
     task, models, seeds = _check_task_args(train, target, task, models, seeds)
     return _run(train, synthetic, holdout, target, task=task, models=models, seeds=seeds,
                 random_state=random_state, n_jobs=n_jobs, svm_max_rows=svm_max_rows, progress=progress)
-
-
-def _check_frames(train, synthetic, holdout):
-    """Check the tables of :func:`utility` / :func:`feature_selection`; synthetic and holdout in the real types."""
-    check_table(train, "real")
-    check_table(synthetic, "synthetic")
-    check_same_columns(train, synthetic, "synthetic")
-    synthetic = check_types(train, synthetic[list(train.columns)], "the synthetic")
-    if holdout is not None:
-        check_table(holdout, "holdout")
-        check_same_columns(train, holdout, "holdout")
-        holdout = check_types(train, holdout[list(train.columns)], "the holdout")
-    return synthetic, holdout
 
 
 def _check_task_args(train, target, task, models, seeds):
@@ -557,7 +542,7 @@ def feature_selection(
     >>> fs["spearman"], fs["top_k_overlap"]
     (1.0, 1.0)
     """
-    synthetic, _ = _check_frames(train, synthetic, None)
+    synthetic, _ = check_frames(train, synthetic, None)
     task, _, _ = _check_task_args(train, target, task, None, (0,))
     data = _Data(train, synthetic, train, target, task, random_state)
     return _agreement(_mutual_information(data, "real", random_state),
