@@ -321,6 +321,8 @@ def sample(model, rows, output, seed, quiet, as_json):
 @click.option("--model", "model_path", type=click.Path(dir_okay=False),
               help="Fill with a model saved by 'tabsynth fit' instead of fitting one on INPUT.")
 @click.option("--save-model", type=click.Path(dir_okay=False), help="Also save the model fitted on INPUT.")
+@click.option("--columns", "only", metavar="COLS",
+              help="Comma-separated columns to fill; the holes of other columns are left as they are.")
 @click.option("--draws", type=click.IntRange(min=1), default=10, show_default=True,
               help="Draws per missing cell averaged by --strategy mean.")
 @click.option("--strategy", type=click.Choice(["refine", "mean", "sample"]), default="refine", show_default=True,
@@ -328,8 +330,8 @@ def sample(model, rows, output, seed, quiet, as_json):
                    "guess); mean: average of generative draws; sample: one draw (keeps the spread).")
 @model_options
 @output_options
-def impute(input, output, model_path, save_model, draws, strategy, backend, seed, na_values, sep, categorical, ignore,
-           params, quiet, as_json):
+def impute(input, output, model_path, save_model, only, draws, strategy, backend, seed, na_values, sep, categorical,
+           ignore, params, quiet, as_json):
     """Fill the missing cells of INPUT from a generative model of the table.
 
     Known cells are kept exactly as they are; each missing cell is drawn
@@ -352,6 +354,12 @@ def impute(input, output, model_path, save_model, draws, strategy, backend, seed
     t0 = time.perf_counter()
     df = _read(input, na_values, sep)
     layout = text_layout(df)
+    if only is not None:
+        from .schema import check_columns
+
+        only = check_columns(df, _split(only) or [], "--columns")
+        if not only:
+            raise click.BadParameter("give at least one column name", param_hint="--columns")
     imp_params = {"n_draws": draws, "strategy": strategy, "random_state": seed}
     if model_path:
         imputer = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
@@ -364,6 +372,10 @@ def impute(input, output, model_path, save_model, draws, strategy, backend, seed
     unseen = imputer.synthesizer_.unseen_cells(df)
     before = df.isna().sum()
     filled = imputer.transform(df)
+    if only is not None:  # other columns keep their holes
+        for c in df.columns:
+            if str(c) not in only:
+                filled[c] = df[c]
     after = filled.isna().sum()
     with plan.writing():
         _write(plan, filled, out_path, layout)
@@ -375,7 +387,9 @@ def impute(input, output, model_path, save_model, draws, strategy, backend, seed
     _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": len(df), "cells_filled": cells,
                          "cells_left_missing": left, "cells_unseen": unseen, "model": model_path or save_model, "strategy": strategy,
                          "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
-    note = f"; {sum(left.values())} cells of unmodelled columns left empty" if left else ""
+    note = f"; {sum(left.values())} cells left empty (unmodelled columns or not in --columns)" if left else ""
+    if not cells:
+        note += "; INPUT had no missing cells to fill, so the output is a copy of it"
     if unseen:
         note += (f"; {sum(unseen.values())} known cells held values the model never saw (kept as they are, "
                  f"treated as unknown): " + ", ".join(f"{c} ({k})" for c, k in unseen.items()))

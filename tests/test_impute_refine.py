@@ -79,3 +79,34 @@ def test_refine_beats_the_generative_mean_on_spam(shared):
     drawn = imputation_scores(full, GenerativeImputer(random_state=0, strategy="mean", n_draws=3)
                               .fit_transform(holes), mask)["rmse"]
     assert refined < 0.95 * drawn, (refined, drawn)
+
+
+def test_cli_impute_columns_and_nothing_to_fill(capsys, tmp_path):
+    import json
+
+    import pytest
+
+    from tabsynth.cli import main
+
+    holes = punch(table(n=300))
+    holes.to_csv(tmp_path / "t.csv", index=False)
+
+    def run(*args):
+        with pytest.raises(SystemExit) as exc:
+            main([str(a) for a in args])
+        out = capsys.readouterr()
+        return exc.value.code, out.out, out.err
+
+    code, out, err = run("impute", tmp_path / "t.csv", "--columns", "y,g", "-o", tmp_path / "f.csv", "--json",
+                         "--seed", "0")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc["cells_filled"]) == {"y", "g"} and doc["cells_left_missing"]["x"] == int(holes["x"].isna().sum())
+    f = pd.read_csv(tmp_path / "f.csv")
+    assert f["y"].notna().all() and f["x"].isna().sum() == holes["x"].isna().sum()
+    code, _, err = run("impute", tmp_path / "t.csv", "--columns", "nope", "-o", tmp_path / "g.csv")
+    assert code == 2 and "--columns" in err and "'nope'" in err and not (tmp_path / "g.csv").exists()
+    table(n=50).to_csv(tmp_path / "full.csv", index=False)
+    code, out, err = run("impute", tmp_path / "full.csv", "-o", tmp_path / "h.csv")
+    assert code == 0 and "no missing cells" in out
+    assert pd.read_csv(tmp_path / "h.csv").equals(pd.read_csv(tmp_path / "full.csv"))
