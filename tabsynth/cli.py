@@ -332,11 +332,14 @@ def sample(model, rows, output, seed, quiet, as_json):
 @output_options
 def impute(input, output, model_path, save_model, only, draws, strategy, backend, seed, na_values, sep, categorical,
            ignore, params, quiet, as_json):
-    """Fill the missing cells of INPUT from a generative model of the table.
+    """Fill the missing cells of INPUT: a model of the table proposes, per-column models correct.
 
-    Known cells are kept exactly as they are; each missing cell is drawn
-    from the model given the rest of its row. Fit on INPUT itself (default)
-    or use a model fitted earlier on another table (--model).
+    Known cells are kept exactly as they are. By default (--strategy refine)
+    each missing cell gets its best single guess: a mixture model's
+    prediction from the rest of the row, corrected by a gradient boosting
+    model of that column fitted on INPUT. --strategy mean / sample use the
+    generative model alone (average of draws / one draw). Fit on INPUT
+    itself (default) or use a generative model fitted earlier (--model).
     """
     from .impute import GenerativeImputer
     from .io import text_layout
