@@ -229,9 +229,7 @@ def _parse_text(raw: pd.Series, tokens, *, decimal_comma: bool) -> tuple[pd.Seri
     if decimal_comma and obs.str.fullmatch(_DECIMAL_COMMA).all() and obs.str.contains(",", regex=False).any():
         source = obs.str.replace(",", ".", regex=False)
         info = {"decimal_comma": True}
-    if not obs.str.contains(r"[0-9]", regex=True).all():
-        pass
-    else:
+    if obs.str.contains(r"[0-9]", regex=True).all():  # text without digits is never a number ("inf", "nan")
         num = pd.to_numeric(source, errors="coerce")
         if num.notna().all():
             out = np.full(len(raw), np.nan)

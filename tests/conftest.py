@@ -63,6 +63,20 @@ def mixed() -> pd.DataFrame:
     return df
 
 
+@pytest.fixture
+def cli(capsys):
+    """cli(*args) -> (exit code, stdout, stderr) of ``tabsynth ARGS`` run in-process."""
+    from tabsynth.cli import main
+
+    def run(*args):
+        with pytest.raises(SystemExit) as exc:
+            main([str(a) for a in args])
+        out = capsys.readouterr()
+        return exc.value.code, out.out, out.err
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def shared():
     """shared("letter.csv") -> path, or skip when ../shared is absent."""

@@ -21,13 +21,6 @@ from tabsynth.datasets import load_example
 from tabsynth.io import read_table
 
 
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
 def digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -56,16 +49,16 @@ def holes_csv(tmp_path):
     ["augment", "{i}", "-o", "{d}/out.csv", "--report", "{d}/nodir/r.html"],
     ["fit", "{i}", "-o", "{d}"],                                            # a directory
 ])
-def test_outputs_planned_before_any_work(capsys, tmp_path, holes_csv, args):
+def test_outputs_planned_before_any_work(cli, tmp_path, holes_csv, args):
     (tmp_path / "link.csv").symlink_to(holes_csv)
     before = {p.name: digest(p) for p in tmp_path.iterdir() if p.is_file()}
-    code, _, err = run(capsys, *[a.format(i=holes_csv, d=tmp_path) for a in args])
+    code, _, err = cli(*[a.format(i=holes_csv, d=tmp_path) for a in args])
     assert one_line_error(code, err), err
     after = {p.name: digest(p) for p in tmp_path.iterdir() if p.is_file()}
     assert after == before  # input unchanged, nothing written, no temporary file
 
 
-def test_failure_after_fitting_writes_nothing(capsys, tmp_path, holes_csv, monkeypatch):
+def test_failure_after_fitting_writes_nothing(cli, tmp_path, holes_csv, monkeypatch):
     """An output that fails late (here: the model file) takes the table output down with it."""
     def boom(self, path):
         raise OSError(28, "No space left on device")
@@ -114,7 +107,7 @@ def test_known_cells_survive_dtype_drift():
         assert out.dtypes.equals(new.dtypes)
 
 
-def test_unseen_category_is_kept_and_counted(capsys, tmp_path):
+def test_unseen_category_is_kept_and_counted(cli, tmp_path):
     df = load_example()
     Synthesizer(random_state=0).fit(df).save(tmp_path / "m.tabsynth")
     new = df.head(20).copy()
@@ -122,7 +115,7 @@ def test_unseen_category_is_kept_and_counted(capsys, tmp_path):
     new.loc[0, "sex"] = "3"                           # never seen in fit
     new.loc[1:4, "bmi"] = np.nan
     new.to_csv(tmp_path / "new.csv", index=False)
-    code, out, err = run(capsys, "impute", tmp_path / "new.csv", "--model", tmp_path / "m.tabsynth", "--json",
+    code, out, err = cli("impute", tmp_path / "new.csv", "--model", tmp_path / "m.tabsynth", "--json",
                          "-o", tmp_path / "f.csv", "--seed", "0")
     assert code == 0, err
     doc = json.loads(out)
@@ -143,7 +136,7 @@ def test_given_cells_come_back_exactly():
 
 
 # ------------------------------------------------------------ 4, 11: text
-def test_augment_keeps_input_text_exactly(capsys, tmp_path):
+def test_augment_keeps_input_text_exactly(cli, tmp_path):
     rng = np.random.default_rng(0)
     n = 80
     df = pd.DataFrame({
@@ -157,7 +150,7 @@ def test_augment_keeps_input_text_exactly(capsys, tmp_path):
     path = tmp_path / "t.csv"
     df.to_csv(path, index=False)
     text = path.read_text()
-    code, _, err = run(capsys, "augment", path, "-o", tmp_path / "o.csv", "--seed", "0")
+    code, _, err = cli("augment", path, "-o", tmp_path / "o.csv", "--seed", "0")
     assert code == 0, err
     out = (tmp_path / "o.csv").read_text()
     assert out.startswith(text)                         # input rows, byte for byte
@@ -166,14 +159,14 @@ def test_augment_keeps_input_text_exactly(capsys, tmp_path):
     assert syn["day"].dt.normalize().equals(syn["day"])  # dates stay dates
 
 
-def test_column_names_kept_exactly(capsys, tmp_path):
+def test_column_names_kept_exactly(cli, tmp_path):
     (tmp_path / "dup.csv").write_text("a,a\n1,2\n3,4\n")
-    code, _, err = run(capsys, "inspect", tmp_path / "dup.csv")
+    code, _, err = cli("inspect", tmp_path / "dup.csv")
     assert one_line_error(code, err) and "duplicate column names 'a'" in err
     (tmp_path / "odd.csv").write_text(" a ,,b\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30)))
     df = read_table(tmp_path / "odd.csv")
     assert list(df.columns) == [" a ", "", "b"]
-    code, _, err = run(capsys, "augment", tmp_path / "odd.csv", "-o", tmp_path / "o.csv", "--seed", "0")
+    code, _, err = cli("augment", tmp_path / "odd.csv", "-o", tmp_path / "o.csv", "--seed", "0")
     assert code == 0, err
     assert (tmp_path / "o.csv").read_text().splitlines()[0] == " a ,,b"
 
@@ -193,26 +186,26 @@ def test_adult_csv_round_trips_byte_for_byte(shared, tmp_path):
 
 
 # --------------------------------------------------------------- 5: seeds
-def test_unseeded_runs_differ_and_report_their_seed(capsys, tmp_path):
+def test_unseeded_runs_differ_and_report_their_seed(cli, tmp_path):
     Synthesizer(random_state=0).fit(load_example()).save(tmp_path / "m.tabsynth")
     seeds = []
     for name in ("a.csv", "b.csv"):
-        code, out, err = run(capsys, "sample", tmp_path / "m.tabsynth", "--rows", "50", "-o", tmp_path / name, "--json")
+        code, out, err = cli("sample", tmp_path / "m.tabsynth", "--rows", "50", "-o", tmp_path / name, "--json")
         assert code == 0, err
         seeds.append(json.loads(out)["seed"])
     assert digest(tmp_path / "a.csv") != digest(tmp_path / "b.csv")
-    run(capsys, "sample", tmp_path / "m.tabsynth", "--rows", "50", "-o", tmp_path / "c.csv", "--seed", seeds[0])
+    cli("sample", tmp_path / "m.tabsynth", "--rows", "50", "-o", tmp_path / "c.csv", "--seed", seeds[0])
     assert digest(tmp_path / "a.csv") == digest(tmp_path / "c.csv")  # the reported seed repeats the run
 
 
-def test_model_files_byte_reproducible_and_record_seed(capsys, tmp_path, holes_csv):
+def test_model_files_byte_reproducible_and_record_seed(cli, tmp_path, holes_csv):
     for name in ("m1.tabsynth", "m2.tabsynth"):
-        assert run(capsys, "fit", holes_csv, "-o", tmp_path / name, "--seed", "4", "-q")[0] == 0
+        assert cli("fit", holes_csv, "-o", tmp_path / name, "--seed", "4", "-q")[0] == 0
         time.sleep(1.1)  # zip timestamps have 2-second resolution; make sure they would differ
     assert digest(tmp_path / "m1.tabsynth") == digest(tmp_path / "m2.tabsynth")
     with zipfile.ZipFile(tmp_path / "m1.tabsynth") as zf:
         assert json.loads(zf.read("tabsynth.json"))["seed"] == 4
-    code, out, _ = run(capsys, "fit", holes_csv, "-o", tmp_path / "m3.tabsynth", "--json")
+    code, out, _ = cli("fit", holes_csv, "-o", tmp_path / "m3.tabsynth", "--json")
     seed = json.loads(out)["seed"]
     assert isinstance(seed, int)
     assert Synthesizer.load(tmp_path / "m3.tabsynth").seed_ == seed
@@ -233,8 +226,8 @@ def test_api_fit_without_seed_records_a_repeatable_one():
     (["augment", "{i}", "--ratio", "nan"], "--ratio"),
     (["augment", "{i}", "--threads", "0"], "--threads"),
 ])
-def test_option_mistakes_one_line(capsys, tmp_path, holes_csv, args, match):
-    code, _, err = run(capsys, *[a.format(i=holes_csv, d=tmp_path) for a in args])
+def test_option_mistakes_one_line(cli, tmp_path, holes_csv, args, match):
+    code, _, err = cli(*[a.format(i=holes_csv, d=tmp_path) for a in args])
     assert one_line_error(code, err) and match in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
 

@@ -20,17 +20,9 @@ from hypothesis import strategies as st
 
 from tabsynth import GenerativeImputer, Synthesizer
 from tabsynth._cells import canon
-from tabsynth.cli import main
 from tabsynth.io import read_table
 
 FAST = settings(max_examples=int(__import__("os").environ.get("HOSTILE_EXAMPLES", 25)), deadline=None, suppress_health_check=list(HealthCheck))
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
 
 
 def digest(path: Path) -> str:
@@ -88,13 +80,13 @@ def hostile_table(draw):
 
 @FAST
 @given(table=hostile_table(), command=st.sampled_from(["augment", "impute"]))
-def test_cli_on_hostile_tables(capsys, table, command):
+def test_cli_on_hostile_tables(cli, table, command):
     with tempfile.TemporaryDirectory() as d:
         d = Path(d)
         src = d / "in.csv"
         table.to_csv(src, index=False)
         before = digest(src)
-        code, _, err = run(capsys, command, src, "-o", d / "out.csv", "--seed", "0", "-q")
+        code, _, err = cli(command, src, "-o", d / "out.csv", "--seed", "0", "-q")
         assert digest(src) == before
         assert "Traceback" not in err
         if code != 0:

@@ -81,21 +81,12 @@ def test_refine_beats_the_generative_mean_on_spam(shared):
     assert refined < 0.95 * drawn, (refined, drawn)
 
 
-def test_cli_impute_columns_and_nothing_to_fill(capsys, tmp_path):
+def test_cli_impute_columns_and_nothing_to_fill(cli, tmp_path):
     import json
 
-    import pytest
-
-    from tabsynth.cli import main
-
+    run = cli
     holes = punch(table(n=300))
     holes.to_csv(tmp_path / "t.csv", index=False)
-
-    def run(*args):
-        with pytest.raises(SystemExit) as exc:
-            main([str(a) for a in args])
-        out = capsys.readouterr()
-        return exc.value.code, out.out, out.err
 
     code, out, err = run("impute", tmp_path / "t.csv", "--columns", "y,g", "-o", tmp_path / "f.csv", "--json",
                          "--seed", "0")

@@ -7,25 +7,17 @@ import pandas as pd
 import pytest
 
 from tabsynth import Synthesizer, infer_schema
-from tabsynth.cli import main
 from tabsynth.io import read_table
 
 
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as exc:
-        main([str(a) for a in args])
-    out = capsys.readouterr()
-    return exc.value.code, out.out, out.err
-
-
-def test_iso_dates_in_csv_are_dates_written_back_alike(capsys, tmp_path):
+def test_iso_dates_in_csv_are_dates_written_back_alike(cli, tmp_path):
     rng = np.random.default_rng(0)
     days = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 400, 300), unit="D")
     stamps = pd.Timestamp("2021-05-01") + pd.to_timedelta(rng.integers(0, 10**6, 300), unit="s")
     pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "at": stamps.strftime("%Y-%m-%dT%H:%M:%S"),
                   "x": rng.normal(size=300)}).to_csv(tmp_path / "t.csv", index=False)
     assert [c.kind for c in infer_schema(read_table(tmp_path / "t.csv")).columns][:2] == ["datetime", "datetime"]
-    code, _, err = run(capsys, "augment", tmp_path / "t.csv", "-o", tmp_path / "o.csv", "--seed", "0")
+    code, _, err = cli("augment", tmp_path / "t.csv", "-o", tmp_path / "o.csv", "--seed", "0")
     assert code == 0, err
     syn = pd.read_csv(tmp_path / "o.csv", dtype=str).iloc[300:]
     assert syn["day"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
@@ -41,7 +33,7 @@ def test_tiny_magnitudes_keep_their_scale():
     assert 0.5e-12 < out.std() < 2e-12
 
 
-def test_semicolon_csv_with_decimal_commas(capsys, tmp_path):
+def test_semicolon_csv_with_decimal_commas(cli, tmp_path):
     rng = np.random.default_rng(0)
     x = rng.normal(size=200).round(2)
     lines = ["x;y;label"] + [f"{str(v).replace('.', ',')};{i % 7};{'ab'[i % 2]}" for i, v in enumerate(x)]
@@ -49,7 +41,7 @@ def test_semicolon_csv_with_decimal_commas(capsys, tmp_path):
     df = read_table(tmp_path / "t.csv")
     assert list(df.columns) == ["x", "y", "label"]
     assert df["x"].dtype == "float64" and np.allclose(df["x"], x)
-    code, _, err = run(capsys, "augment", tmp_path / "t.csv", "-o", tmp_path / "o.csv", "--seed", "0")
+    code, _, err = cli("augment", tmp_path / "t.csv", "-o", tmp_path / "o.csv", "--seed", "0")
     assert code == 0, err
     text = (tmp_path / "o.csv").read_text()
     assert text.startswith("\n".join(lines))  # same separator, same decimal mark, same rows
