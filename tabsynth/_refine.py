@@ -162,10 +162,12 @@ class Refiner:
     random_state : int
     """
 
-    def __init__(self, n_components: int = 200, max_iter: int = 300, random_state: int = 0):
+    def __init__(self, n_components: int = 200, max_iter: int = 300, random_state: int = 0,
+                 plain_linear: bool = False):
         self.n_components = n_components
         self.max_iter = max_iter
         self.random_state = random_state
+        self.plain_linear = plain_linear
 
     def fit(self, X: np.ndarray, is_cat: np.ndarray, cards: np.ndarray, targets: list[int]) -> "Refiner":
         """Learn a model for each column in ``targets`` (which must have observed cells)."""
@@ -200,6 +202,15 @@ class Refiner:
                 if not self.is_cat_[j] and len(y) >= 3:
                     model = self._or_linear(model, F[obs], y, cat)
             self.models_[j] = model
+        self.plain_: dict[int, object] = {}
+        self.use_plain_: set[int] = set()
+        if self.plain_linear:  # a ridge on the other columns alone: it extrapolates (see residuals())
+            p = X.shape[1] - 1
+            for j in self.models_:
+                if not self.is_cat_[j]:
+                    obs = observed[:, j]
+                    F, cat = self._frame(X, j, feats[j])
+                    self.plain_[j] = self._ridge(cat[:p]).fit(F[obs, :p], X[obs, j])
         return self
 
     @staticmethod
@@ -211,19 +222,23 @@ class Refiner:
         the penalty) is the better guess. The boosted model's error is its
         early-stopping validation loss, the ridge's its leave-one-out error.
         """
+        mse_boost = -2.0 * float(boosted.validation_score_[-1])  # half squared error -> MSE
+        ridge = Refiner._ridge(cat).fit(F, y)
+        mse_ridge = -float(ridge[-1].best_score_)
+        return ridge if mse_ridge < 0.95 * mse_boost else boosted  # a clear win only: the boosted error is noisier
+
+    @staticmethod
+    def _ridge(cat: np.ndarray):
+        """Ridge regression (leave-one-out choice of the penalty) over scaled numbers and one-hot categories."""
         from sklearn.compose import ColumnTransformer
         from sklearn.linear_model import RidgeCV
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-        mse_boost = -2.0 * float(boosted.validation_score_[-1])  # half squared error -> MSE
         steps = [("num", StandardScaler(), np.flatnonzero(~cat))]
         if cat.any():
             steps.append(("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=5), np.flatnonzero(cat)))
-        ridge = make_pipeline(ColumnTransformer(steps), RidgeCV(alphas=np.logspace(-3, 3, 13), scoring=None))
-        ridge.fit(F, y)
-        mse_ridge = -float(ridge[-1].best_score_)
-        return ridge if mse_ridge < 0.95 * mse_boost else boosted  # a clear win only: the boosted error is noisier
+        return make_pipeline(ColumnTransformer(steps), RidgeCV(alphas=np.logspace(-3, 3, 13), scoring=None))
 
     def _filled(self, X: np.ndarray, feats: dict[int, np.ndarray]) -> np.ndarray:
         """Missing numbers filled with the mixture's leave-one-column-out prediction.
@@ -247,6 +262,47 @@ class Refiner:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """``X`` with the missing cells of every modelled column predicted (other cells unchanged)."""
+        return self._fill(X, None, None)
+
+    def residuals(self, X: np.ndarray) -> dict[int, np.ndarray]:
+        """Observed minus predicted, on ``X``'s observed cells, for every numeric column model.
+
+        Called on rows the models were not fitted on (the out-of-bag rows of
+        a bootstrap), these are honest prediction errors: the noise that
+        :meth:`draw` adds.
+        """
+        nums = [j for j in self.models_ if not self.is_cat_[j]]
+        if not nums or not len(X):
+            return {}
+        feats = self.mixture_.features(X, sorted(set(nums) | {k for k in range(X.shape[1]) if np.isnan(X[:, k]).any()}))
+        filled = self._filled(X, feats)
+        out = {}
+        for j in nums:
+            obs = ~np.isnan(X[:, j])
+            if obs.any():
+                F, _ = self._frame(filled, j, feats[j])
+                out[j] = X[obs, j] - self.models_[j].predict(F[obs])
+                if j in self.plain_:
+                    # the plain ridge replaces the column's model when it predicts these rows at least
+                    # as well: where the relation is linear it extrapolates beyond the observed range
+                    # (values missing at random, e.g. the largest ones, lie there), where trees and
+                    # the mixture feature level off
+                    plain = X[obs, j] - self.plain_[j].predict(F[obs, : X.shape[1] - 1])
+                    if (plain**2).mean() <= (out[j] ** 2).mean():
+                        self.use_plain_.add(j)
+                        out[j] = plain
+        return out
+
+    def draw(self, X: np.ndarray, rng: np.random.Generator, residuals: dict[int, np.ndarray]) -> np.ndarray:
+        """Like :meth:`predict`, but each missing cell is a draw from its predictive distribution.
+
+        Numbers: the prediction plus a residual drawn from ``residuals[j]``
+        (see :meth:`residuals`); categories: a class drawn from the model's
+        class probabilities.
+        """
+        return self._fill(X, rng, residuals)
+
+    def _fill(self, X: np.ndarray, rng: np.random.Generator | None, residuals: dict | None) -> np.ndarray:
         out = X.copy()
         todo = [j for j in self.models_ if np.isnan(X[:, j]).any()]
         if not todo:
@@ -257,5 +313,20 @@ class Refiner:
         for j in todo:
             miss = np.isnan(X[:, j])
             F, _ = self._frame(filled, j, feats[j])
-            out[miss, j] = self.models_[j].predict(F[miss])
+            model = self.models_[j]
+            if j in self.use_plain_:
+                out[miss, j] = self.plain_[j].predict(F[miss, : X.shape[1] - 1])
+                if rng is not None:
+                    out[miss, j] += rng.choice(residuals[j], size=int(miss.sum()))
+            elif rng is None:
+                out[miss, j] = model.predict(F[miss])
+            elif self.is_cat_[j]:
+                proba = model.predict_proba(F[miss])
+                pick = (proba.cumsum(1) > rng.random((len(proba), 1)) * proba.sum(1, keepdims=True)).argmax(1)
+                out[miss, j] = np.asarray(model.classes_)[pick]
+            else:
+                res = (residuals or {}).get(j)
+                if res is None or len(res) < 2:
+                    raise ValueError(f"no residuals for column {j}: pass Refiner.residuals() of held-out rows")
+                out[miss, j] = model.predict(F[miss]) + rng.choice(res, size=int(miss.sum()))
         return out

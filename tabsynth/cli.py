@@ -157,6 +157,9 @@ def output_options(f: Callable) -> Callable:
     return f
 
 
+#: the column ``impute --multiple`` puts in front: which completed copy a row belongs to
+MI_COLUMN = "_imputation"
+
 _OWN_OPTIONS = {"random_state": "--seed", "seed": "--seed", "verbose": "--quiet", "backend": "--backend",
                 "categorical": "--categorical", "ignore": "--ignore", "epochs": "--epochs"}
 
@@ -328,10 +331,14 @@ def sample(model, rows, output, seed, quiet, as_json):
 @click.option("--strategy", type=click.Choice(["refine", "mean", "sample"]), default="refine", show_default=True,
               help="refine: a mixture proposes each cell, per-column gradient boosting corrects it (best single "
                    "guess); mean: average of generative draws; sample: one draw (keeps the spread).")
+@click.option("--multiple", type=int, metavar="M",
+              help="Multiple imputation: write M completed copies of INPUT, one under the other, with an "
+                   "'_imputation' column (0..M-1) in front; each copy is drawn from a model refitted on a "
+                   "bootstrap sample of INPUT. Analyse each copy and pool with Rubin's rules.")
 @model_options
 @output_options
 def impute(input, output, model_path, save_model, only, draws, strategy, backend, seed, na_values, sep, categorical,
-           ignore, params, quiet, as_json):
+           ignore, params, quiet, as_json, multiple):
     """Fill the missing cells of INPUT: a model of the table proposes, per-column models correct.
 
     Known cells are kept exactly as they are. By default (--strategy refine)
@@ -341,6 +348,9 @@ def impute(input, output, model_path, save_model, only, draws, strategy, backend
     generative model alone (average of draws / one draw). Fit on INPUT
     itself (default) or use a generative model fitted earlier (--model).
     """
+    import numpy as np
+    import pandas as pd
+
     from .impute import GenerativeImputer
     from .io import text_layout
     from .synthesizer import Synthesizer
@@ -349,6 +359,12 @@ def impute(input, output, model_path, save_model, only, draws, strategy, backend
                        or click.get_current_context().meta.get("tabsynth.epochs")):
         raise click.UsageError("--model uses a fitted model: --save-model, --backend, --param, --epochs, "
                                "--categorical and --ignore apply only when fitting")
+    if multiple is not None and multiple < 2:
+        raise click.BadParameter(f"got {multiple}; multiple imputation needs at least 2 completed tables "
+                                 "(for a single best guess, leave out --multiple)", param_hint="--multiple")
+    if multiple is not None and click.get_current_context().get_parameter_source("strategy").name != "DEFAULT":
+        raise click.UsageError("--multiple draws every missing cell from a bootstrap-refitted model; "
+                               "--strategy applies to a single imputation: drop one of them")
     plan = _plan({"INPUT": input, "--model": model_path})
     out_path = plan.add(Path(output) if output else default_output(input, "imputed"), "-o", _table_check("-o"))
     plan.add(save_model, "--save-model")
@@ -357,6 +373,9 @@ def impute(input, output, model_path, save_model, only, draws, strategy, backend
     t0 = time.perf_counter()
     df = _read(input, na_values, sep)
     layout = text_layout(df)
+    if multiple is not None and MI_COLUMN in [str(c) for c in df.columns]:
+        raise click.UsageError(f"INPUT already has a column named '{MI_COLUMN}', which --multiple adds; "
+                               "rename that column first")
     if only is not None:
         from .schema import check_columns
 
@@ -374,12 +393,18 @@ def impute(input, output, model_path, save_model, only, draws, strategy, backend
                                     **imp_params).fit(df)
     unseen = imputer.synthesizer_.unseen_cells(df)
     before = df.isna().sum()
-    filled = imputer.transform(df)
-    if only is not None:  # other columns keep their holes
-        for c in df.columns:
-            if str(c) not in only:
-                filled[c] = df[c]
-    after = filled.isna().sum()
+    tables = imputer.sample_imputations(df, multiple) if multiple else [imputer.transform(df)]
+    for filled in tables:
+        if only is not None:  # other columns keep their holes
+            for c in df.columns:
+                if str(c) not in only:
+                    filled[c] = df[c]
+    after = tables[0].isna().sum()
+    if multiple:
+        filled = pd.concat([t.reset_index(drop=True) for t in tables], ignore_index=True)
+        filled.insert(0, MI_COLUMN, np.repeat(np.arange(multiple, dtype="int64"), len(df)))
+    else:
+        filled = tables[0]
     with plan.writing():
         _write(plan, filled, out_path, layout)
         if save_model:
@@ -388,7 +413,8 @@ def impute(input, output, model_path, save_model, only, draws, strategy, backend
     cells = {str(c): int(before[c] - after[c]) for c in df.columns if before[c] - after[c] > 0}
     left = {str(c): int(after[c]) for c in df.columns if after[c] > 0}
     _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": len(df), "cells_filled": cells,
-                         "cells_left_missing": left, "cells_unseen": unseen, "model": model_path or save_model, "strategy": strategy,
+                         "cells_left_missing": left, "cells_unseen": unseen, "model": model_path or save_model,
+                         "strategy": "multiple" if multiple else strategy, "imputations": multiple or 1,
                          "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
     note = f"; {sum(left.values())} cells left empty (unmodelled columns or not in --columns)" if left else ""
     if not cells:
@@ -396,7 +422,8 @@ def impute(input, output, model_path, save_model, only, draws, strategy, backend
     if unseen:
         note += (f"; {sum(unseen.values())} known cells held values the model never saw (kept as they are, "
                  f"treated as unknown): " + ", ".join(f"{c} ({k})" for c, k in unseen.items()))
-    _say(quiet, as_json, f"filled {sum(cells.values())} missing cells in {len(df)} rows, wrote {out_path} "
+    copies = f" x {multiple} imputations ({len(filled)} rows, column '{MI_COLUMN}')" if multiple else ""
+    _say(quiet, as_json, f"filled {sum(cells.values())} missing cells in {len(df)} rows{copies}, wrote {out_path} "
                          f"in {seconds:.1f}s{note}")
 
 

@@ -28,6 +28,8 @@ STRATEGIES = ("refine", "mean", "sample")
 #: column kinds the refinement predicts (targets) and uses as features
 _TARGET_KINDS = ("numeric", "integer", "categorical", "boolean")
 _FEATURE_KINDS = _TARGET_KINDS + ("datetime",)
+#: rows a table needs for the refinement (smaller tables get the generative fill)
+MIN_REFINE_ROWS = 20
 
 
 class GenerativeImputer(TransformerMixin, BaseEstimator):
@@ -198,29 +200,41 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
     def _fit_refiner(self, df: pd.DataFrame) -> None:
         """Fit the refinement on ``df`` (the table being imputed, or the fit table)."""
-        from ._refine import Refiner
-
         self.refiner_ = None
         if self.strategy != "refine":
             return
+        self.refiner_ = self._new_refiner(self._matrix(df), self.random_state)
+
+    def _new_refiner(self, X: np.ndarray, random_state: Any, plain_linear: bool = False):
+        """A :class:`~tabsynth._refine.Refiner` fitted on the feature matrix ``X``; None when there is nothing to learn."""
+        from ._refine import Refiner
+
         specs = self._refine_specs()
-        X = self._matrix(df)
         targets = [j for j, s in enumerate(specs) if s.kind in _TARGET_KINDS and np.isnan(X[:, j]).any()]
-        if not targets or len(df) < 20:
-            return
+        if not targets or len(X) < MIN_REFINE_ROWS:
+            return None
         is_cat = np.array([s.kind in ("categorical", "boolean") for s in specs])
         cards = np.array([len(_cats(s)) if c else 0 for s, c in zip(specs, is_cat)])
-        seed = self.random_state if isinstance(self.random_state, (int, np.integer)) else 0
-        self.refiner_ = Refiner(random_state=int(seed)).fit(X, is_cat, cards, targets)
+        seed = random_state if isinstance(random_state, (int, np.integer)) else 0
+        return Refiner(random_state=int(seed), plain_linear=plain_linear).fit(X, is_cat, cards, targets)
 
-    def _refined(self, part: pd.DataFrame, drawn: pd.DataFrame | None) -> pd.DataFrame:
-        """The model-space fill of ``part``'s rows: refined cells where a column model exists, else ``drawn``."""
+    def _refined(self, part: pd.DataFrame, drawn: pd.DataFrame | None, refiner: Any = None,
+                 pred: np.ndarray | None = None, draws: bool = False) -> pd.DataFrame:
+        """The model-space fill of ``part``'s rows: refined cells where a column model exists, else ``drawn``.
+
+        ``pred`` (the refiner's output matrix for ``part``) defaults to the
+        fitted refinement's best guess, which stays in the column's observed
+        range; ``draws`` (multiple imputation) keeps only the sign of a
+        column with no negative values (values missing at random may lie
+        beyond the observed range).
+        """
         specs = self._refine_specs()
-        X = self._matrix(part)
-        pred = self.refiner_.predict(X)
+        refiner = refiner if refiner is not None else self.refiner_
+        if pred is None:
+            pred = refiner.predict(self._matrix(part))
         out = {} if drawn is None else {c: drawn[c].reset_index(drop=True) for c in drawn.columns}
         for j, spec in enumerate(specs):
-            if j not in self.refiner_.models_:
+            if j not in refiner.models_:
                 continue
             vals = pred[:, j]
             if spec.kind in ("numeric", "integer"):
@@ -228,8 +242,10 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                 label = self.synthesizer_._column_of(part, spec.name)
                 if label is not None and pd.api.types.is_integer_dtype(part[label].dtype):
                     vals = np.round(vals)
-                if spec.min is not None:
+                if spec.min is not None and not draws:
                     vals = np.clip(vals, spec.min, spec.max)
+                elif spec.min is not None and spec.min >= 0:
+                    vals = np.maximum(vals, 0.0)  # draws may leave the observed range, not change sign
                 col = pd.Series(np.nan_to_num(vals, nan=spec.min or 0.0))
             else:
                 cats = np.empty(len(_cats(spec)), dtype=object)
@@ -237,6 +253,101 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                 col = pd.Series(cats[np.nan_to_num(vals, nan=0).astype(int)], dtype=object)
             out[spec.name] = col
         return pd.DataFrame(out)
+
+    @limits_threads
+    def sample_imputations(self, X: Any, m: int = 5, *, random_state: RandomState = None) -> list[Any]:
+        """``m`` completed copies of ``X`` for multiple imputation (Rubin's rules).
+
+        Each copy comes from its own model: the refinement is refitted on a
+        bootstrap sample of ``X``'s rows (the model's uncertainty), and each
+        missing cell is drawn from that model's predictive distribution
+        rather than set to its best guess (the data's noise): numbers are the
+        prediction plus a residual drawn from the model's errors on the rows
+        left out of its bootstrap sample, categories are drawn from the
+        predicted class probabilities. Cells the refinement does not model
+        (datetimes, or a column with too few observed cells in a bootstrap
+        sample) are drawn from the generative model. Analyse each copy, then
+        pool the estimates with Rubin's rules.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+            The table to impute (at least 20 rows); the same columns as at fit time.
+        m : int, default 5
+            Number of completed tables (at least 2).
+        random_state : int, optional
+            Seed of the bootstraps and draws; defaults to the imputer's.
+
+        Returns
+        -------
+        list of pandas.DataFrame or ndarray
+            ``m`` tables like :meth:`transform`'s output; known cells unchanged.
+
+        Examples
+        --------
+        >>> from tabsynth import GenerativeImputer
+        >>> from tabsynth.datasets import load_example
+        >>> df = load_example()
+        >>> df.loc[::4, "bmi"] = None
+        >>> tables = GenerativeImputer(random_state=0).fit(df).sample_imputations(df, m=3)
+        >>> len(tables), int(tables[0]["bmi"].isna().sum())
+        (3, 0)
+        """
+        check_is_fitted(self, "synthesizer_")
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
+            raise InputError(f"m={m!r}: multiple imputation needs at least 2 completed tables")
+        if isinstance(X, pd.DataFrame):
+            self._check_columns(X)
+        df, was_frame = self._frame(X, reset=False)
+        if len(df) < MIN_REFINE_ROWS:
+            raise InputError(f"multiple imputation needs at least {MIN_REFINE_ROWS} rows to refit its model on "
+                             f"bootstrap samples; the table has {len(df)}")
+        syn = self.synthesizer_
+        missing, todo = self._holes(df)
+        rng = make_rng(self.random_state if random_state is None else random_state)
+        matrix = self._matrix(df)
+        part = df.iloc[todo]
+        tables = []
+        for _ in range(int(m)):
+            boot = rng.integers(0, len(df), len(df))
+            out_of_bag = np.setdiff1d(np.arange(len(df)), boot)
+            seed = int(rng.integers(0, 2**31 - 1))
+            if len(todo):
+                refiner = self._new_refiner(matrix[boot], seed, plain_linear=True)
+                rest = self._uncovered(refiner, missing, todo)
+                drawn = syn._conditional(part, rng, exclude_missing=True)[0] if rest else None
+                if refiner is not None:
+                    residuals = refiner.residuals(matrix[out_of_bag])
+                    for j in list(refiner.models_):
+                        if not refiner.is_cat_[j] and len(residuals.get(j, ())) < 2:
+                            residuals[j] = refiner.residuals(matrix[boot]).get(j, np.zeros(2))  # tiny tables
+                    pred = refiner.draw(matrix[todo], rng, residuals)
+                    drawn = self._refined(part, drawn, refiner, pred, draws=True)
+                out = syn._merge_known(df, drawn, prefer="input", rows=todo)
+            else:
+                out = df.copy()
+            tables.append(self._finish(out, missing, was_frame))
+        return tables
+
+    def _holes(self, df: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """Which cells of ``df`` are missing, and the positions of the rows with a modelled cell missing."""
+        modelled = set(self.synthesizer_.schema_.names)
+        missing = pd.DataFrame({str(c): df[c].isna().to_numpy() for c in df.columns}, index=df.index)
+        return missing, np.flatnonzero(missing[[c for c in missing.columns if c in modelled]].any(axis=1).to_numpy())
+
+    def _uncovered(self, refiner: Any, missing: pd.DataFrame, todo: np.ndarray) -> list[str]:
+        """Modelled columns with holes in rows ``todo`` that ``refiner`` has no column model for."""
+        covered = set() if refiner is None else {self._refine_specs()[j].name for j in refiner.models_}
+        return [c for c in self.synthesizer_.schema_.names if c not in covered and missing[c].to_numpy()[todo].any()]
+
+    def _finish(self, out: pd.DataFrame, missing: pd.DataFrame, was_frame: bool) -> Any:
+        """Indicator columns added; an array again for array input."""
+        if self.add_indicator:
+            for c in self.indicator_features_:
+                out[f"missingindicator_{c}"] = missing[c].to_numpy()
+        if was_frame:
+            return out
+        return out.to_numpy(dtype="float64" if all(pd.api.types.is_numeric_dtype(t) for t in out.dtypes) else object)
 
     @classmethod
     def from_synthesizer(cls, synthesizer: Any, **params: Any) -> "GenerativeImputer":
@@ -292,28 +403,20 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             self._check_columns(X)
         df, was_frame = self._frame(X, reset=False)
         syn = self.synthesizer_
-        modelled = set(syn.schema_.names)
-        missing = pd.DataFrame({str(c): df[c].isna().to_numpy() for c in df.columns}, index=df.index)
-        todo = np.flatnonzero(missing[[c for c in missing.columns if c in modelled]].any(axis=1).to_numpy())
+        missing, todo = self._holes(df)
         if len(todo):
             part = df.iloc[todo]
             refiner = getattr(self, "refiner_", None)
             if refiner is None:
                 drawn = self._draw(part, make_rng(self.random_state))
             else:
-                covered = {self._refine_specs()[j].name for j in refiner.models_}
-                rest = [c for c in modelled if c not in covered and missing[c].to_numpy()[todo].any()]
+                rest = self._uncovered(refiner, missing, todo)
                 drawn = self._draw(part, make_rng(self.random_state)) if rest else None
                 drawn = self._refined(part, drawn)
             out = syn._merge_known(df, drawn, prefer="input", rows=todo)
         else:
             out = df.copy()
-        if self.add_indicator:
-            for c in self.indicator_features_:
-                out[f"missingindicator_{c}"] = missing[c].to_numpy()
-        if was_frame:
-            return out
-        return out.to_numpy(dtype="float64" if all(pd.api.types.is_numeric_dtype(t) for t in out.dtypes) else object)
+        return self._finish(out, missing, was_frame)
 
     def _check_columns(self, X: pd.DataFrame) -> None:
         have, want = [str(c) for c in X.columns], [str(c) for c in self._columns_]
