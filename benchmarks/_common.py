@@ -40,11 +40,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(script: Path, args: list[str], timeout: float | None = None) -> dict[str, Any]:
-    """Run one model in a fresh process (so its peak memory is its own); return its JSON."""
+def run_child(script: Path, args: list[str], timeout: float | None = None, python: str | None = None) -> dict[str, Any]:
+    """Run one model in a fresh process (so its peak memory is its own); return its JSON.
+
+    ``python``: the interpreter (default: this one), e.g. a peer's own environment.
+    """
     meta = Path(args[args.index("--meta") + 1])
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=timeout)
+    try:
+        proc = subprocess.run([python or sys.executable, str(script), *args], capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"stopped after {timeout:.0f} s (--timeout)", "wall_seconds": time.perf_counter() - t0}
     if proc.returncode != 0 or not meta.exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         return {"error": " | ".join(tail) or f"exit {proc.returncode}", "wall_seconds": time.perf_counter() - t0}

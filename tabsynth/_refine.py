@@ -19,7 +19,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.special import ndtri, softmax
+from scipy.special import ndtri
 
 _LOG2PI = float(np.log(2 * np.pi))
 #: categories a categorical column may have to get per-category mixture features
@@ -36,6 +36,30 @@ def _ranked(x: np.ndarray, quantiles: np.ndarray, scores: np.ndarray) -> np.ndar
     up = np.interp(x, quantiles, scores)
     down = -np.interp(-x, -quantiles[::-1], -scores[::-1])
     return 0.5 * (up + down)
+
+
+def _softmax_rows(a: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of ``a``, in place (``a`` is overwritten and returned)."""
+    a -= a.max(axis=1, keepdims=True)
+    np.exp(a, out=a)
+    a /= a.sum(axis=1, keepdims=True)
+    return a
+
+
+def _truncated(model, n_iter: int):
+    """``model`` (a fitted histogram gradient boosting model) keeping its first ``n_iter`` iterations.
+
+    Drops the trees after them from scikit-learn's list of per-iteration
+    predictors (``n_iter_`` follows), which gives the model a refit with
+    ``max_iter=n_iter`` would give (boosting without subsampling is
+    deterministic) at no cost. Returns None where that list is not found
+    (another scikit-learn layout): the caller refits.
+    """
+    trees = getattr(model, "_predictors", None)
+    if not isinstance(trees, list) or len(trees) < n_iter:
+        return None
+    del trees[n_iter:]
+    return model if model.n_iter_ == n_iter else None
 
 
 class MixtureFeatures:
@@ -78,7 +102,7 @@ class MixtureFeatures:
         r[np.arange(n), dist.argmin(1) if fill.shape[1] else rng.integers(0, K, n)] = 1.0
         for _ in range(self.n_iter):
             self._mstep(Z, M, onehots, r)
-            r = softmax(self._loglik(Z, M, onehots), axis=1)
+            r = _softmax_rows(self._loglik(Z, M, onehots))
         self._mstep(Z, M, onehots, r)
         return self
 
@@ -137,7 +161,7 @@ class MixtureFeatures:
         where.update({j: len(self.num_) + i for i, j in enumerate(cat_cols)})
         out = {}
         for j in columns:
-            post = softmax(total - terms[where[j]], axis=1)
+            post = _softmax_rows(total - terms[where[j]])
             if self.is_cat_[j]:
                 probs = post @ np.exp(self.log_theta_[cat_cols.index(j)])
                 out[j] = probs if probs.shape[1] <= MAX_PROBA_FEATURES else probs.argmax(1)[:, None].astype(float)
@@ -171,8 +195,6 @@ class Refiner:
 
     def fit(self, X: np.ndarray, is_cat: np.ndarray, cards: np.ndarray, targets: list[int]) -> "Refiner":
         """Learn a model for each column in ``targets`` (which must have observed cells)."""
-        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-
         self.is_cat_, self.cards_ = np.asarray(is_cat, bool), np.asarray(cards)
         observed = ~np.isnan(X)
         self.mixture_ = MixtureFeatures(self.n_components, random_state=self.random_state).fit(X, self.is_cat_,
@@ -181,6 +203,7 @@ class Refiner:
         feats = self.mixture_.features(X, sorted(set(targets) | set(holes)))
         X = self._filled(X, feats)  # (categories keep NaN: the ridge candidate one-hot encodes them as "missing")
         self.models_: dict[int, object] = {}
+        self.pooled_: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
         for j in targets:
             obs = observed[:, j]
             y = X[obs, j]
@@ -189,18 +212,11 @@ class Refiner:
             F, cat = self._frame(X, j, feats[j])
             kw = dict(max_iter=self.max_iter, early_stopping=True, random_state=self.random_state,
                       categorical_features=cat if cat.any() else None)
-            model = HistGradientBoostingClassifier(**kw) if self.is_cat_[j] else HistGradientBoostingRegressor(**kw)
-            target = y.astype(int) if self.is_cat_[j] else y
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                try:
-                    model.fit(F[obs], target)
-                except ValueError:  # classes too rare for a stratified early-stopping split
-                    kw.update(early_stopping=False, max_iter=min(self.max_iter, 50))
-                    model = HistGradientBoostingClassifier(**kw)
-                    model.fit(F[obs], target)
-                if not self.is_cat_[j] and len(y) >= 3:
-                    model = self._or_linear(model, F[obs], y, cat)
+                model, mse = self._boosted(j, F[obs], y.astype(int) if self.is_cat_[j] else y, kw)
+                if mse is not None:
+                    model = self._or_linear(model, mse, F[obs], y, cat)
             self.models_[j] = model
         self.plain_: dict[int, object] = {}
         self.use_plain_: set[int] = set()
@@ -213,16 +229,59 @@ class Refiner:
                     self.plain_[j] = self._ridge(cat[:p]).fit(F[obs, :p], X[obs, j])
         return self
 
+    def _boosted(self, j: int, F: np.ndarray, y: np.ndarray, kw: dict) -> tuple[object, float | None]:
+        """A boosted model of column ``j``, stopped at its best iteration on a held-out tenth of the rows.
+
+        Returns the model and, for numbers, its validation MSE. scikit-learn's
+        early stopping keeps the iterations after the best one (ten, by
+        default); the model is cut back to the best one (see
+        :func:`_truncated`). The split is drawn
+        here, not by scikit-learn, whose stratified split fails when a class
+        has a single row; validation rows of classes absent from the training
+        part are dropped. Rare classes (fewer than ``max(20, 0.2%)`` rows)
+        are pooled into one class first: boosting's Newton steps for a class
+        seen a handful of times are huge, and such a model predicts rare
+        countries for rows of the common one. A pooled prediction becomes the
+        most frequent rare class (a draw: a rare class drawn by frequency);
+        see :meth:`_fill`.
+        """
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+        classify = bool(self.is_cat_[j])
+        kind = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
+        if classify:
+            codes, counts = np.unique(y, return_counts=True)
+            rare = counts < max(20, 0.002 * len(y))
+            if rare.sum() >= 2 and (~rare).any():
+                label = int(codes.max()) + 1
+                self.pooled_[j] = (label, codes[rare], counts[rare] / counts[rare].sum())
+                y = np.where(np.isin(y, codes[rare]), label, y)
+        n = len(y)
+        n_val = int(round(0.1 * n))
+        perm = np.random.default_rng(self.random_state).permutation(n)
+        val, fit = perm[:n_val], perm[n_val:]
+        if classify:
+            val = val[np.isin(y[val], y[fit])]
+        if len(val) < 5 or len(fit) < 5 or len(np.unique(y[fit])) < 2:
+            return kind(**{**kw, "early_stopping": False, "max_iter": min(self.max_iter, 50)}).fit(F, y), None
+        model = kind(**kw).fit(F[fit], y[fit], X_val=F[val], y_val=y[val])
+        best = int(np.argmax(model.validation_score_))
+        mse = None if classify else -2.0 * float(model.validation_score_[best])  # half squared error -> MSE
+        if best < model.n_iter_:
+            model = _truncated(model, max(best, 1)) or \
+                kind(**{**kw, "early_stopping": False, "max_iter": max(best, 1)}).fit(F[fit], y[fit])
+        return model, mse
+
     @staticmethod
-    def _or_linear(boosted, F: np.ndarray, y: np.ndarray, cat: np.ndarray):
+    def _or_linear(boosted, mse_boost: float, F: np.ndarray, y: np.ndarray, cat: np.ndarray):
         """The boosted model, or a ridge regression when that predicts better.
 
         Trees approximate a linear relation in steps; on small or linear
         tables a ridge regression (one-hot categories, leave-one-out choice of
-        the penalty) is the better guess. The boosted model's error is its
-        early-stopping validation loss, the ridge's its leave-one-out error.
+        the penalty) is the better guess. The boosted model's error
+        ``mse_boost`` is its best validation MSE, the ridge's its leave-one-out
+        error.
         """
-        mse_boost = -2.0 * float(boosted.validation_score_[-1])  # half squared error -> MSE
         ridge = Refiner._ridge(cat).fit(F, y)
         mse_ridge = -float(ridge[-1].best_score_)
         return ridge if mse_ridge < 0.95 * mse_boost else boosted  # a clear win only: the boosted error is noisier
@@ -314,7 +373,18 @@ class Refiner:
             miss = np.isnan(X[:, j])
             F, _ = self._frame(filled, j, feats[j])
             model = self.models_[j]
-            if j in self.use_plain_:
+            if self.is_cat_[j] and j in self.pooled_:
+                label, codes, probs = self.pooled_[j]
+                if rng is None:
+                    got = model.predict(F[miss])
+                else:
+                    proba = model.predict_proba(F[miss])
+                    pick = (proba.cumsum(1) > rng.random((len(proba), 1)) * proba.sum(1, keepdims=True)).argmax(1)
+                    got = np.asarray(model.classes_)[pick]
+                pooled = got == label
+                got[pooled] = codes[probs.argmax()] if rng is None else rng.choice(codes, size=int(pooled.sum()), p=probs)
+                out[miss, j] = got
+            elif j in self.use_plain_:
                 out[miss, j] = self.plain_[j].predict(F[miss, : X.shape[1] - 1])
                 if rng is not None:
                     out[miss, j] += rng.choice(residuals[j], size=int(miss.sum()))

@@ -1,0 +1,42 @@
+"""Internals of the refinement that the figures rest on."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+from tabsynth._refine import Refiner, _truncated
+
+
+def test_truncated_model_equals_a_shorter_fit():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4))
+    y = X[:, 0] + rng.normal(size=600)
+    long = HistGradientBoostingRegressor(max_iter=40, early_stopping=False, random_state=0).fit(X, y)
+    short = HistGradientBoostingRegressor(max_iter=15, early_stopping=False, random_state=0).fit(X, y)
+    cut = _truncated(long, 15)
+    assert cut is not None and cut.n_iter_ == 15
+    np.testing.assert_array_equal(cut.predict(X), short.predict(X))
+    c = (y > 0).astype(int)
+    clf = _truncated(HistGradientBoostingClassifier(max_iter=30, early_stopping=False, random_state=0).fit(X, c), 7)
+    ref = HistGradientBoostingClassifier(max_iter=7, early_stopping=False, random_state=0).fit(X, c)
+    np.testing.assert_array_equal(clf.predict_proba(X), ref.predict_proba(X))
+
+
+def test_rare_classes_do_not_take_over():
+    """A column with one common class (90%) and 40 classes seen a few times each: the refinement
+    must not predict rare classes for rows it cannot tell apart (unpooled boosting did, scoring
+    below always guessing the common class)."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    x = rng.normal(size=(n, 3))
+    country = np.where(rng.random(n) < 0.9, 0, rng.integers(1, 41, n)).astype(float)
+    X = np.column_stack([x, country])
+    holes = rng.random(n) < 0.2
+    X_missing = X.copy()
+    X_missing[holes, 3] = np.nan
+    model = Refiner(random_state=0).fit(X_missing, np.array([False, False, False, True]), np.array([0, 0, 0, 41]), [3])
+    guess = model.predict(X_missing)[holes, 3]
+    assert (guess == X[holes, 3]).mean() >= (X[holes, 3] == 0).mean() - 0.01
+    draws = model.draw(X_missing, np.random.default_rng(0), {})[holes, 3]
+    assert 0.8 < (draws == 0).mean() < 0.97  # draws keep rare classes at about their share
