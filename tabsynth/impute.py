@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._rng import RandomState, make_rng
 from ._threads import limits_threads
+from .encoding import category_pool
 from .errors import InputError
 from .schema import check_table
 
@@ -193,7 +194,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                 ns, isna = to_ns(s)
                 cols.append(np.where(isna, np.nan, ns.astype("float64")))
             else:
-                lookup = {canon(c): i for i, c in enumerate(_cats(spec))}
+                coded, pooled, _ = category_pool(spec)
+                lookup = {canon(c): len(coded) for c in pooled}  # rare values of a huge column: one code
+                lookup.update({canon(c): i for i, c in enumerate(coded)})
                 cols.append(np.array([np.nan if canon(v) is None else lookup.get(canon(v), np.nan)
                                       for v in s.to_numpy(dtype=object)], dtype="float64"))
         return np.column_stack(cols) if cols else np.zeros((len(df), 0))
@@ -219,7 +222,8 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         return Refiner(random_state=int(seed), plain_linear=plain_linear).fit(X, is_cat, cards, targets)
 
     def _refined(self, part: pd.DataFrame, drawn: pd.DataFrame | None, refiner: Any = None,
-                 pred: np.ndarray | None = None, draws: bool = False) -> pd.DataFrame:
+                 pred: np.ndarray | None = None, draws: bool = False,
+                 rng: np.random.Generator | None = None) -> pd.DataFrame:
         """The model-space fill of ``part``'s rows: refined cells where a column model exists, else ``drawn``.
 
         ``pred`` (the refiner's output matrix for ``part``) defaults to the
@@ -248,9 +252,17 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                     vals = np.maximum(vals, 0.0)  # draws may leave the observed range, not change sign
                 col = pd.Series(np.nan_to_num(vals, nan=spec.min or 0.0))
             else:
+                codes = np.nan_to_num(vals, nan=0).astype(int)
                 cats = np.empty(len(_cats(spec)), dtype=object)
                 cats[:] = _cats(spec)
-                col = pd.Series(cats[np.nan_to_num(vals, nan=0).astype(int)], dtype=object)
+                col = cats[codes]
+                coded, pooled, shares = category_pool(spec)
+                other = np.flatnonzero(codes == len(coded))
+                if draws and len(other):  # a draw of the pooled code: one of the rare values, by frequency
+                    pool = np.empty(len(pooled), dtype=object)
+                    pool[:] = pooled
+                    col[other] = pool[rng.choice(len(pool), size=len(other), p=shares)]
+                col = pd.Series(col, dtype=object)
             out[spec.name] = col
         return pd.DataFrame(out)
 
@@ -322,7 +334,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                         if not refiner.is_cat_[j] and len(residuals.get(j, ())) < 2:
                             residuals[j] = refiner.residuals(matrix[boot]).get(j, np.zeros(2))  # tiny tables
                     pred = refiner.draw(matrix[todo], rng, residuals)
-                    drawn = self._refined(part, drawn, refiner, pred, draws=True)
+                    drawn = self._refined(part, drawn, refiner, pred, draws=True, rng=rng)
                 out = syn._merge_known(df, drawn, prefer="input", rows=todo)
             else:
                 out = df.copy()
@@ -458,9 +470,11 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
 
 def _cats(spec) -> list:
-    """The categories a fitted categorical column can take (those observed in fit)."""
-    freqs = spec.frequencies or [1.0] * len(spec.categories or [])
-    return [c for c, f in zip(spec.categories or [], freqs) if f > 0]
+    """The categories the refinement codes: those a model codes one by one, then (for a column with
+    very many) the most frequent of the pooled rare ones, standing for the pool (see
+    :func:`~tabsynth.encoding.category_pool`)."""
+    coded, pooled, shares = category_pool(spec)
+    return coded + ([pooled[int(np.argmax(shares))]] if pooled else [])
 
 
 def _mean_of_draws(col: pd.Series, n: int, k: int, spec) -> pd.Series:

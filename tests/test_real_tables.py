@@ -56,3 +56,48 @@ def test_unique_free_text_is_text_not_a_key():
     assert kinds == {"comment": "text", "code": "id", "x": "numeric"}
     syn = Synthesizer(random_state=0).fit(df).sample(50, seed=0)
     assert syn["comment"].isin(df["comment"]).all() and not syn["comment"].str.contains("syn").any()
+
+
+def _case_codes(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """A table with a case code shared by a few rows each (about n/2 distinct values), as in crash records."""
+    rng = np.random.default_rng(seed)
+    case = rng.integers(0, n // 2, n)
+    region = np.where(rng.random(n) < 0.5, "north", "south")
+    x = rng.normal(size=n) + (region == "north")
+    return pd.DataFrame({"case": [f"{c // 60:02d}:{c % 60:02d}:{c % 7}" for c in case], "region": region, "x": x})
+
+
+def test_high_cardinality_categories_are_pooled():
+    from tabsynth.encoding import POOL_ABOVE
+
+    df = _case_codes()
+    n_cases = df["case"].nunique()
+    assert n_cases > 1000 and infer_schema(df)["case"].kind == "categorical"
+    model = Synthesizer(random_state=0).fit(df)
+    assert max(model.encoder_.layout_.cardinalities) <= POOL_ABOVE  # 99 coded + 1 pooled, not 1,400 codes
+    syn = model.sample(3000, seed=1)
+    assert set(syn["case"]) <= set(df["case"])  # pooled codes come back as observed values
+    assert syn["case"].nunique() > 500  # drawn from the whole pool, not only the coded ones
+    top = df["case"].value_counts()
+    assert syn["case"].value_counts().reindex(top.index[:5]).fillna(0).sum() > 0
+    # the rest of the table is still learned
+    assert abs(syn.groupby("region")["x"].mean().diff().iloc[-1] + 1) < 0.2
+
+
+def test_high_cardinality_imputation_and_round_trip(tmp_path):
+    from tabsynth import GenerativeImputer
+
+    df = _case_codes()
+    holes = df.copy()
+    holes.loc[::10, "case"] = None
+    filled = GenerativeImputer(random_state=0).fit(holes).transform(holes)
+    assert filled["case"].notna().all() and set(filled["case"]) <= set(df["case"])
+    tables = GenerativeImputer(random_state=0).fit(holes).sample_imputations(holes, m=2)
+    assert all(set(t["case"]) <= set(df["case"]) for t in tables)
+    model = Synthesizer(random_state=0).fit(df)
+    model.save(tmp_path / "m.tabsynth")
+    again = Synthesizer.load(tmp_path / "m.tabsynth")
+    pd.testing.assert_frame_equal(again.sample(200, seed=3), model.sample(200, seed=3))
+    given = pd.DataFrame({"case": df["case"].iloc[:50]})
+    out = model.sample(50, seed=0, given=given)  # a pooled value can be given: it is kept as it is
+    assert out["case"].tolist() == given["case"].tolist()
