@@ -184,14 +184,34 @@ class Refiner:
     max_iter : int
         Boosting iterations at most (early stopping on a validation split).
     random_state : int
+    plain_linear : bool
+        Also fit a ridge regression of each numeric column on the other
+        columns alone; :meth:`residuals` then keeps it for a column where it
+        predicts held-out rows at least as well (multiple imputation).
+    second_pass : bool
+        Best guesses (:meth:`predict`) in two passes: the second predicts
+        each column again with the other columns' missing numbers set to the
+        first pass's predictions instead of the mixture's fill. Off by
+        default: measured, it helped letter (RMSE -1% to -1.6%) and hurt
+        spam (+0.7% to +0.9%).
+    guess_weights : dict, optional
+        ``{column: (code, weight)}``: for best guesses, the probability of
+        ``code`` is multiplied by ``weight`` before the most likely class is
+        taken. For a code that stands for a pool of rare values (see
+        :func:`tabsynth.encoding.category_pool`), weight = the largest
+        pooled value's share: the pool may be the likeliest code while each
+        of its values is not.
     """
 
     def __init__(self, n_components: int = 200, max_iter: int = 300, random_state: int = 0,
-                 plain_linear: bool = False):
+                 plain_linear: bool = False, second_pass: bool = False,
+                 guess_weights: dict[int, tuple[int, float]] | None = None):
         self.n_components = n_components
         self.max_iter = max_iter
         self.random_state = random_state
         self.plain_linear = plain_linear
+        self.second_pass = second_pass
+        self.guess_weights = guess_weights
 
     def fit(self, X: np.ndarray, is_cat: np.ndarray, cards: np.ndarray, targets: list[int]) -> "Refiner":
         """Learn a model for each column in ``targets`` (which must have observed cells)."""
@@ -238,12 +258,13 @@ class Refiner:
         :func:`_truncated`). The split is drawn
         here, not by scikit-learn, whose stratified split fails when a class
         has a single row; validation rows of classes absent from the training
-        part are dropped. Rare classes (fewer than ``max(20, 0.2%)`` rows)
+        part are dropped. Rare classes (fewer than 20 rows, or 5% of them in a
+        table of fewer than 400)
         are pooled into one class first: boosting's Newton steps for a class
         seen a handful of times are huge, and such a model predicts rare
         countries for rows of the common one. A pooled prediction becomes the
         most frequent rare class (a draw: a rare class drawn by frequency);
-        see :meth:`_fill`.
+        see :meth:`_column`.
         """
         from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
@@ -251,7 +272,7 @@ class Refiner:
         kind = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
         if classify:
             codes, counts = np.unique(y, return_counts=True)
-            rare = counts < max(20, 0.002 * len(y))
+            rare = counts < min(20, max(2, 0.05 * len(y)))
             if rare.sum() >= 2 and (~rare).any():
                 label = int(codes.max()) + 1
                 self.pooled_[j] = (label, codes[rare], counts[rare] / counts[rare].sum())
@@ -263,7 +284,9 @@ class Refiner:
         if classify:
             val = val[np.isin(y[val], y[fit])]
         if len(val) < 5 or len(fit) < 5 or len(np.unique(y[fit])) < 2:
-            return kind(**{**kw, "early_stopping": False, "max_iter": min(self.max_iter, 50)}).fit(F, y), None
+            # too few rows to hold some out: no validation error, so a number's ridge candidate wins
+            model = kind(**{**kw, "early_stopping": False, "max_iter": min(self.max_iter, 50)}).fit(F, y)
+            return model, None if classify else np.inf
         model = kind(**kw).fit(F[fit], y[fit], X_val=F[val], y_val=y[val])
         best = int(np.argmax(model.validation_score_))
         mse = None if classify else -2.0 * float(model.validation_score_[best])  # half squared error -> MSE
@@ -323,12 +346,14 @@ class Refiner:
         """``X`` with the missing cells of every modelled column predicted (other cells unchanged)."""
         return self._fill(X, None, None)
 
-    def residuals(self, X: np.ndarray) -> dict[int, np.ndarray]:
+    def residuals(self, X: np.ndarray, choose: bool = True) -> dict[int, np.ndarray]:
         """Observed minus predicted, on ``X``'s observed cells, for every numeric column model.
 
         Called on rows the models were not fitted on (the out-of-bag rows of
         a bootstrap), these are honest prediction errors: the noise that
-        :meth:`draw` adds.
+        :meth:`draw` adds. With ``choose`` (and ``plain_linear``), a column
+        whose plain ridge predicts these rows at least as well switches to
+        it; without, the residuals are those of each column's current model.
         """
         nums = [j for j in self.models_ if not self.is_cat_[j]]
         if not nums or not len(X):
@@ -340,16 +365,18 @@ class Refiner:
             obs = ~np.isnan(X[:, j])
             if obs.any():
                 F, _ = self._frame(filled, j, feats[j])
-                out[j] = X[obs, j] - self.models_[j].predict(F[obs])
-                if j in self.plain_:
+                plain = j in self.use_plain_
+                out[j] = X[obs, j] - (self.plain_[j].predict(F[obs, : X.shape[1] - 1]) if plain
+                                      else self.models_[j].predict(F[obs]))
+                if choose and j in self.plain_ and not plain:
                     # the plain ridge replaces the column's model when it predicts these rows at least
                     # as well: where the relation is linear it extrapolates beyond the observed range
                     # (values missing at random, e.g. the largest ones, lie there), where trees and
                     # the mixture feature level off
-                    plain = X[obs, j] - self.plain_[j].predict(F[obs, : X.shape[1] - 1])
-                    if (plain**2).mean() <= (out[j] ** 2).mean():
+                    alt = X[obs, j] - self.plain_[j].predict(F[obs, : X.shape[1] - 1])
+                    if (alt**2).mean() <= (out[j] ** 2).mean():
                         self.use_plain_.add(j)
-                        out[j] = plain
+                        out[j] = alt
         return out
 
     def draw(self, X: np.ndarray, rng: np.random.Generator, residuals: dict[int, np.ndarray]) -> np.ndarray:
@@ -371,32 +398,51 @@ class Refiner:
         filled = self._filled(X, feats)
         for j in todo:
             miss = np.isnan(X[:, j])
-            F, _ = self._frame(filled, j, feats[j])
-            model = self.models_[j]
-            if self.is_cat_[j] and j in self.pooled_:
+            out[miss, j] = self._column(j, filled, feats[j], miss, rng, residuals)
+        if rng is None and self.second_pass and len(todo) > 1:
+            # the other columns' missing numbers as the first pass predicted them (closer to the
+            # truth than the mixture's fill), then every column predicted again
+            again = filled.copy()
+            for j in todo:
+                if not self.is_cat_[j]:
+                    again[np.isnan(X[:, j]), j] = out[np.isnan(X[:, j]), j]
+            for j in todo:
+                miss = np.isnan(X[:, j])
+                out[miss, j] = self._column(j, again, feats[j], miss, rng, residuals)
+        return out
+
+    def _column(self, j: int, filled: np.ndarray, feat: np.ndarray, miss: np.ndarray,
+                rng: np.random.Generator | None, residuals: dict | None) -> np.ndarray:
+        """Column ``j``'s value for the rows ``miss``: the best guess (``rng`` None) or a draw."""
+        F, _ = self._frame(filled, j, feat)
+        F = F[miss]
+        model = self.models_[j]
+        if self.is_cat_[j]:
+            proba = model.predict_proba(F)
+            classes = np.asarray(model.classes_)
+            if rng is None:
+                # a pooled class is as likely as its likeliest member: weigh it down before the argmax
+                weights = np.ones(len(classes))
+                if j in self.pooled_:
+                    weights[classes == self.pooled_[j][0]] = self.pooled_[j][2].max()
+                if self.guess_weights and j in self.guess_weights:
+                    code, w = self.guess_weights[j]
+                    weights[classes == code] *= w
+                got = classes[(proba * weights).argmax(1)]
+            else:
+                got = classes[(proba.cumsum(1) > rng.random((len(proba), 1)) * proba.sum(1, keepdims=True)).argmax(1)]
+            if j in self.pooled_:
                 label, codes, probs = self.pooled_[j]
-                if rng is None:
-                    got = model.predict(F[miss])
-                else:
-                    proba = model.predict_proba(F[miss])
-                    pick = (proba.cumsum(1) > rng.random((len(proba), 1)) * proba.sum(1, keepdims=True)).argmax(1)
-                    got = np.asarray(model.classes_)[pick]
                 pooled = got == label
                 got[pooled] = codes[probs.argmax()] if rng is None else rng.choice(codes, size=int(pooled.sum()), p=probs)
-                out[miss, j] = got
-            elif j in self.use_plain_:
-                out[miss, j] = self.plain_[j].predict(F[miss, : X.shape[1] - 1])
-                if rng is not None:
-                    out[miss, j] += rng.choice(residuals[j], size=int(miss.sum()))
-            elif rng is None:
-                out[miss, j] = model.predict(F[miss])
-            elif self.is_cat_[j]:
-                proba = model.predict_proba(F[miss])
-                pick = (proba.cumsum(1) > rng.random((len(proba), 1)) * proba.sum(1, keepdims=True)).argmax(1)
-                out[miss, j] = np.asarray(model.classes_)[pick]
-            else:
-                res = (residuals or {}).get(j)
-                if res is None or len(res) < 2:
-                    raise ValueError(f"no residuals for column {j}: pass Refiner.residuals() of held-out rows")
-                out[miss, j] = model.predict(F[miss]) + rng.choice(res, size=int(miss.sum()))
-        return out
+            return got
+        if j in self.use_plain_:
+            guess = self.plain_[j].predict(F[:, : filled.shape[1] - 1])
+        else:
+            guess = model.predict(F)
+        if rng is None:
+            return guess
+        res = (residuals or {}).get(j)
+        if res is None or len(res) < 2:
+            raise ValueError(f"no residuals for column {j}: pass Refiner.residuals() of held-out rows")
+        return guess + rng.choice(res, size=len(guess))

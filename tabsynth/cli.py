@@ -382,11 +382,13 @@ def impute(input, output, model_path, save_model, only, draws, strategy, backend
         only = check_columns(df, _split(only) or [], "--columns")
         if not only:
             raise click.BadParameter("give at least one column name", param_hint="--columns")
-    imp_params = {"n_draws": draws, "strategy": strategy, "random_state": seed}
+    # --multiple refits its refinement on bootstrap samples: the single-guess one is not fitted
+    imp_params = {"n_draws": draws, "strategy": "sample" if multiple else strategy, "random_state": seed}
     if model_path:
         imputer = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
         imputer._check_columns(df)
-        imputer._fit_refiner(df)  # the refinement learns from INPUT itself (model files hold the generative part)
+        if not multiple:  # (--multiple refits its own on bootstrap samples)
+            imputer._fit_refiner(df)  # the refinement learns from INPUT itself (model files hold the generative part)
     else:
         imputer = GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
                                     backend_params=extra or None, verbose=_show_progress(quiet, as_json),

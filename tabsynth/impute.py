@@ -219,7 +219,13 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         is_cat = np.array([s.kind in ("categorical", "boolean") for s in specs])
         cards = np.array([len(_cats(s)) if c else 0 for s, c in zip(specs, is_cat)])
         seed = random_state if isinstance(random_state, (int, np.integer)) else 0
-        return Refiner(random_state=int(seed), plain_linear=plain_linear).fit(X, is_cat, cards, targets)
+        weights = {}  # a pooled code of a huge column is a guess only when one of its values would be
+        for j, spec in enumerate(specs):
+            coded, pooled, shares = category_pool(spec) if is_cat[j] else ([], [], None)
+            if pooled:
+                weights[j] = (len(coded), float(shares.max()))
+        return Refiner(random_state=int(seed), plain_linear=plain_linear, guess_weights=weights or None).fit(
+            X, is_cat, cards, targets)
 
     def _refined(self, part: pd.DataFrame, drawn: pd.DataFrame | None, refiner: Any = None,
                  pred: np.ndarray | None = None, draws: bool = False,
@@ -278,8 +284,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         left out of its bootstrap sample, categories are drawn from the
         predicted class probabilities. Cells the refinement does not model
         (datetimes, or a column with too few observed cells in a bootstrap
-        sample) are drawn from the generative model. Analyse each copy, then
-        pool the estimates with Rubin's rules.
+        sample, or a column whose observed cells in a bootstrap sample are
+        too few or all alike) are drawn from the generative model. Analyse
+        each copy, then pool the estimates with Rubin's rules.
 
         Parameters
         ----------
@@ -330,9 +337,10 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                 drawn = syn._conditional(part, rng, exclude_missing=True)[0] if rest else None
                 if refiner is not None:
                     residuals = refiner.residuals(matrix[out_of_bag])
-                    for j in list(refiner.models_):
-                        if not refiner.is_cat_[j] and len(residuals.get(j, ())) < 2:
-                            residuals[j] = refiner.residuals(matrix[boot]).get(j, np.zeros(2))  # tiny tables
+                    short = [j for j in refiner.models_ if not refiner.is_cat_[j] and len(residuals.get(j, ())) < 2]
+                    if short:  # tiny tables: too few out-of-bag cells; the fitted rows' errors (smaller) instead
+                        inside = refiner.residuals(matrix[boot], choose=False)
+                        residuals.update({j: inside.get(j, np.zeros(2)) for j in short})
                     pred = refiner.draw(matrix[todo], rng, residuals)
                     drawn = self._refined(part, drawn, refiner, pred, draws=True, rng=rng)
                 out = syn._merge_known(df, drawn, prefer="input", rows=todo)
