@@ -46,6 +46,45 @@ NUMERIC_ONLY = {"knn", "iterative"}
 PEERS = {"miceforest", "hyperimpute"}
 
 
+def _levels(df) -> dict:
+    """The sorted observed values of each non-numeric column (the peers see them as ordinal codes)."""
+    import pandas as pd
+
+    return {c: sorted(df[c].dropna().unique().tolist()) for c in df.columns
+            if not pd.api.types.is_numeric_dtype(df[c].dtype)}
+
+
+def _ordinal(df, levels: dict):
+    """``df`` as floats: numbers as they are, categories as their index in ``levels``; NaN where missing."""
+    import numpy as np
+
+    X = np.empty(df.shape, dtype="float64")
+    for j, c in enumerate(df.columns):
+        if c in levels:
+            lookup = {v: float(i) for i, v in enumerate(levels[c])}
+            X[:, j] = df[c].astype(object).map(lookup).astype("float64").to_numpy()
+        else:
+            X[:, j] = df[c].to_numpy(dtype="float64", na_value=np.nan)
+    return X
+
+
+def _decoded(df, values, levels: dict):
+    """``df`` with its missing cells taken from ``values`` (as :func:`_ordinal` lays them out; codes rounded
+    and clipped to the levels); known cells unchanged."""
+    import numpy as np
+    import pandas as pd
+
+    out = df.copy()
+    for j, c in enumerate(df.columns):
+        if c in levels:
+            codes = np.clip(np.round(values[:, j]), 0, len(levels[c]) - 1).astype(int)
+            vals = pd.Series(np.asarray(levels[c], dtype=object)[codes], index=df.index)
+            out[c] = df[c].astype(object).where(df[c].notna(), vals)
+        else:
+            out[c] = df[c].where(df[c].notna(), pd.Series(values[:, j], index=df.index))
+    return out
+
+
 class MissForest:
     """Stekhoven & Buhlmann's MissForest for mixed tables (numbers and categories).
 
@@ -61,18 +100,6 @@ class MissForest:
     def __init__(self, n_estimators: int = 100, max_iter: int = 10, seed: int = 0):
         self.n_estimators, self.max_iter, self.seed = n_estimators, max_iter, seed
 
-    def _codes(self, df):
-        import numpy as np
-
-        X = np.empty(df.shape, dtype="float64")
-        for j, c in enumerate(df.columns):
-            if c in self.cats_:
-                lookup = {v: i for i, v in enumerate(self.cats_[c])}
-                X[:, j] = [lookup.get(v, np.nan) if v == v and v is not None else np.nan for v in df[c].astype(object)]
-            else:
-                X[:, j] = df[c].to_numpy(dtype="float64", na_value=np.nan)
-        return X
-
     def _start(self, X):
         import numpy as np
 
@@ -86,10 +113,8 @@ class MissForest:
         import numpy as np
         from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
 
-        self.columns_ = list(df.columns)
-        self.cats_ = {c: sorted(df[c].dropna().unique().tolist()) for c in df.columns
-                      if not str(df[c].dtype).startswith(("int", "float", "Int", "Float"))}
-        X = self._codes(df)
+        self.cats_ = _levels(df)
+        X = _ordinal(df, self.cats_)
         self.is_cat_ = np.array([c in self.cats_ for c in df.columns])
         self.start_ = [np.bincount(X[~np.isnan(X[:, j]), j].astype(int)).argmax() if self.is_cat_[j]
                        else np.nanmean(X[:, j]) for j in range(X.shape[1])]
@@ -120,7 +145,7 @@ class MissForest:
     def transform(self, df):
         import numpy as np
 
-        X = self._codes(df)
+        X = _ordinal(df, self.cats_)
         miss = np.isnan(X)
         cur = self._start(X)
         for _ in range(max(self.rounds_, 1)):
@@ -128,19 +153,7 @@ class MissForest:
                 if miss[:, j].any() and j in self.models_:
                     others = [k for k in range(X.shape[1]) if k != j]
                     cur[miss[:, j], j] = self.models_[j].predict(cur[miss[:, j]][:, others])
-        return self._frame(cur, df)
-
-    def _frame(self, cur, df):
-        import pandas as pd
-
-        out = df.copy()
-        for j, c in enumerate(self.columns_):
-            if c in self.cats_:
-                vals = pd.Series([self.cats_[c][int(v)] for v in cur[:, j]], index=df.index, dtype=object)
-                out[c] = df[c].astype(object).where(df[c].notna(), vals)
-            else:
-                out[c] = df[c].where(df[c].notna(), pd.Series(cur[:, j], index=df.index))
-        return out
+        return _decoded(df, cur, self.cats_)
 
 
 class _Miceforest:
@@ -168,8 +181,7 @@ class _Miceforest:
     def fit(self, df):
         import miceforest as mf
 
-        self.cats_ = {c: sorted(df[c].dropna().unique().tolist()) for c in df.columns
-                      if df[c].dtype == object or str(df[c].dtype).startswith(("str", "string", "category"))}
+        self.cats_ = _levels(df)
         self.same_ = df
         self.kernel_ = mf.ImputationKernel(self._typed(df).reset_index(drop=True), num_datasets=1,
                                            mean_match_candidates=0, random_state=self.seed)
@@ -201,38 +213,19 @@ class _HyperImpute:
         self.imp_ = Imputers().get("hyperimpute", random_state=seed)
 
     def fit(self, df):
-        self.cats_ = {c: sorted(df[c].dropna().unique().tolist()) for c in df.columns
-                      if df[c].dtype == object or str(df[c].dtype).startswith(("str", "string", "category"))}
+        self.cats_ = _levels(df)
         self.imp_.fit(self._codes(df))
         return self
 
     def _codes(self, df):
         import pandas as pd
 
-        out = pd.DataFrame(index=range(len(df)))
-        for c in df.columns:
-            if c in self.cats_:
-                lookup = {v: float(i) for i, v in enumerate(self.cats_[c])}
-                out[str(c)] = df[c].astype(object).map(lookup).astype("float64").to_numpy()
-            else:
-                out[str(c)] = df[c].to_numpy(dtype="float64", na_value=float("nan"))
-        return out
+        return pd.DataFrame(_ordinal(df, self.cats_), columns=[str(c) for c in df.columns])
 
     def transform(self, df):
         import numpy as np
-        import pandas as pd
 
-        got = self.imp_.transform(self._codes(df))
-        got = np.asarray(got, dtype="float64")
-        out = df.copy()
-        for j, c in enumerate(df.columns):
-            if c in self.cats_:
-                codes = np.clip(np.round(got[:, j]), 0, len(self.cats_[c]) - 1).astype(int)
-                vals = pd.Series(np.asarray(self.cats_[c], dtype=object)[codes], index=df.index)
-                out[c] = df[c].astype(object).where(df[c].notna(), vals)
-            else:
-                out[c] = df[c].where(df[c].notna(), pd.Series(got[:, j], index=df.index))
-        return out
+        return _decoded(df, np.asarray(self.imp_.transform(self._codes(df)), dtype="float64"), self.cats_)
 
 
 class _MeanMode:

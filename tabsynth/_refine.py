@@ -390,25 +390,22 @@ class Refiner:
 
     def _fill(self, X: np.ndarray, rng: np.random.Generator | None, residuals: dict | None) -> np.ndarray:
         out = X.copy()
-        todo = [j for j in self.models_ if np.isnan(X[:, j]).any()]
+        missing = np.isnan(X)
+        todo = [j for j in self.models_ if missing[:, j].any()]
         if not todo:
             return out
-        holes = [k for k in range(X.shape[1]) if np.isnan(X[:, k]).any()]
-        feats = self.mixture_.features(X, holes)
+        feats = self.mixture_.features(X, list(np.flatnonzero(missing.any(axis=0))))
         filled = self._filled(X, feats)
         for j in todo:
-            miss = np.isnan(X[:, j])
-            out[miss, j] = self._column(j, filled, feats[j], miss, rng, residuals)
+            out[missing[:, j], j] = self._column(j, filled, feats[j], missing[:, j], rng, residuals)
         if rng is None and self.second_pass and len(todo) > 1:
             # the other columns' missing numbers as the first pass predicted them (closer to the
             # truth than the mixture's fill), then every column predicted again
             again = filled.copy()
+            numbers = [j for j in todo if not self.is_cat_[j]]
+            again[:, numbers] = np.where(missing[:, numbers], out[:, numbers], filled[:, numbers])
             for j in todo:
-                if not self.is_cat_[j]:
-                    again[np.isnan(X[:, j]), j] = out[np.isnan(X[:, j]), j]
-            for j in todo:
-                miss = np.isnan(X[:, j])
-                out[miss, j] = self._column(j, again, feats[j], miss, rng, residuals)
+                out[missing[:, j], j] = self._column(j, again, feats[j], missing[:, j], rng, residuals)
         return out
 
     def _column(self, j: int, filled: np.ndarray, feat: np.ndarray, miss: np.ndarray,

@@ -387,8 +387,7 @@ def impute(input, output, model_path, save_model, only, draws, strategy, backend
     if model_path:
         imputer = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
         imputer._check_columns(df)
-        if not multiple:  # (--multiple refits its own on bootstrap samples)
-            imputer._fit_refiner(df)  # the refinement learns from INPUT itself (model files hold the generative part)
+        imputer._fit_refiner(df)  # the refinement learns from INPUT itself (model files hold the generative part)
     else:
         imputer = GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
                                     backend_params=extra or None, verbose=_show_progress(quiet, as_json),

@@ -259,10 +259,10 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                 col = pd.Series(np.nan_to_num(vals, nan=spec.min or 0.0))
             else:
                 codes = np.nan_to_num(vals, nan=0).astype(int)
-                cats = np.empty(len(_cats(spec)), dtype=object)
-                cats[:] = _cats(spec)
-                col = cats[codes]
                 coded, pooled, shares = category_pool(spec)
+                cats = np.empty(len(coded) + bool(pooled), dtype=object)
+                cats[:] = _cats(spec, (coded, pooled, shares))
+                col = cats[codes]
                 other = np.flatnonzero(codes == len(coded))
                 if draws and len(other):  # a draw of the pooled code: one of the rare values, by frequency
                     pool = np.empty(len(pooled), dtype=object)
@@ -477,11 +477,11 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         return np.asarray(names, dtype=object)
 
 
-def _cats(spec) -> list:
+def _cats(spec, pool: tuple | None = None) -> list:
     """The categories the refinement codes: those a model codes one by one, then (for a column with
     very many) the most frequent of the pooled rare ones, standing for the pool (see
-    :func:`~tabsynth.encoding.category_pool`)."""
-    coded, pooled, shares = category_pool(spec)
+    :func:`~tabsynth.encoding.category_pool`; ``pool``: its result for ``spec``, if at hand)."""
+    coded, pooled, shares = pool or category_pool(spec)
     return coded + ([pooled[int(np.argmax(shares))]] if pooled else [])
 
 
