@@ -65,7 +65,7 @@ def _truncated(model, n_iter: int):
 class MixtureFeatures:
     """Diagonal / categorical mixture fitted on a matrix with missing cells; leave-one-column-out predictions."""
 
-    def __init__(self, n_components: int = 200, n_iter: int = 60, random_state: int = 0):
+    def __init__(self, n_components: int = 400, n_iter: int = 30, random_state: int = 0):
         self.n_components = n_components
         self.n_iter = n_iter
         self.random_state = random_state
@@ -92,88 +92,105 @@ class MixtureFeatures:
                 m = x.mean() if len(x) else 0.0
                 self.quantiles_.append(np.array([m - 3 * sd, m + 3 * sd]))
         K = int(max(1, min(self.n_components, n // 20)))
-        Z, M = self._num(X)
-        onehots = self._onehots(X)
+        A = self._design(X)
         # start: each row to the nearest of K random rows (numbers only; missing at the column mean), then EM
+        Z, M = A[:, self._p:2 * self._p].astype(np.float64), A[:, 2 * self._p:3 * self._p]
         fill = np.where(M > 0, Z, (Z * M).sum(0) / np.maximum(M.sum(0), 1))
         centers = fill[rng.choice(n, size=K, replace=False)]
         dist = (fill**2).sum(1)[:, None] - 2 * fill @ centers.T + (centers**2).sum(1)[None]
-        r = np.zeros((n, K))
+        r = np.zeros((n, K), dtype=np.float32)
         r[np.arange(n), dist.argmin(1) if fill.shape[1] else rng.integers(0, K, n)] = 1.0
         for _ in range(self.n_iter):
-            self._mstep(Z, M, onehots, r)
-            r = _softmax_rows(self._loglik(Z, M, onehots))
-        self._mstep(Z, M, onehots, r)
+            self._mstep(A, r)
+            r = _softmax_rows(A @ self._weights())
+        self._mstep(A, r)
         return self
 
-    def _num(self, X):
-        Z = np.column_stack([_ranked(X[:, j], q, self.scores_) for j, q in zip(self.num_, self.quantiles_)]) \
-            if len(self.num_) else np.zeros((len(X), 0))
-        M = ~np.isnan(Z)
-        return np.where(M, Z, 0.0), M.astype(float)
+    def _design(self, X):
+        """The row statistics EM needs, one float32 matrix: [z**2, z, observed] per number, a 1, one-hot categories.
 
-    def _onehots(self, X):
-        out = []
-        for j in np.flatnonzero(self.is_cat_):
+        ``z`` is a number on its model scale (0 where missing). A component's
+        log-likelihood of every row is then one product with :meth:`_weights`,
+        and its M-step statistics one product with the responsibilities.
+        """
+        n = len(X)
+        self._p = p = len(self.num_)
+        cats = np.flatnonzero(self.is_cat_)
+        widths = [int(self.cards_[j]) for j in cats]
+        A = np.zeros((n, 3 * p + 1 + sum(widths)), dtype=np.float32)
+        for a, (j, q) in enumerate(zip(self.num_, self.quantiles_)):
+            z = np.clip(_ranked(X[:, j], q, self.scores_), -50.0, 50.0)  # (float32 sums stay exact enough)
+            ok = ~np.isnan(z)
+            A[ok, p + a] = z[ok]
+            A[ok, 2 * p + a] = 1.0
+        A[:, :p] = A[:, p:2 * p] ** 2
+        A[:, 3 * p] = 1.0
+        at = 3 * p + 1
+        for j, w in zip(cats, widths):
             codes = X[:, j]
-            oh = np.zeros((len(X), int(self.cards_[j])))
-            ok = ~np.isnan(codes)
-            oh[np.flatnonzero(ok), codes[ok].astype(int)] = 1.0
-            out.append(oh)
-        return out
+            ok = np.flatnonzero(~np.isnan(codes))
+            A[ok, at + codes[ok].astype(int)] = 1.0
+            at += w
+        return A
 
-    def _mstep(self, Z, M, onehots, r):
-        nk = r.sum(0) + 1e-9
+    def _weights(self) -> np.ndarray:
+        """(columns of the design matrix, K): the design matrix times this is each row's log-likelihood per component."""
+        iv = 1.0 / self.var_
+        rows = [-0.5 * iv.T, (self.mu_ * iv).T, -0.5 * (self.mu_**2 * iv + np.log(self.var_) + _LOG2PI).T,
+                self.log_pi_[None]]
+        return np.concatenate(rows + [lt.T for lt in self.log_theta_], axis=0).astype(np.float32)
+
+    def _mstep(self, A, r):
+        p = self._p
+        S = (r.T @ A).astype(np.float64)  # (K, design columns)
+        nk = r.sum(0, dtype=np.float64) + 1e-9
         self.log_pi_ = np.log(nk / nk.sum())
-        w = r.T @ M + 1e-9
-        self.mu_ = (r.T @ Z) / w
-        self.var_ = np.maximum((r.T @ (Z * Z)) / w - self.mu_**2, 0.0) + 0.04
-        self.log_theta_ = [np.log((r.T @ oh + 0.1) / (r.T @ oh + 0.1).sum(1, keepdims=True)) for oh in onehots]
-
-    def _terms(self, Z, M, onehots):
-        """Per-column log-density terms, list of (n, K) arrays in column order of ``num_`` then categories."""
-        iv = 1.0 / self.var_
-        terms = []
-        for a in range(Z.shape[1]):
-            t = -0.5 * ((Z[:, a:a + 1] - self.mu_[None, :, a]) ** 2 * iv[None, :, a] + np.log(self.var_[None, :, a])
-                        + _LOG2PI)
-            terms.append(t * M[:, a:a + 1])
-        for oh, lt in zip(onehots, self.log_theta_):
-            terms.append(oh @ lt.T)
-        return terms
-
-    def _loglik(self, Z, M, onehots):
-        iv = 1.0 / self.var_
-        ll = self.log_pi_[None] - 0.5 * ((M * Z * Z) @ iv.T - 2 * Z @ (self.mu_ * iv).T
-                                         + M @ (self.mu_**2 * iv + np.log(self.var_) + _LOG2PI).T)
-        for oh, lt in zip(onehots, self.log_theta_):
-            ll += oh @ lt.T
-        return ll
+        w = S[:, 2 * p:3 * p] + 1e-9
+        self.mu_ = S[:, p:2 * p] / w
+        self.var_ = np.maximum(S[:, :p] / w - self.mu_**2, 0.0) + 0.04
+        self.log_theta_, at = [], 3 * p + 1
+        for j in np.flatnonzero(self.is_cat_):
+            counts = S[:, at:at + int(self.cards_[j])] + 0.1
+            self.log_theta_.append(np.log(counts / counts.sum(1, keepdims=True)))
+            at += int(self.cards_[j])
 
     def features(self, X: np.ndarray, columns: list[int]) -> dict[int, np.ndarray]:
         """For each column in ``columns``: its prediction from the row's *other* cells, (n, 1) or (n, cards)."""
-        Z, M = self._num(X)
-        onehots = self._onehots(X)
-        total = self._loglik(Z, M, onehots)
-        terms = self._terms(Z, M, onehots)
-        where = {j: i for i, j in enumerate(self.num_)}
+        A = self._design(X)
+        total = A @ self._weights()
+        p = self._p
+        where = {j: a for a, j in enumerate(self.num_)}
         cat_cols = list(np.flatnonzero(self.is_cat_))
-        where.update({j: len(self.num_) + i for i, j in enumerate(cat_cols)})
+        starts = np.cumsum([3 * p + 1] + [int(self.cards_[j]) for j in cat_cols])
+        mu = self.mu_.astype(np.float32)
+        scale = (-0.5 / self.var_).astype(np.float32)
+        shift = (-0.5 * (np.log(self.var_) + _LOG2PI)).astype(np.float32)
         out = {}
         for j in columns:
-            post = _softmax_rows(total - terms[where[j]])
+            # the column's own log-likelihood term (0 where it is missing), taken out of the row's total
             if self.is_cat_[j]:
-                probs = post @ np.exp(self.log_theta_[cat_cols.index(j)])
-                out[j] = probs if probs.shape[1] <= MAX_PROBA_FEATURES else probs.argmax(1)[:, None].astype(float)
+                i = cat_cols.index(j)
+                own = A[:, starts[i]:starts[i + 1]] @ self.log_theta_[i].T.astype(np.float32)
             else:
                 a = where[j]
-                z = post @ self.mu_[:, a]
+                own = A[:, p + a, None] - mu[None, :, a]
+                own *= own
+                own *= scale[None, :, a]
+                own += shift[None, :, a]
+                own *= A[:, 2 * p + a, None]
+            np.subtract(total, own, out=own)
+            own -= own.max(axis=1, keepdims=True)
+            np.exp(own, out=own)
+            norm = own.sum(axis=1, dtype=np.float64)
+            if self.is_cat_[j]:
+                probs = (own @ np.exp(self.log_theta_[i]).astype(np.float32)) / norm[:, None]
+                out[j] = probs if probs.shape[1] <= MAX_PROBA_FEATURES else probs.argmax(1)[:, None].astype(float)
+            else:
+                z = (own @ mu[:, a]) / norm
                 q = self.quantiles_[a]
                 back = q[0] + (z + 3.0) / 6.0 * (q[1] - q[0]) if len(q) == 2 else np.interp(z, self.scores_, q)
-                out[j] = back[:, None]
+                out[j] = back[:, None].astype(np.float64)
         return out
-
-
 class Refiner:
     """Per-column gradient boosting over the other columns and a mixture feature.
 
@@ -183,17 +200,18 @@ class Refiner:
         Mixture components (at most one per 20 rows).
     max_iter : int
         Boosting iterations at most (early stopping on a validation split).
+    learning_rate : float
+        Boosting's shrinkage.
     random_state : int
     plain_linear : bool
         Also fit a ridge regression of each numeric column on the other
         columns alone; :meth:`residuals` then keeps it for a column where it
         predicts held-out rows at least as well (multiple imputation).
-    second_pass : bool
-        Best guesses (:meth:`predict`) in two passes: the second predicts
-        each column again with the other columns' missing numbers set to the
-        first pass's predictions instead of the mixture's fill. Off by
-        default: measured, it helped letter (RMSE -1% to -1.6%) and hurt
-        spam (+0.7% to +0.9%).
+    rounds : int
+        Rounds of column models. Round 1's features hold the mixture's fill
+        of other columns' missing numbers; each later round is fitted (and
+        predicts) with those cells set to the previous round's predictions,
+        as chained equations (MICE, MissForest) do.
     guess_weights : dict, optional
         ``{column: (code, weight)}``: for best guesses, the probability of
         ``code`` is multiplied by ``weight`` before the most likely class is
@@ -203,14 +221,15 @@ class Refiner:
         of its values is not.
     """
 
-    def __init__(self, n_components: int = 200, max_iter: int = 300, random_state: int = 0,
-                 plain_linear: bool = False, second_pass: bool = False,
-                 guess_weights: dict[int, tuple[int, float]] | None = None):
+    def __init__(self, n_components: int = 400, max_iter: int = 300, random_state: int = 0,
+                 plain_linear: bool = False, rounds: int = 1,
+                 guess_weights: dict[int, tuple[int, float]] | None = None, learning_rate: float = 0.2):
         self.n_components = n_components
         self.max_iter = max_iter
+        self.learning_rate = learning_rate
         self.random_state = random_state
         self.plain_linear = plain_linear
-        self.second_pass = second_pass
+        self.rounds = rounds
         self.guess_weights = guess_weights
 
     def fit(self, X: np.ndarray, is_cat: np.ndarray, cards: np.ndarray, targets: list[int]) -> "Refiner":
@@ -222,37 +241,67 @@ class Refiner:
         holes = [k for k in range(X.shape[1]) if np.isnan(X[:, k]).any()]
         feats = self.mixture_.features(X, sorted(set(targets) | set(holes)))
         X = self._filled(X, feats)  # (categories keep NaN: the ridge candidate one-hot encodes them as "missing")
-        self.models_: dict[int, object] = {}
         self.pooled_: dict[int, tuple[int, np.ndarray, np.ndarray]] = {}
-        for j in targets:
-            obs = observed[:, j]
-            y = X[obs, j]
-            if obs.sum() < 10 or len(np.unique(y)) < 2:
-                continue  # nothing to learn: the generative fill stays
-            F, cat = self._frame(X, j, feats[j])
-            kw = dict(max_iter=self.max_iter, early_stopping=True, random_state=self.random_state,
-                      categorical_features=cat if cat.any() else None)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                model, mse = self._boosted(j, F[obs], y.astype(int) if self.is_cat_[j] else y, kw)
-                if mse is not None:
-                    model = self._or_linear(model, mse, F[obs], y, cat)
-            self.models_[j] = model
+        self.rounds_: list[dict[int, object]] = []
+        self.round_of_: dict[int, int] = {}  # the round whose model predicts each column
+        missing, best, matrices = ~observed, {}, []
+        for r in range(max(1, int(self.rounds))):
+            if r:  # the previous round's best guesses replace the mixture's fill of missing numbers
+                X = self._guessed(X, missing, feats, self.rounds_[-1])
+            matrices.append(X)
+            models, losses = self._fit_round(X, observed, feats, targets)
+            self.rounds_.append(models)
+            for j, loss in losses.items():
+                # a later round only where it predicts the same held-out rows better
+                if j not in best or loss < best[j]:
+                    best[j], self.round_of_[j] = loss, r
+        self.models_ = {j: self.rounds_[r][j] for j, r in self.round_of_.items()}
         self.plain_: dict[int, object] = {}
         self.use_plain_: set[int] = set()
         if self.plain_linear:  # a ridge on the other columns alone: it extrapolates (see residuals())
             p = X.shape[1] - 1
             for j in self.models_:
                 if not self.is_cat_[j]:
-                    obs = observed[:, j]
+                    obs, X = observed[:, j], matrices[self.round_of_[j]]
                     F, cat = self._frame(X, j, feats[j])
                     self.plain_[j] = self._ridge(cat[:p]).fit(F[obs, :p], X[obs, j])
         return self
 
+    def _fit_round(self, X: np.ndarray, observed: np.ndarray, feats: dict,
+                   targets: list[int]) -> tuple[dict[int, object], dict[int, float]]:
+        """One model per target column on the filled matrix ``X`` (the boosted model, or a ridge that predicts
+        better), and each model's validation loss."""
+        models: dict[int, object] = {}
+        losses: dict[int, float] = {}
+        for j in targets:
+            obs = observed[:, j]
+            y = X[obs, j]
+            if obs.sum() < 10 or len(np.unique(y)) < 2:
+                continue  # nothing to learn: the generative fill stays
+            F, cat = self._frame(X, j, feats[j])
+            kw = dict(max_iter=self.max_iter, learning_rate=self.learning_rate, early_stopping=True,
+                      random_state=self.random_state, categorical_features=cat if cat.any() else None)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model, loss = self._boosted(j, F[obs], y.astype(int) if self.is_cat_[j] else y, kw)
+                if not self.is_cat_[j]:
+                    model, loss = self._or_linear(model, loss, F[obs], y, cat)
+            models[j], losses[j] = model, loss
+        return models, losses
+
+    def _guessed(self, filled: np.ndarray, missing: np.ndarray, feats: dict, models: dict) -> np.ndarray:
+        """``filled`` with the missing numbers of the columns ``models`` covers set to their best guesses."""
+        out = filled.copy()
+        for j, model in models.items():
+            if not self.is_cat_[j] and missing[:, j].any():
+                out[missing[:, j], j] = self._column(j, filled, feats[j], missing[:, j], None, None, model)
+        return out
+
     def _boosted(self, j: int, F: np.ndarray, y: np.ndarray, kw: dict) -> tuple[object, float | None]:
         """A boosted model of column ``j``, stopped at its best iteration on a held-out tenth of the rows.
 
-        Returns the model and, for numbers, its validation MSE. scikit-learn's
+        Returns the model and its validation loss (log loss for categories,
+        MSE for numbers; infinite when there were too few rows to hold out). scikit-learn's
         early stopping keeps the iterations after the best one (ten, by
         default); the model is cut back to the best one (see
         :func:`_truncated`). The split is drawn
@@ -286,14 +335,15 @@ class Refiner:
         if len(val) < 5 or len(fit) < 5 or len(np.unique(y[fit])) < 2:
             # too few rows to hold some out: no validation error, so a number's ridge candidate wins
             model = kind(**{**kw, "early_stopping": False, "max_iter": min(self.max_iter, 50)}).fit(F, y)
-            return model, None if classify else np.inf
+            return model, np.inf
         model = kind(**kw).fit(F[fit], y[fit], X_val=F[val], y_val=y[val])
         best = int(np.argmax(model.validation_score_))
-        mse = None if classify else -2.0 * float(model.validation_score_[best])  # half squared error -> MSE
+        # validation loss: log loss for categories, MSE for numbers (scikit-learn scores half the squared error)
+        loss = -float(model.validation_score_[best]) * (1.0 if classify else 2.0)
         if best < model.n_iter_:
             model = _truncated(model, max(best, 1)) or \
                 kind(**{**kw, "early_stopping": False, "max_iter": max(best, 1)}).fit(F[fit], y[fit])
-        return model, mse
+        return model, loss
 
     @staticmethod
     def _or_linear(boosted, mse_boost: float, F: np.ndarray, y: np.ndarray, cat: np.ndarray):
@@ -303,11 +353,13 @@ class Refiner:
         tables a ridge regression (one-hot categories, leave-one-out choice of
         the penalty) is the better guess. The boosted model's error
         ``mse_boost`` is its best validation MSE, the ridge's its leave-one-out
-        error.
+        error. Returns the model kept and its error.
         """
         ridge = Refiner._ridge(cat).fit(F, y)
         mse_ridge = -float(ridge[-1].best_score_)
-        return ridge if mse_ridge < 0.95 * mse_boost else boosted  # a clear win only: the boosted error is noisier
+        if mse_ridge < 0.95 * mse_boost:  # a clear win only: the boosted error is noisier
+            return ridge, mse_ridge
+        return boosted, mse_boost
 
     @staticmethod
     def _ridge(cat: np.ndarray):
@@ -358,13 +410,12 @@ class Refiner:
         nums = [j for j in self.models_ if not self.is_cat_[j]]
         if not nums or not len(X):
             return {}
-        feats = self.mixture_.features(X, sorted(set(nums) | {k for k in range(X.shape[1]) if np.isnan(X[:, k]).any()}))
-        filled = self._filled(X, feats)
+        feats, filled = self._prepared(X, sorted(set(nums) | set(np.flatnonzero(np.isnan(X).any(axis=0)))))
         out = {}
         for j in nums:
             obs = ~np.isnan(X[:, j])
             if obs.any():
-                F, _ = self._frame(filled, j, feats[j])
+                F, _ = self._frame(filled[self.round_of_[j]], j, feats[j])
                 plain = j in self.use_plain_
                 out[j] = X[obs, j] - (self.plain_[j].predict(F[obs, : X.shape[1] - 1]) if plain
                                       else self.models_[j].predict(F[obs]))
@@ -394,26 +445,27 @@ class Refiner:
         todo = [j for j in self.models_ if missing[:, j].any()]
         if not todo:
             return out
-        feats = self.mixture_.features(X, list(np.flatnonzero(missing.any(axis=0))))
-        filled = self._filled(X, feats)
+        feats, filled = self._prepared(X, list(np.flatnonzero(missing.any(axis=0))))
         for j in todo:
-            out[missing[:, j], j] = self._column(j, filled, feats[j], missing[:, j], rng, residuals)
-        if rng is None and self.second_pass and len(todo) > 1:
-            # the other columns' missing numbers as the first pass predicted them (closer to the
-            # truth than the mixture's fill), then every column predicted again
-            again = filled.copy()
-            numbers = [j for j in todo if not self.is_cat_[j]]
-            again[:, numbers] = np.where(missing[:, numbers], out[:, numbers], filled[:, numbers])
-            for j in todo:
-                out[missing[:, j], j] = self._column(j, again, feats[j], missing[:, j], rng, residuals)
+            out[missing[:, j], j] = self._column(j, filled[self.round_of_[j]], feats[j], missing[:, j], rng, residuals)
         return out
 
+    def _prepared(self, X: np.ndarray, columns: list[int]) -> tuple[dict, list[np.ndarray]]:
+        """The mixture features of ``columns`` and, per round, the matrix its models read."""
+        feats = self.mixture_.features(X, columns)
+        filled = [self._filled(X, feats)]
+        missing = np.isnan(X)
+        for models in self.rounds_[:max(self.round_of_.values(), default=0)]:
+            filled.append(self._guessed(filled[-1], missing, feats, models))
+        return feats, filled
+
     def _column(self, j: int, filled: np.ndarray, feat: np.ndarray, miss: np.ndarray,
-                rng: np.random.Generator | None, residuals: dict | None) -> np.ndarray:
-        """Column ``j``'s value for the rows ``miss``: the best guess (``rng`` None) or a draw."""
+                rng: np.random.Generator | None, residuals: dict | None, model: object = None) -> np.ndarray:
+        """Column ``j``'s value for the rows ``miss``: the best guess (``rng`` None) or a draw (``model``: the last round's)."""
         F, _ = self._frame(filled, j, feat)
         F = F[miss]
-        model = self.models_[j]
+        last = model is None
+        model = self.models_[j] if last else model
         if self.is_cat_[j]:
             proba = model.predict_proba(F)
             classes = np.asarray(model.classes_)
@@ -433,7 +485,7 @@ class Refiner:
                 pooled = got == label
                 got[pooled] = codes[probs.argmax()] if rng is None else rng.choice(codes, size=int(pooled.sum()), p=probs)
             return got
-        if j in self.use_plain_:
+        if last and j in self.use_plain_:
             guess = self.plain_[j].predict(F[:, : filled.shape[1] - 1])
         else:
             guess = model.predict(F)

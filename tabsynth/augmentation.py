@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
 from .backends.base import Progress
-from .errors import InputError
+from .errors import InputError, TabsynthError
 from .schema import check_table
 from .synthesizer import Synthesizer
 
@@ -28,12 +28,246 @@ def n_synthetic_rows(n_real: int, rows: int | None = None, ratio: float | None =
     return int(round(n_real * ratio))
 
 
+def class_plan(y: pd.Series, *, n_new: int | None = None, balance: bool = False,
+               class_ratio: float | None = None) -> dict[Any, int]:
+    """Synthetic rows per class of a target column.
+
+    Parameters
+    ----------
+    y : pandas.Series
+        The target column of the real table (missing labels are not counted).
+    n_new : int, optional
+        Rows in all, shared out in the classes' proportions (largest
+        remainders get the rounding).
+    balance : bool, default False
+        Every class up to the largest class's count.
+    class_ratio : float, optional
+        Every class up to ``class_ratio`` times the largest class's count
+        (at least its own count: classes are never cut).
+
+    Returns
+    -------
+    dict
+        ``{class label: rows to generate}``, every class, in order of the
+        sorted labels (zero for a class that needs none).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> y = pd.Series(["a"] * 90 + ["b"] * 10)
+    >>> class_plan(y, balance=True)
+    {'a': 0, 'b': 80}
+    >>> class_plan(y, class_ratio=0.5)
+    {'a': 0, 'b': 35}
+    >>> class_plan(y, n_new=50)
+    {'a': 45, 'b': 5}
+    """
+    counts = y.dropna().value_counts()
+    try:
+        counts = counts.sort_index()
+    except TypeError:  # labels of mixed types: keep the count order
+        pass
+    top = int(counts.max()) if len(counts) else 0
+    if balance or class_ratio is not None:
+        want = top if balance else int(round(float(class_ratio) * top))
+        return {c: max(0, want - int(k)) for c, k in counts.items()}
+    n_new = int(n_new or 0)
+    share = counts.to_numpy(dtype="float64") / max(int(counts.sum()), 1) * n_new
+    rows = np.floor(share).astype(int)
+    order = np.argsort(-(share - rows), kind="stable")
+    rows[order[: n_new - int(rows.sum())]] += 1
+    return {c: int(k) for c, k in zip(counts.index, rows)}
+
+
+def check_target(df: pd.DataFrame, target: str, *, classes: bool, option: str = "--target") -> str:
+    """The task of ``target`` in ``df`` ("classification" or "regression"); errors for unusable targets.
+
+    ``classes``: the caller needs class labels (``--balance``,
+    ``--class-ratio``): a continuous target or one with a single class is
+    an error.
+    """
+    from .evaluate.utility import infer_task
+    from .schema import check_columns
+
+    check_columns(df, [target], option)
+    col = df[[c for c in df.columns if str(c) == str(target)][0]]
+    if col.notna().sum() == 0:
+        raise InputError(f"{option}: column {target!r} has no values; choose a column with labels")
+    task = infer_task(col)
+    if classes and task == "regression":
+        raise InputError(f"{option}: column {target!r} is numeric with {col.nunique()} distinct values; "
+                         "--balance and --class-ratio need class labels (bin it first, or drop --balance)")
+    if classes and col.nunique() < 2:
+        raise InputError(f"{option}: column {target!r} has a single class ({_value(col.dropna().iloc[0])!r}); "
+                         "balancing needs at least two")
+    return task
+
+
+def _value(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def given_values(schema: Any, given: Mapping[str, Any], option: str = "--given") -> dict[str, Any]:
+    """``given`` (column -> value, values possibly as text) checked and parsed against a fitted ``schema``.
+
+    Each value is read with its column's type (numbers, dates, booleans,
+    categories by their text); a column that is not in the schema, a value
+    that is not of the column's type, a category never seen, a number or
+    date outside the range seen, or a column generated as a key (``id``)
+    is an error naming the column.
+
+    Returns
+    -------
+    dict
+        ``{column name: value in the column's model type}``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tabsynth.schema import infer_schema
+    >>> schema = infer_schema(pd.DataFrame({"age": range(20, 60), "sex": ["F", "M"] * 20}))
+    >>> given_values(schema, {"age": "40", "sex": "F"})
+    {'age': 40.0, 'sex': 'F'}
+    """
+    from ._cells import for_model
+    from .schema import _plain
+
+    out: dict[str, Any] = {}
+    names = schema.names
+    for col, raw in given.items():
+        name = str(col)
+        if name not in names:
+            shown = ", ".join(names[:30]) + (" ..." if len(names) > 30 else "")
+            raise InputError(f"{option}: unknown column {name!r} (or one not modelled); columns are: {shown}")
+        spec = schema[name]
+        if spec.kind == "id":
+            raise InputError(f"{option}: column {name!r} is a key (generated unique per row); it cannot be fixed")
+        if raw is None or (isinstance(raw, float) and np.isnan(raw)) or (isinstance(raw, str) and not raw.strip()):
+            raise InputError(f"{option}: no value for column {name!r}; write {name}=VALUE")
+        value, bad = for_model(pd.Series([raw.strip() if isinstance(raw, str) else raw], dtype=object), spec)
+        v = value.iloc[0]
+        if bad[0] or (not isinstance(v, str) and pd.isna(v)):
+            if spec.kind in ("numeric", "integer"):
+                why = "is not a number"
+            elif spec.kind == "datetime":
+                why = "is not a date/time"
+            else:
+                cats = [str(c) for c in (spec.categories or [])]
+                why = (f"was never seen in column {name!r} (values: " + ", ".join(cats[:10])
+                       + (", ..." if len(cats) > 10 else "") + ")")
+            raise InputError(f"{option}: {name}={_plain(raw)} {why}; give a value of the fitted table")
+        if spec.kind in ("numeric", "integer") and spec.min is not None:
+            if spec.kind == "integer" and float(v) != round(float(v)):
+                raise InputError(f"{option}: {name}={_plain(raw)} is not a whole number; column {name!r} holds integers")
+            if not spec.min <= float(v) <= spec.max:
+                raise InputError(f"{option}: {name}={_plain(raw)} is outside the range of column {name!r} "
+                                 f"seen in the data [{spec.min:g}, {spec.max:g}]")
+        if spec.kind == "datetime" and spec.min is not None:
+            from .schema import to_ns
+
+            ns, _ = to_ns(pd.Series([v]))
+            if not spec.min <= float(ns[0]) <= spec.max:
+                raise InputError(f"{option}: {name}={_plain(raw)} is outside the dates of column {name!r} "
+                                 "seen in the data")
+        out[name] = _value(v)
+    return out
+
+
+def check_augmentation(
+    train: pd.DataFrame,
+    synthetic: pd.DataFrame,
+    holdout: pd.DataFrame,
+    target: str,
+    *,
+    models: Sequence[str] | None = None,
+    tolerance: float = 0.01,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Does adding ``synthetic`` rows to ``train`` keep models' scores on ``holdout``?
+
+    Each model is trained on ``train`` and on ``train`` + ``synthetic``
+    and scored on ``holdout`` (ROC-AUC for two classes, macro-F1 for more,
+    R² for a numeric target; see :func:`tabsynth.evaluate.utility`). The
+    check fails when any model's score drops by more than ``tolerance``.
+
+    Parameters
+    ----------
+    train, synthetic, holdout : pandas.DataFrame
+        Real rows the generator saw, its rows, real rows it did not see.
+    target : str
+        Target column.
+    models : sequence of str, optional
+        Evaluators (:data:`tabsynth.evaluate.utility.MODELS`); default
+        :data:`CHECK_MODELS`.
+    tolerance : float, default 0.01
+        Largest drop in score allowed.
+    seed : int, default 0
+        Seed of the stochastic models.
+
+    Returns
+    -------
+    dict
+        ``{"passed", "metric", "tolerance", "models": {name: {"real",
+        "augmented", "change", "passed"}}, "rows": {...}}``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"x": rng.normal(size=600)})
+    >>> df["y"] = np.where(df["x"] + rng.normal(scale=0.5, size=600) > 0, "yes", "no")
+    >>> bad = df[:300].assign(y=lambda d: d["y"].map({"yes": "no", "no": "yes"}))  # labels flipped
+    >>> check_augmentation(df[:300], bad, df[300:], "y", models=["logistic_regression"])["passed"]
+    False
+    """
+    from .evaluate.utility import utility
+
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1e9:
+        raise InputError(f"--tolerance must be a non-negative number, got {tolerance!r}")
+    res = utility(train, synthetic, holdout, target, models=list(models or CHECK_MODELS), seeds=(int(seed),),
+                  random_state=int(seed), train_sets=("real", "augmented"))
+    per = {}
+    for name, entry in res["models"].items():
+        change = float(entry["augmented"] - entry["real"])
+        per[name] = {"real": float(entry["real"]), "augmented": float(entry["augmented"]), "change": change,
+                     "passed": bool(change >= -tolerance)}
+    return {"passed": all(m["passed"] for m in per.values()), "metric": res["metric"], "task": res["task"],
+            "tolerance": float(tolerance), "models": per, "rows": res["rows"]}
+
+
+#: evaluators of ``--check`` by default: fast, and the two families people train most
+CHECK_MODELS = ("logistic_regression", "gradient_boosting")
+#: share of the input held out by ``--check``
+CHECK_SHARE = 0.2
+
+
+class CheckFailed(TabsynthError):
+    """The utility gate (``augment(check=True)``) found that augmentation lowers a model's score.
+
+    ``report`` holds the comparison (see :func:`check_augmentation`).
+    """
+
+    def __init__(self, report: dict[str, Any]):
+        self.report = report
+        lost = [f"{name} {m['real']:.4f} -> {m['augmented']:.4f} ({m['change']:+.4f})"
+                for name, m in report["models"].items() if not m["passed"]]
+        super().__init__(f"augmentation lowers held-out {report['metric']} by more than --tolerance "
+                         f"{report['tolerance']:g}: " + "; ".join(lost) + "; nothing was written")
+
+
 def augment(
     df: pd.DataFrame,
     *,
     rows: int | None = None,
     ratio: float | None = None,
     synthetic_only: bool = False,
+    target: str | None = None,
+    balance: bool = False,
+    class_ratio: float | None = None,
+    given: Mapping[str, Any] | None = None,
+    check: bool = False,
+    check_models: Sequence[str] | None = None,
+    tolerance: float = 0.01,
     backend: str = "gmm",
     seed: int | None = None,
     categorical: Iterable[str] | None = None,
@@ -50,11 +284,38 @@ def augment(
     df : pandas.DataFrame
         The real table.
     rows : int, optional
-        Number of synthetic rows. Exclusive with ``ratio``.
+        Number of synthetic rows. Exclusive with ``ratio``, ``balance`` and
+        ``class_ratio``.
     ratio : float, optional
         Synthetic rows as a multiple of ``len(df)``; default 1.0.
     synthetic_only : bool, default False
         Return only the synthetic rows.
+    target : str, optional
+        A class column: the synthetic rows keep its class proportions (or
+        follow ``balance`` / ``class_ratio``), each class drawn from the
+        model with the class fixed. A numeric target with many values
+        (regression) is modelled like any column.
+    balance : bool, default False
+        With ``target``: rows of the smaller classes until every class is as
+        large as the largest.
+    class_ratio : float, optional
+        With ``target``: every smaller class up to this share of the largest
+        (0 < ratio <= 1).
+    given : mapping, optional
+        ``{column: value}`` fixed in every synthetic row; the other cells are
+        drawn from the model given them (see :func:`given_values`).
+    check : bool, default False
+        Utility gate (needs ``target``): hold out a stratified
+        :data:`CHECK_SHARE` of ``df``, fit on the rest, and compare models
+        trained on the rest with and without the synthetic rows on the held
+        out rows (:func:`check_augmentation`); raises :class:`CheckFailed`
+        when a score drops by more than ``tolerance``. The synthetic rows
+        returned are the ones checked (from the model fitted without the
+        held-out rows).
+    check_models : sequence of str, optional
+        Evaluators of the gate (default :data:`CHECK_MODELS`).
+    tolerance : float, default 0.01
+        Largest drop in held-out score the gate allows.
     backend : str, default "gmm"
     seed : int, optional
         Seed for fitting and sampling: same seed, same data => same output.
@@ -69,7 +330,8 @@ def augment(
     -------
     pandas.DataFrame
         Same columns, order and dtypes as ``df``; a fresh ``RangeIndex``
-        (real rows first, unchanged and in order).
+        (real rows first, unchanged and in order; then the synthetic rows,
+        grouped by class when ``target`` is a class column).
 
     Examples
     --------
@@ -79,28 +341,125 @@ def augment(
     >>> out = augment(df, ratio=0.5, seed=0)
     >>> len(out), out.iloc[:20].equals(df)
     (30, True)
+    >>> skewed = pd.DataFrame({"x": range(20), "y": ["a"] * 16 + ["b"] * 4})
+    >>> augment(skewed, target="y", balance=True, seed=0)["y"].value_counts().to_dict()
+    {'a': 16, 'b': 16}
     """
+    out, _ = run_augment(df, rows=rows, ratio=ratio, synthetic_only=synthetic_only, target=target, balance=balance,
+                         class_ratio=class_ratio, given=given, check=check, check_models=check_models,
+                         tolerance=tolerance, backend=backend, seed=seed, categorical=categorical, ignore=ignore,
+                         verbose=verbose, progress=progress, model=model, **backend_params)
+    return out
+
+
+def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False, target=None, balance=False,
+                class_ratio=None, given=None, check=False, check_models=None, tolerance=0.01, backend="gmm",
+                seed=None, categorical=None, ignore=None, verbose=False, progress=None, model=None,
+                **backend_params) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:func:`augment`, plus what was done: ``{"model", "per_class", "check", "given"}`` (for the CLI)."""
+    from .schema import infer_schema
+
     check_table(df)
-    n_new = n_synthetic_rows(len(df), rows, ratio)
+    if (balance or class_ratio is not None) and (rows is not None or ratio is not None):
+        raise InputError("--balance / --class-ratio decide the number of rows; drop --rows / --ratio")
+    if balance and class_ratio is not None:
+        raise InputError("--balance and --class-ratio are exclusive; --balance is --class-ratio 1")
+    if class_ratio is not None and (isinstance(class_ratio, bool) or not isinstance(class_ratio, (int, float))
+                                    or not 0 < class_ratio <= 1):
+        raise InputError(f"--class-ratio must be in (0, 1] (minority / majority after augmentation), got {class_ratio!r}")
+    if (balance or class_ratio is not None or check) and target is None:
+        raise InputError(f"{'--check' if check else '--balance / --class-ratio'} needs --target COLUMN")
+    if check and model is not None:
+        raise InputError("--check fits its own model without the held-out rows; do not pass a fitted model")
+    if check and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1e9):
+        raise InputError(f"--tolerance must be a non-negative number, got {tolerance!r}")
+    if check_models is not None:
+        from .evaluate.utility import _check_models
+
+        _check_models(check_models)
+    task = check_target(df, target, classes=balance or class_ratio is not None) if target is not None else None
+    by_class = task == "classification"
+    categorical = list(categorical or [])
+    if by_class and str(target) not in [str(c) for c in categorical]:
+        categorical.append(str(target))  # exact classes: the target is modelled as a category
+    schema = model.schema_ if model is not None else infer_schema(df, categorical=categorical, ignore=ignore)
+    fixed = given_values(schema, dict(given)) if given else {}
+    if by_class and str(target) in fixed:
+        raise InputError(f"--given fixes the target {target!r}; drop --target (or the target from --given)")
+    if by_class:
+        label = [c for c in df.columns if str(c) == str(target)][0]
+        plan = class_plan(df[label], balance=balance, class_ratio=class_ratio,
+                          n_new=None if balance or class_ratio is not None else n_synthetic_rows(len(df), rows, ratio))
+        n_new = sum(plan.values())
+    else:
+        plan, n_new = None, n_synthetic_rows(len(df), rows, ratio)
+    info: dict[str, Any] = {"per_class": plan, "given": fixed, "check": None}
+    fit_df, holdout = df, None
+    if check:
+        fit_df, holdout = _holdout(df, target, by_class, seed)
     if model is None:
-        model = Synthesizer(backend, random_state=seed, categorical=categorical, ignore=ignore, verbose=verbose,
-                            **backend_params)
-        model.fit(df, progress=progress)
-    synthetic = model.sample(n_new, seed=seed)
+        model = Synthesizer(backend, random_state=seed, categorical=categorical or None, ignore=ignore,
+                            verbose=verbose, **backend_params)
+        if by_class:
+            model._class_target = str(target)
+        model.fit(fit_df, progress=progress)
+    info["model"] = model
+    rng = np.random.default_rng(seed)
+    if plan is not None:
+        parts = [_sample(model, k, {**fixed, str(target): cls}, rng) for cls, k in plan.items() if k > 0]
+        synthetic = pd.concat(parts, ignore_index=True) if parts else model.sample(0, seed=rng)
+    else:
+        synthetic = _sample(model, n_new, fixed, rng)
+    synthetic = _as_input_dtypes(synthetic, df)
+    if check:
+        report = check_augmentation(fit_df, synthetic, holdout, str(target), models=check_models,
+                                    tolerance=tolerance, seed=seed or 0)
+        info["check"] = report
+        if not report["passed"]:
+            raise CheckFailed(report)
     if synthetic_only:
-        return synthetic
+        return synthetic, info
     real = df.reset_index(drop=True)
     if n_new == 0:
-        return real
-    out = pd.concat([real, synthetic], ignore_index=True)
-    # concat can widen dtypes (e.g. categories); give back the input's
+        return real, info
+    return _as_input_dtypes(pd.concat([real, synthetic], ignore_index=True), df), info
+
+
+def _sample(model: Synthesizer, n: int, fixed: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
+    if not fixed:
+        return model.sample(n, seed=rng)
+    given = pd.DataFrame({c: pd.Series([v] * n, dtype=object) for c, v in fixed.items()})
+    return model.sample(n, given=given, seed=rng)
+
+
+def _as_input_dtypes(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+    """``out`` with ``df``'s dtypes where they hold its values (concat can widen them, e.g. categories)."""
     for col in df.columns:
-        if out[col].dtype != df[col].dtype:
+        if col in out.columns and out[col].dtype != df[col].dtype:
             try:
                 out[col] = out[col].astype(df[col].dtype)
             except (TypeError, ValueError):
                 pass
     return out
+
+
+def _holdout(df: pd.DataFrame, target: str, by_class: bool, seed: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded split of ``df`` into (rows to fit, :data:`CHECK_SHARE` held out), stratified on a class target."""
+    from sklearn.model_selection import train_test_split
+
+    label = [c for c in df.columns if str(c) == str(target)][0]
+    known = np.flatnonzero(df[label].notna().to_numpy())
+    if len(known) < 10:
+        raise InputError(f"--check: column {target!r} has {len(known)} labelled rows; it needs at least 10 "
+                         "to hold some out")
+    strata = None
+    if by_class:
+        counts = df[label].iloc[known].astype(object).map(str).value_counts()
+        if counts.min() >= 2:
+            strata = df[label].iloc[known].astype(object).map(str).to_numpy()
+    _, held = train_test_split(known, test_size=CHECK_SHARE, random_state=seed or 0, stratify=strata)
+    keep = np.setdiff1d(np.arange(len(df)), held)
+    return df.iloc[keep].reset_index(drop=True), df.iloc[np.sort(held)].reset_index(drop=True)
 
 
 class GenerativeOverSampler(BaseEstimator):
@@ -278,7 +637,9 @@ class GenerativeOverSampler(BaseEstimator):
         self.synthesizer_ = Synthesizer(
             self.backend, random_state=self.random_state, categorical=list(self.categorical or []) + [target],
             verbose=self.verbose, **(self.backend_params or {}),
-        ).fit(df)
+        )
+        self.synthesizer_._class_target = target  # each class modelled on its own (where the backend can)
+        self.synthesizer_.fit(df)
         rng = np.random.default_rng(self.random_state)
         parts = [df]
         for cls, n_new in self.sampling_strategy_.items():

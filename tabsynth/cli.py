@@ -208,6 +208,27 @@ def cli() -> None:
     """
 
 
+def _parse_given(items: tuple[str, ...]) -> dict[str, str]:
+    """``--given "a=1,b=x" --given c=y`` as ``{"a": "1", "b": "x", "c": "y"}`` (values stay text until checked)."""
+    out: dict[str, str] = {}
+    for item in items:
+        for part in [p for p in item.split(",") if p.strip()]:
+            if "=" not in part:
+                raise click.BadParameter(f"expected COLUMN=VALUE, got {part.strip()!r}", param_hint="--given")
+            col, value = part.split("=", 1)
+            col = col.strip()
+            if col in out:
+                raise click.BadParameter(f"column {col!r} is given twice", param_hint="--given")
+            out[col] = value.strip()
+    return out
+
+
+def given_option(f: Callable) -> Callable:
+    return click.option("--given", "given", multiple=True, metavar="COL=VALUE[,...]",
+                        help="Fix column values in every synthetic row, e.g. \"sex=Female,race=Black\" "
+                             "(repeatable); the rest is drawn given them.")(f)
+
+
 @cli.command()
 @click.argument("input", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output table [default: <input>.augmented.<ext>].")
@@ -218,21 +239,51 @@ def cli() -> None:
 @click.option("--save-model", type=click.Path(dir_okay=False), help="Also save the fitted model here.")
 @click.option("--report", "report", type=click.Path(dir_okay=False),
               help="Also write an HTML evaluation report of the synthetic rows against the input.")
-@click.option("--target", metavar="COL", help="Target column for the report's utility section.")
+@click.option("--target", metavar="COL",
+              help="Class column: synthetic rows keep its class proportions (see --balance); also the report's "
+                   "and --check's target.")
+@click.option("--balance", is_flag=True, help="With --target: add rows of the smaller classes until every class is "
+                                               "as large as the largest.")
+@click.option("--class-ratio", type=float, default=None, metavar="R",
+              help="With --target: add rows of the smaller classes up to R x the largest class (0 < R <= 1).")
+@given_option
+@click.option("--check", is_flag=True,
+              help="Utility gate (needs --target): hold out 20%% of INPUT, fit on the rest, and compare models trained "
+                   "with and without the synthetic rows on the held-out rows; exit 3 and write nothing if a score "
+                   "drops by more than --tolerance.")
+@click.option("--check-models", metavar="MODELS", default=None,
+              help="Evaluators of --check, comma-separated [default: logistic_regression,gradient_boosting].")
+@click.option("--tolerance", type=float, default=0.01, show_default=True,
+              help="Largest drop in held-out score --check allows (ROC-AUC, macro-F1 or R²).")
 @model_options
 @output_options
-def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, backend, seed, na_values, sep,
-            categorical, ignore, params, quiet, as_json):
+def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, balance, class_ratio, given,
+            check, check_models, tolerance, backend, seed, na_values, sep, categorical, ignore, params, quiet, as_json):
     """Fit a model on INPUT and write it back with synthetic rows appended.
 
     By default the output holds all input rows, unchanged and in order,
     followed by as many synthetic rows as input rows.
+
+    \b
+    Examples:
+      tabsynth augment train.csv --target y --balance      # every class as large as the largest
+      tabsynth augment train.csv --target y --class-ratio 0.5
+      tabsynth augment train.csv --given "sex=Female" --rows 1000
+      tabsynth augment train.csv --target y --balance --check   # exit 3 if it hurts held-out scores
     """
-    from .augmentation import augment as run_augment, n_synthetic_rows
+    from .augmentation import CheckFailed, n_synthetic_rows, run_augment
     from .io import text_layout
 
     if rows is not None and ratio is not None:
         raise click.UsageError("--rows and --ratio are exclusive; give one of them")
+    if tolerance < 0:
+        raise click.BadParameter(f"{tolerance:g} is negative; give the largest drop allowed, e.g. 0.01",
+                                 param_hint="--tolerance")
+    if class_ratio is not None and not 0 < class_ratio <= 1:
+        raise click.BadParameter(f"{class_ratio:g} is not in (0, 1]: it is minority / majority after augmentation",
+                                 param_hint="--class-ratio")
+    fixed = _parse_given(given)
+    models = _split(check_models)
     plan = _plan({"INPUT": input})
     out_path = plan.add(Path(output) if output else default_output(input), "-o", _table_check("-o"))
     plan.add(save_model, "--save-model")
@@ -242,18 +293,24 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     t0 = time.perf_counter()
     df = _read(input, na_values, sep)
     layout = text_layout(df)
-    if target is not None:
-        from .schema import check_columns
-
-        check_columns(df, [target], "--target")
-    n_new = n_synthetic_rows(len(df), rows, ratio)
-    _check_memory(df, n_new + (0 if synthetic_only else len(df)), "--rows/--ratio")
-    model = _fit_model(df, backend, seed, categorical, ignore, extra, _show_progress(quiet, as_json))
-    t_fit = time.perf_counter() - t0
-    result = run_augment(df, rows=n_new, synthetic_only=synthetic_only, seed=seed, model=model)
+    if not (balance or class_ratio is not None):
+        _check_memory(df, n_synthetic_rows(len(df), rows, ratio) + (0 if synthetic_only else len(df)), "--rows/--ratio")
+    try:
+        result, info = run_augment(df, rows=rows, ratio=ratio, synthetic_only=synthetic_only, target=target,
+                                   balance=balance, class_ratio=class_ratio, given=fixed, check=check,
+                                   check_models=models, tolerance=tolerance, backend=backend, seed=seed,
+                                   categorical=_split(categorical), ignore=_split(ignore),
+                                   verbose=_show_progress(quiet, as_json), **extra)
+    except CheckFailed as e:
+        _emit_json(as_json, {"input": str(input), "output": None, "check": e.report})
+        click.echo(f"error: {e}", err=True)
+        sys.exit(3)
+    model = info["model"]
+    kept = 0 if synthetic_only else len(df)
+    n_new = len(result) - kept
     with plan.writing():
         if report:
-            synthetic = result if synthetic_only else result.iloc[len(df):].reset_index(drop=True)
+            synthetic = result.iloc[kept:].reset_index(drop=True)
             _write_evaluation(df, synthetic, None, target, None, plan.stage(Path(report)), quiet or as_json,
                               note="synthetic rows of 'tabsynth augment' against its input; the holdout part was "
                                    "seen by the generator, so utility and privacy figures are optimistic")
@@ -261,11 +318,18 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
         if save_model:
             model.save(plan.stage(Path(save_model)))
     seconds = time.perf_counter() - t0
+    per_class = None if info["per_class"] is None else {str(k): v for k, v in info["per_class"].items()}
     doc = {"input": str(input), "output": str(out_path), "rows_input": len(df), "rows_synthetic": n_new,
-           "rows_output": len(result), "backend": backend, "seed": seed, "fit_seconds": round(t_fit, 3),
-           "seconds": round(seconds, 3), "model": save_model, "report": report}
+           "rows_output": len(result), "backend": backend, "seed": seed, "seconds": round(seconds, 3),
+           "model": save_model, "report": report, "target": target, "rows_per_class": per_class,
+           "given": info["given"] or None, "check": info["check"]}
     _emit_json(as_json, doc)
-    kept = 0 if synthetic_only else len(df)
+    if info["check"] is not None and not quiet and not as_json:
+        rep = info["check"]
+        click.echo(f"check passed (held-out {rep['metric']}, tolerance {rep['tolerance']:g}): " + "; ".join(
+            f"{name} {m['real']:.4f} -> {m['augmented']:.4f} ({m['change']:+.4f})" for name, m in rep["models"].items()))
+    if per_class and not quiet and not as_json:
+        click.echo("synthetic rows per class: " + ", ".join(f"{k}: {v}" for k, v in per_class.items()))
     _say(quiet, as_json, f"wrote {len(result)} rows ({kept} input + {n_new} synthetic) to {out_path} in {seconds:.1f}s")
 
 
@@ -297,18 +361,23 @@ def fit(input, output, backend, seed, na_values, sep, categorical, ignore, param
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output table.")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Random seed: same seed, same output [default: a fresh seed, reported by --json].")
+@given_option
 @output_options
-def sample(model, rows, output, seed, quiet, as_json):
+def sample(model, rows, output, seed, given, quiet, as_json):
     """Generate ROWS synthetic rows from a saved MODEL."""
+    from ._rng import make_rng
+    from .augmentation import _sample, given_values
     from .synthesizer import Synthesizer
 
+    fixed = _parse_given(given)
     plan = _plan({"MODEL": model})
     out_path = plan.add(output, "-o", _table_check("-o"))
     seed = _resolve_seed(seed)
     t0 = time.perf_counter()
     m = Synthesizer.load(model)
+    fixed = given_values(m.schema_, fixed) if fixed else {}
     _check_memory(m, rows, "--rows")
-    df = m.sample(rows, seed=seed)
+    df = _sample(m, rows, fixed, make_rng(seed)) if fixed else m.sample(rows, seed=seed)
     with plan.writing():
         _write(plan, df, out_path, m.text_layout_)
     seconds = time.perf_counter() - t0

@@ -31,6 +31,8 @@ _TARGET_KINDS = ("numeric", "integer", "categorical", "boolean")
 _FEATURE_KINDS = _TARGET_KINDS + ("datetime",)
 #: rows a table needs for the refinement (smaller tables get the generative fill)
 MIN_REFINE_ROWS = 20
+#: rounds of column models in the refinement (a column keeps the round that predicts held-out cells best)
+REFINE_ROUNDS = 1
 
 
 class GenerativeImputer(TransformerMixin, BaseEstimator):
@@ -224,8 +226,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             coded, pooled, shares = category_pool(spec) if is_cat[j] else ([], [], None)
             if pooled:
                 weights[j] = (len(coded), float(shares.max()))
-        return Refiner(random_state=int(seed), plain_linear=plain_linear, guess_weights=weights or None).fit(
-            X, is_cat, cards, targets)
+        # multiple imputation's bootstrap refits: one round (each copy's spread comes from its bootstrap)
+        return Refiner(random_state=int(seed), plain_linear=plain_linear, rounds=1 if plain_linear else REFINE_ROUNDS,
+                       guess_weights=weights or None).fit(X, is_cat, cards, targets)
 
     def _refined(self, part: pd.DataFrame, drawn: pd.DataFrame | None, refiner: Any = None,
                  pred: np.ndarray | None = None, draws: bool = False,

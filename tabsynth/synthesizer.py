@@ -139,6 +139,11 @@ class Synthesizer(BaseEstimator):
         self.schema_ = schema
         self.encoder_ = TableEncoder(schema).fit(df, rng)
         encoded = self.encoder_.transform(df, rng, missing="model")
+        by = getattr(self, "_class_target", None)  # set by class-conditional augmentation
+        if by is not None and "class_column" in backend_cls.param_names():
+            names = [col.spec.name for col in self.encoder_.cat_cols_]
+            if str(by) in names:  # the backend models each class on its own
+                kwargs["class_column"] = names.index(str(by))
         if progress is None and self.verbose:
             progress = _TqdmProgress()
         try:

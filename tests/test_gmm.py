@@ -82,3 +82,29 @@ def test_params_are_plain_keywords():
     assert g.get_params()["n_components"] == 3
     g.set_params(max_iter=5)
     assert g.max_iter == 5
+
+
+def test_class_column_fits_each_class_on_its_own():
+    """A 5% class whose numbers differ from the majority's: drawn given the class, rows follow it."""
+    rng = np.random.default_rng(0)
+    n = 400
+    c = (rng.random(n) < 0.05).astype("int64")
+    z = np.column_stack([np.where(c == 1, 3.0, 0.0) + rng.normal(size=n),
+                         np.where(c == 1, -2.0, 0.0) + rng.normal(size=n)]).astype("float32")
+    data = Encoded(z, c[:, None], Layout(2, [2], [False]))
+    g = GMMBackend(class_column=0).fit(data, rng=np.random.default_rng(0))
+    assert abs(g.weights_.sum() - 1.0) < 1e-9
+    assert abs(g.weights_[g.thetas_[0][:, 1] > 0.5].sum() - c.mean()) < 1e-9
+    assert np.all(g.thetas_[0].max(axis=1) > 1 - 1e-9)  # each component belongs to one class
+    m = 3000
+    given = Encoded(np.zeros((m, 2), "float32"), np.ones((m, 1), "int64"), data.layout,
+                    mask_num=np.zeros((m, 2), bool), mask_cat=np.ones((m, 1), bool))
+    out = g.sample(m, given=given, rng=np.random.default_rng(1))
+    assert abs(out.x_num[:, 0].mean() - z[c == 1, 0].mean()) < 0.3
+    assert abs(out.x_num[:, 1].mean() - z[c == 1, 1].mean()) < 0.3
+    meta, arrays = g.get_state()
+    g2 = GMMBackend.from_state(g.get_params(), meta, arrays)
+    np.testing.assert_array_equal(g2.sample(50, rng=np.random.default_rng(2)).x_num,
+                                  g.sample(50, rng=np.random.default_rng(2)).x_num)
+    with pytest.raises(InputError, match="class_column"):
+        GMMBackend(class_column=-1).fit(data, rng=np.random.default_rng(0))

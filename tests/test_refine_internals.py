@@ -40,3 +40,35 @@ def test_rare_classes_do_not_take_over():
     assert (guess == X[holes, 3]).mean() >= (X[holes, 3] == 0).mean() - 0.01
     draws = model.draw(X_missing, np.random.default_rng(0), {})[holes, 3]
     assert 0.8 < (draws == 0).mean() < 0.97  # draws keep rare classes at about their share
+
+
+def test_rounds_keep_the_round_with_the_lowest_validation_loss():
+    """Two rounds: each column is predicted by the round it chose, from that round's inputs."""
+    rng = np.random.default_rng(0)
+    n = 1500
+    a = rng.normal(size=n)
+    X = np.column_stack([a, a + 0.3 * rng.normal(size=n), a**2 + 0.3 * rng.normal(size=n), rng.normal(size=n)])
+    holes = X.copy()
+    holes[rng.random(X.shape) < 0.25] = np.nan
+    p = X.shape[1]
+    one = Refiner(rounds=1, random_state=0).fit(holes, np.zeros(p, bool), np.zeros(p, int), list(range(p)))
+    two = Refiner(rounds=2, random_state=0).fit(holes, np.zeros(p, bool), np.zeros(p, int), list(range(p)))
+    assert len(one.rounds_) == 1 and len(two.rounds_) == 2
+    assert set(two.round_of_) == set(range(p)) and set(two.round_of_.values()) <= {0, 1}
+    pred = two.predict(holes)
+    miss = np.isnan(holes)
+    np.testing.assert_array_equal(pred[~miss], holes[~miss])  # observed cells unchanged
+    assert not np.isnan(pred).any()
+    # round 0's models are the one-round refiner's
+    np.testing.assert_array_equal(one.predict(holes), _as_one_round(two).predict(holes))
+
+
+def _as_one_round(ref):
+    """``ref`` reduced to its first round (every column predicted by round 0)."""
+    import copy
+
+    out = copy.copy(ref)
+    out.rounds_ = ref.rounds_[:1]
+    out.round_of_ = {j: 0 for j in ref.rounds_[0]}
+    out.models_ = dict(ref.rounds_[0])
+    return out

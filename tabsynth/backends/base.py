@@ -83,6 +83,8 @@ _RULES = {
     "nonneg_int": ("a non-negative integer", lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0),
     "pos_float": ("a positive number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v > 0),
     "nonneg_float": ("a non-negative number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v >= 0),
+    "none_or_nonneg_int": ("a non-negative integer or null",
+                           lambda v: v is None or _RULES["nonneg_int"][1](v)),
     "auto_or_pos_int": ("a positive integer or 'auto'", lambda v: v == "auto" or _RULES["pos_int"][1](v)),
     "widths": ("a list of positive integers, e.g. [256,256]",
                lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and all(_RULES["pos_int"][1](h) for h in v)),

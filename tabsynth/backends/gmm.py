@@ -58,6 +58,14 @@ class GMMBackend(BackendBase):
         ``(rows / fitted rows) ** 0.75`` (at most one component per
         ``min_rows_per_component`` rows).
     min_rows_per_component : int, default 30
+    class_column : int or None, default None
+        Index of a categorical column of the encoded layout (tabsynth sets
+        it to the target of class-conditional augmentation). Each of its
+        classes gets a mixture of its own, fitted on that class's rows
+        (components chosen per class as above), joined by the classes'
+        shares: rows drawn given a class follow that class's joint
+        distribution, even for a small minority, which one joint mixture can
+        blur into the majority's.
     """
 
     name = "gmm"
@@ -74,6 +82,7 @@ class GMMBackend(BackendBase):
         alpha: float = 0.01,
         selection_rows: int = 6000,
         min_rows_per_component: int = 30,
+        class_column: int | None = None,
     ):
         self.n_components = n_components
         self.candidates = candidates
@@ -83,12 +92,14 @@ class GMMBackend(BackendBase):
         self.alpha = alpha
         self.selection_rows = selection_rows
         self.min_rows_per_component = min_rows_per_component
+        self.class_column = class_column
 
     # ------------------------------------------------------------- fitting
     def fit(self, data: Encoded, *, rng: np.random.Generator, progress: Progress | None = None) -> "GMMBackend":
         check_params(self, {"n_components": "auto_or_pos_int", "candidates": "widths", "max_iter": "pos_int",
                             "tol": "nonneg_float", "reg_covar": "nonneg_float", "alpha": "nonneg_float",
-                            "selection_rows": "pos_int", "min_rows_per_component": "pos_int"})
+                            "selection_rows": "pos_int", "min_rows_per_component": "pos_int",
+                            "class_column": "none_or_nonneg_int"})
         if not data.fully_observed():
             raise ValueError("GMMBackend.fit needs a fully observed encoded table")
         self.layout_ = data.layout
@@ -96,6 +107,8 @@ class GMMBackend(BackendBase):
         c = data.x_cat
         n = len(z)
         max_k = max(1, n // self.min_rows_per_component)
+        if self.class_column is not None:
+            return self._fit_by_class(z, c, rng, progress)
         if self.n_components == "auto":
             k = self._select(z, c, rng, progress)
         else:
@@ -106,6 +119,39 @@ class GMMBackend(BackendBase):
         self.weights_, self.means_, self.covariances_, self.thetas_ = params
         self.log_likelihood_ = ll
         self.n_iter_ = it
+        return self
+
+    def _fit_by_class(self, z, c, rng, progress) -> "GMMBackend":
+        """One mixture per class of ``class_column``, weighted by the class's share (see the class docstring)."""
+        j = int(self.class_column)
+        if not 0 <= j < c.shape[1]:
+            raise ValueError(f"class_column={j} is not a categorical column of the layout (0..{c.shape[1] - 1})")
+        n, card = len(z), self.layout_.cardinalities[j]
+        parts, lls, iters = [], [], []
+        for v in np.unique(c[:, j]):
+            rows = np.flatnonzero(c[:, j] == v)
+            m = len(rows)
+            if self.n_components == "auto":
+                k = self._select(z[rows], c[rows], rng, None) if m >= 2 * self.min_rows_per_component else 1
+            else:
+                k = int(round(int(self.n_components) * m / n))
+            k = max(1, min(k, m // self.min_rows_per_component))
+            (w, mu, cov, th), ll, it = self._em(z[rows], c[rows], k, rng, progress=progress,
+                                                stage=f"gmm: EM, class {int(v)}, {k} components")
+            th = list(th)
+            th[j] = np.full((k, card), 1e-12)
+            th[j][:, int(v)] = 1.0
+            th[j] /= th[j].sum(1, keepdims=True)
+            parts.append((w * (m / n), mu, cov, th))
+            lls.append(ll * m / n)
+            iters.append(it)
+        self.weights_ = np.concatenate([p[0] for p in parts])
+        self.means_ = np.concatenate([p[1] for p in parts])
+        self.covariances_ = np.concatenate([p[2] for p in parts])
+        self.thetas_ = [np.concatenate([p[3][i] for p in parts]) for i in range(c.shape[1])]
+        self.n_components_ = len(self.weights_)
+        self.log_likelihood_ = float(sum(lls))
+        self.n_iter_ = max(iters)
         return self
 
     def _select(self, z, c, rng, progress) -> int:
@@ -354,6 +400,8 @@ class GMMBackend(BackendBase):
 
     # --------------------------------------------------------------- state
     def refit_params(self) -> dict:
+        if self.class_column is not None:  # sizes were chosen per class: choose again
+            return {}
         return {"n_components": int(self.n_components_)}
 
     def get_state(self) -> tuple[dict, dict[str, np.ndarray]]:

@@ -68,6 +68,8 @@ __all__ = ["MODELS", "infer_task", "utility", "feature_selection"]
 
 MODELS = ("logistic_regression", "decision_tree", "random_forest", "gradient_boosting", "svm", "mlp")
 STOCHASTIC = {"decision_tree", "random_forest", "mlp"}
+#: the training sets :func:`utility` compares: real rows, synthetic rows, both
+TRAIN_SETS = ("real", "synthetic", "augmented")
 MAX_CLASSES_FOR_INTEGER_TARGET = 20
 SVM_MAX_ROWS = 5_000
 
@@ -313,12 +315,13 @@ def _fit_score(name: str, task: str, data: _Data, which: str, seed: int, n_jobs:
 
 
 # ---------------------------------------------------------------- public
-def _run(train, synthetic, holdout, target, *, task, models, seeds, random_state, n_jobs, svm_max_rows, progress):
+def _run(train, synthetic, holdout, target, *, task, models, seeds, random_state, n_jobs, svm_max_rows, progress,
+         train_sets=TRAIN_SETS):
     data = _Data(train, synthetic, holdout, target, task, random_state)
     primary = {"classification": "roc_auc" if len(data.classes or []) == 2 else "f1_macro",
                "regression": "r2"}[task]
     out_models: dict[str, Any] = {}
-    total = len(models) * 3
+    total = len(models) * len(train_sets)
     step = 0
     for name in models:
         t0 = time.perf_counter()
@@ -326,7 +329,7 @@ def _run(train, synthetic, holdout, target, *, task, models, seeds, random_state
         entry: dict[str, Any] = {}
         metrics: dict[str, Any] = {}
         rows: dict[str, int] = {}
-        for which in ("real", "synthetic", "augmented"):
+        for which in train_sets:
             if progress:
                 progress(f"utility: {name} on {which}", step, total)
             step += 1
@@ -345,6 +348,8 @@ def _run(train, synthetic, holdout, target, *, task, models, seeds, random_state
             metrics[which] = avg
             entry[which] = avg[primary]
             rows[which] = n_rows
+        for which in set(TRAIN_SETS) - set(train_sets):
+            entry[which] = float("nan")
         if entry.get("errors"):
             data.notes.append(f"{name} failed on some fits (see models.{name}.errors); failed fits are left out of its averages")
         entry["metrics"] = metrics
@@ -390,6 +395,7 @@ def utility(
     n_jobs: int | None = None,
     svm_max_rows: int = SVM_MAX_ROWS,
     progress: Progress | None = None,
+    train_sets: Sequence[str] = TRAIN_SETS,
 ) -> dict[str, Any]:
     """Train each model on real, synthetic and real+synthetic rows; score all on the holdout.
 
@@ -419,6 +425,8 @@ def utility(
         The SVM is trained on at most this many rows (seeded subsample).
     progress : callable or None
         Called as ``progress(step_description, step_index, n_steps)``.
+    train_sets : sequence of str, default ("real", "synthetic", "augmented")
+        Which training sets to fit on; the scores of the others are NaN.
 
     Returns
     -------
@@ -440,8 +448,12 @@ def utility(
     """
     synthetic, holdout = check_frames(train, synthetic, holdout)
     task, models, seeds = _check_task_args(train, target, task, models, seeds)
+    bad = [w for w in train_sets if w not in TRAIN_SETS]
+    if bad or not train_sets:
+        raise InputError(f"train_sets: {bad[0] if bad else 'none'!r} is not one of {', '.join(TRAIN_SETS)}")
     return _run(train, synthetic, holdout, target, task=task, models=models, seeds=seeds,
-                random_state=random_state, n_jobs=n_jobs, svm_max_rows=svm_max_rows, progress=progress)
+                random_state=random_state, n_jobs=n_jobs, svm_max_rows=svm_max_rows, progress=progress,
+                train_sets=tuple(train_sets))
 
 
 def _check_task_args(train, target, task, models, seeds):
