@@ -91,7 +91,9 @@ class MixtureFeatures:
             else:  # a linear map, written as two quantiles
                 m = x.mean() if len(x) else 0.0
                 self.quantiles_.append(np.array([m - 3 * sd, m + 3 * sd]))
-        K = int(max(1, min(self.n_components, n // 20)))
+        # at most one component per 20 rows, or per 50 when there are categories (each component's class
+        # frequencies need more rows; measured on adult, 10,000 rows: 400 components predicted worse than 200)
+        K = int(max(1, min(self.n_components, n // (50 if is_cat.any() else 20))))
         A = self._design(X)
         # start: each row to the nearest of K random rows (numbers only; missing at the column mean), then EM
         Z, M = A[:, self._p:2 * self._p].astype(np.float64), A[:, 2 * self._p:3 * self._p]
@@ -197,11 +199,11 @@ class Refiner:
     Parameters
     ----------
     n_components : int
-        Mixture components (at most one per 20 rows).
+        Mixture components (at most one per 20 rows; per 50 when there are categories).
     max_iter : int
         Boosting iterations at most (early stopping on a validation split).
     learning_rate : float
-        Boosting's shrinkage.
+        Boosting's shrinkage for numbers; categories get half of it.
     random_state : int
     plain_linear : bool
         Also fit a ridge regression of each numeric column on the other
@@ -279,7 +281,9 @@ class Refiner:
             if obs.sum() < 10 or len(np.unique(y)) < 2:
                 continue  # nothing to learn: the generative fill stays
             F, cat = self._frame(X, j, feats[j])
-            kw = dict(max_iter=self.max_iter, learning_rate=self.learning_rate, early_stopping=True,
+            # (categories at half the rate: measured on adult, 0.2 lowered the accuracy on missing categories)
+            rate = self.learning_rate / 2 if self.is_cat_[j] else self.learning_rate
+            kw = dict(max_iter=self.max_iter, learning_rate=rate, early_stopping=True,
                       random_state=self.random_state, categorical_features=cat if cat.any() else None)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
