@@ -248,7 +248,7 @@ def given_option(f: Callable) -> Callable:
               help="With --target: add rows of the smaller classes up to R x the largest class (0 < R <= 1).")
 @given_option
 @click.option("--check", is_flag=True,
-              help="Utility gate (needs --target): hold out 20%% of INPUT, fit on the rest, and compare models trained "
+              help="Utility gate (needs --target): hold out 20% of INPUT, fit on the rest, and compare models trained "
                    "with and without the synthetic rows on the held-out rows; exit 3 and write nothing if a score "
                    "drops by more than --tolerance.")
 @click.option("--check-models", metavar="MODELS", default=None,
