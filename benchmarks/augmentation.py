@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_DATA, RESULTS, load_adult, machine, print_table, split, write_json  # noqa: E402
 
 TARGET = "income"
-METHODS = ["none", "ros", "smotenc", "gmm", "vae", "gan"]
+METHODS = ["none", "ros", "smotenc", "gmm", "vae", "gan", "trees"]
 MODELS = ["logistic_regression", "decision_tree", "random_forest", "gradient_boosting", "svm"]
 SCENARIOS = ["imbalanced", "small-500", "small-2000", "full"]
 SVM_ROWS = 5000

@@ -1,7 +1,10 @@
-"""Synthesis on adult: tabsynth's backends against SDV, side by side in one run.
+"""Synthesis on adult (and other binary tables): tabsynth's backends against SDV and TabularARGN, in one run.
 
-Protocol (DESIGN.md): split adult 80/20 stratified on ``income`` with
-random_state=0; fit each model on the 80% (26,048 rows); sample as many rows;
+Protocol (DESIGN.md): split the table 80/20 stratified on its target with
+random_state=0 (adult: ``income``; ``--tables`` adds scikit-learn's
+breast_cancer, target ``diagnosis``, and tabsynth's diabetes example, target
+``progression`` above its median); fit each model on the 80% (adult: 26,048
+rows); sample as many rows;
 score against the 20% with ``tabsynth.evaluate`` (fidelity, utility,
 detection, privacy). Each model runs in its own process so its wall time
 and peak memory are its own. Peers come from the ``bench`` extra; a peer
@@ -9,6 +12,8 @@ that is not installed is reported as such, not silently dropped.
 
     python benchmarks/synthesis_adult.py                         # tabsynth gmm + SDV GaussianCopula
     python benchmarks/synthesis_adult.py --models gmm,vae,gan,sdv-gaussiancopula,sdv-tvae,sdv-ctgan
+    python benchmarks/synthesis_adult.py --models gmm,trees,mostlyai   # mostlyai-engine's TabularARGN
+    python benchmarks/synthesis_adult.py --tables adult,breast_cancer,diabetes --models gmm,trees
 
 ``--epochs`` sets the epochs of every neural model; unset, each uses its own
 default (tabsynth: "auto", SDV: 300).
@@ -24,11 +29,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import DEFAULT_DATA, RESULTS, load_adult, machine, peak_rss_mb, print_table, run_child, split, write_json  # noqa: E402
 
 TARGET = "income"
+TABLES = ("adult", "breast_cancer", "diabetes")
 SDV = {"sdv-gaussiancopula": "GaussianCopulaSynthesizer", "sdv-ctgan": "CTGANSynthesizer", "sdv-tvae": "TVAESynthesizer"}
 
 
@@ -64,6 +72,17 @@ def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int,
         syn = synth.sample(len(train))
         if isinstance(syn, dict):  # SDV 2 returns {table name: DataFrame}
             syn = next(iter(syn.values()))
+    elif model == "mostlyai":
+        import tempfile as _tf
+
+        from mostlyai.engine import TabularARGN
+
+        with _tf.TemporaryDirectory() as ws:  # its defaults, CPU, a workspace of its own
+            synth = TabularARGN(workspace_dir=ws, random_state=seed, verbose=0)
+            synth.fit(train)
+            t_fit = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            syn = synth.sample(n_samples=len(train))
     else:
         from tabsynth import Synthesizer
 
@@ -105,6 +124,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--models", default="gmm,sdv-gaussiancopula")
+    ap.add_argument("--tables", default="adult", help="comma-separated: adult, breast_cancer, diabetes")
     ap.add_argument("--epochs", type=int, default=None, help="epochs for neural models (peers' default if unset)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESULTS / "synthesis_adult.json")
@@ -117,32 +137,82 @@ def main() -> None:
         child(args.child, args.train, args.syn, args.meta, args.seed, args.epochs)
         return
 
+    tables = [t.strip() for t in args.tables.split(",") if t.strip()]
+    unknown = [t for t in tables if t not in TABLES]
+    if unknown:
+        sys.exit(f"error: unknown table(s) {', '.join(unknown)}; choose from {', '.join(TABLES)}")
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    results, per_table = [], {}
+    for table in tables:
+        rows, extra = run_table(table, models, args)
+        for r in rows:
+            r["table"] = table
+        results += rows
+        per_table[table] = extra
+    cols = ["table", "model", "epochs", "fit_s", "peak_mb", "column_shapes", "pair_trends", "pair_trends_strong_pairs",
+            "tstr_auc_logreg", "tstr_auc_boosting", "detection_boosting", "exact_copies", "dcr_synthetic", "dcr_holdout"]
+    if any("sdmetrics_pair_trends" in r for r in results):
+        cols += ["sdmetrics_column_shapes", "sdmetrics_pair_trends"]
+    print()
+    print_table(results, cols)
+    write_json({"benchmark": "synthesis", "protocol": "DESIGN.md: 80/20 stratified on the target, random_state=0",
+                "tables": per_table, "machine": machine(), "command": " ".join(sys.argv), "results": results}, args.out)
+
+
+def load_table(name: str, data_dir: Path):
+    """(table, binary target) of a benchmark table."""
+    import pandas as pd
+
+    if name == "adult":
+        return load_adult(data_dir), TARGET
+    if name == "breast_cancer":  # ships with scikit-learn: 569 tumours, 30 measurements
+        from sklearn.datasets import load_breast_cancer
+
+        raw = load_breast_cancer(as_frame=True)
+        df = raw.frame.copy()
+        df["target"] = pd.Series(raw.target_names[raw.target], dtype=object)
+        return df.rename(columns={"target": "diagnosis"}), "diagnosis"
+    if name == "diabetes":  # tabsynth's example table; target: progression above its median
+        from tabsynth.datasets import load_example
+
+        df = load_example()
+        df["progression"] = pd.Series(np.where(df["progression"] > df["progression"].median(), "high", "low"),
+                                      dtype=object)
+        return df, "progression"
+    raise ValueError(name)
+
+
+def run_table(table: str, models: list[str], args) -> tuple[list[dict], dict]:
     import pandas as pd
 
     from tabsynth.evaluate import evaluate, pair_trends
 
-    df = load_adult(args.data_dir)
-    train, test = split(df, TARGET)
+    df, target = load_table(table, args.data_dir)
+    train, test = split(df, target)
     tmp = Path(tempfile.mkdtemp(prefix="tabsynth-bench-"))
     train_path = tmp / "train.parquet"
     train.to_parquet(train_path)
     rows = []
     # the CLI end to end, as a user runs it: read, fit, sample, write 2x rows
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "tabsynth.cli", "augment", str(train_path), "-o",
-                           str(tmp / "augmented.parquet"), "--seed", str(args.seed), "-q"], capture_output=True, text=True)
-    augment_cli_s = time.perf_counter() - t0 if proc.returncode == 0 else None
-    print(f"tabsynth augment on the {len(train)}-row training part: "
-          + (f"{augment_cli_s:.1f} s" if augment_cli_s else f"failed: {proc.stderr.strip()}"), flush=True)
-    real = evaluate(train, train.sample(frac=1.0, random_state=1), holdout=test, target=TARGET)
+    augment_cli_s = {}
+    for backend in [m for m in models if m in ("gmm", "trees")] or ["gmm"]:
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "tabsynth.cli", "augment", str(train_path), "-o",
+                               str(tmp / "augmented.parquet"), "--backend", backend, "--seed", str(args.seed), "-q"],
+                              capture_output=True, text=True)
+        augment_cli_s[backend] = time.perf_counter() - t0 if proc.returncode == 0 else None
+        print(f"{table}: tabsynth augment --backend {backend} on the {len(train)}-row training part: "
+              + (f"{augment_cli_s[backend]:.1f} s" if augment_cli_s[backend] else f"failed: {proc.stderr.strip()}"),
+              flush=True)
+    real = evaluate(train, train.sample(frac=1.0, random_state=1), holdout=test, target=target)
     rows.append({"model": "real data (shuffled train)", "fit_s": None,
                  "tstr_auc_logreg": real["utility"]["models"]["logistic_regression"]["real"],
                  "tstr_auc_boosting": real["utility"]["models"]["gradient_boosting"]["real"]})
-    for model in [m.strip() for m in args.models.split(",") if m.strip()]:
+    for model in models:
         syn_path, meta_path = tmp / f"{model}.parquet", tmp / f"{model}.json"
         child_args = ["--child", model, "--train", str(train_path), "--syn", str(syn_path), "--meta", str(meta_path),
                       "--seed", str(args.seed)] + (["--epochs", str(args.epochs)] if args.epochs else [])
-        print(f"running {model} ...", flush=True)
+        print(f"{table}: running {model} ...", flush=True)
         info = run_child(Path(__file__), child_args)
         if "error" in info:
             rows.append({"model": model, "error": info["error"]})
@@ -150,7 +220,7 @@ def main() -> None:
             continue
         syn = pd.read_parquet(syn_path)
         t0 = time.perf_counter()
-        res = evaluate(train, syn, holdout=test, target=TARGET)
+        res = evaluate(train, syn, holdout=test, target=target)
         eval_s = time.perf_counter() - t0
         um = res["utility"]["models"]
         row = {
@@ -181,16 +251,7 @@ def main() -> None:
             row["sdmetrics_pair_trends"] = sdm["pair_trends"]
         rows.append(row)
         row["evaluate"] = res
-    cols = ["model", "epochs", "fit_s", "peak_mb", "column_shapes", "pair_trends", "pair_trends_strong_pairs",
-            "tstr_auc_logreg", "tstr_auc_boosting",
-            "detection_boosting", "exact_copies"]
-    if any("sdmetrics_pair_trends" in r for r in rows):
-        cols += ["sdmetrics_column_shapes", "sdmetrics_pair_trends"]
-    print()
-    print_table(rows, cols)
-    write_json({"benchmark": "synthesis_adult", "protocol": "DESIGN.md: 80/20 stratified on income, random_state=0",
-                "rows_train": len(train), "rows_test": len(test), "augment_cli_seconds": augment_cli_s, "machine": machine(), "command": " ".join(sys.argv),
-                "results": rows}, args.out)
+    return rows, {"target": target, "rows_train": len(train), "rows_test": len(test), "augment_cli_seconds": augment_cli_s}
 
 
 if __name__ == "__main__":

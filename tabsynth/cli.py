@@ -122,7 +122,7 @@ def model_options(f: Callable) -> Callable:
     f = read_options(f)
     f = click.option("--seed", type=click.IntRange(min=0), default=None,
                      help="Random seed: same seed, same output [default: a fresh seed, reported by --json].")(f)
-    f = click.option("--backend", default="gmm", show_default=True, help="Generative backend.")(f)
+    f = click.option("--backend", default="gmm", show_default=True, help="Generative backend: gmm, vae, gan or trees.")(f)
     return f
 
 

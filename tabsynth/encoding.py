@@ -53,22 +53,37 @@ class Layout:
         Number of codes of each categorical column (including a missing code).
     has_missing_code : list of bool
         Whether the last code of each categorical column means "missing".
+    state_of : list of int, optional
+        For each categorical column, the numeric column whose *state* it is
+        (code 0: a regular value; other codes: a spike or missing, and the
+        numeric cell then holds a filler value), or -1 for a real category.
+        ``None`` when unknown (layouts built by hand).
     """
 
     n_num: int
     cardinalities: list[int]
     has_missing_code: list[bool]
+    state_of: list[int] | None = None
 
     @property
     def n_cat(self) -> int:
         return len(self.cardinalities)
 
+    def state_pairs(self) -> list[tuple[int, int]]:
+        """``(categorical column, numeric column)`` of every numeric state column."""
+        return [(k, j) for k, j in enumerate(self.state_of or []) if j >= 0]
+
     def to_dict(self) -> dict:
-        return {"n_num": self.n_num, "cardinalities": list(self.cardinalities), "has_missing_code": list(self.has_missing_code)}
+        d = {"n_num": self.n_num, "cardinalities": list(self.cardinalities), "has_missing_code": list(self.has_missing_code)}
+        if self.state_of is not None:
+            d["state_of"] = list(self.state_of)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Layout":
-        return cls(int(d["n_num"]), [int(c) for c in d["cardinalities"]], [bool(b) for b in d["has_missing_code"]])
+        state_of = d.get("state_of")
+        return cls(int(d["n_num"]), [int(c) for c in d["cardinalities"]], [bool(b) for b in d["has_missing_code"]],
+                   None if state_of is None else [int(j) for j in state_of])
 
 
 @dataclass
@@ -378,15 +393,17 @@ class TableEncoder:
         return self
 
     def _build_layout(self) -> None:
-        cards, miss = [], []
+        cards, miss, state_of = [], [], []
         for c in self.cat_cols_:
             cards.append(c.cardinality)
             miss.append(c.nullable)
-        for c in self.num_cols_:
+            state_of.append(-1)
+        for j, c in enumerate(self.num_cols_):
             if c.has_state:
                 cards.append(c.n_states)
                 miss.append(c.nullable)
-        self.layout_ = Layout(len(self.num_cols_), cards, miss)
+                state_of.append(j)
+        self.layout_ = Layout(len(self.num_cols_), cards, miss, state_of)
 
     def filler_mask(self, enc: Encoded) -> np.ndarray:
         """``(n, n_num)`` bool: cells of missing numbers, which hold filler values (see ``_NumericCol``)."""

@@ -41,7 +41,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     backend : str, default "gmm"
-        Generative backend (``"gmm"``, ``"vae"``, ``"gan"``).
+        Generative backend (``"gmm"``, ``"vae"``, ``"gan"``, ``"trees"``).
     n_draws : int, default 10
         Draws per missing cell with ``strategy="mean"``.
     strategy : {"refine", "mean", "sample"}, default "refine"

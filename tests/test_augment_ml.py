@@ -12,7 +12,7 @@ from tabsynth.cli import main
 from tabsynth.errors import InputError
 from tabsynth.schema import infer_schema
 
-FAST = {"vae": {"epochs": 2}, "gan": {"epochs": 2}, "gmm": {}}
+FAST = {"vae": {"epochs": 2}, "gan": {"epochs": 2}, "gmm": {}, "trees": {}}
 
 
 def run(capsys, *args):
@@ -55,7 +55,7 @@ def test_class_plan_balance_ratio_and_proportions():
 
 
 # ---------------------------------------------------------------- python API
-@pytest.mark.parametrize("backend", ["gmm", "vae", "gan"])
+@pytest.mark.parametrize("backend", ["gmm", "vae", "gan", "trees"])
 def test_balance_every_backend_keeps_real_rows_and_dtypes(backend):
     df = skewed()
     out = augment(df, target="y", balance=True, backend=backend, seed=0, **FAST[backend])
@@ -67,7 +67,7 @@ def test_balance_every_backend_keeps_real_rows_and_dtypes(backend):
     assert (syn["k"] == syn["k"].round()).all()
 
 
-@pytest.mark.parametrize("backend", ["gmm", "vae", "gan"])
+@pytest.mark.parametrize("backend", ["gmm", "vae", "gan", "trees"])
 def test_class_ratio_and_given_every_backend(backend):
     df = skewed()
     n_no = int((df["y"] == "no").sum())

@@ -99,10 +99,11 @@ def tables(draw):
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(df=tables(), seed=st.integers(0, 1000))
-def test_synthetic_rows_keep_the_tables_promises(df, seed):
+@given(df=tables(), seed=st.integers(0, 1000), backend=st.sampled_from(["gmm", "trees"]))
+def test_synthetic_rows_keep_the_tables_promises(df, seed, backend):
     schema = infer_schema(df)
-    model = Synthesizer(random_state=seed, n_components=2).fit(df)
+    params = {"n_components": 2} if backend == "gmm" else {}
+    model = Synthesizer(backend, random_state=seed, **params).fit(df)
     out = model.sample(2000, seed=seed)
     assert list(out.columns) == list(df.columns)
     assert out.dtypes.tolist() == df.dtypes.tolist()

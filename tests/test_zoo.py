@@ -9,8 +9,8 @@ import pytest
 from tabsynth.datasets import ZOO, zoo_table
 from tabsynth.io import read_table
 
-# (table, backend): every table with the default backend; the neural ones on a spread of shapes
-CASES = [(name, "gmm") for name in ZOO] + [
+# (table, backend): every table with the default backend and with trees; the neural ones on a spread of shapes
+CASES = [(name, backend) for backend in ("gmm", "trees") for name in ZOO] + [
     (name, backend) for backend in ("vae", "gan") for name in ("dates", "spikes", "high_cardinality", "mostly_missing")
 ]
 
@@ -22,8 +22,10 @@ def test_zoo_augment_keeps_the_schema(tmp_path, cli, name, backend):
     before = src.read_bytes()
     out = tmp_path / "out.csv"
     args = ["augment", src, "-o", out, "--seed", "0", "--ratio", "0.5", "-q"]
-    if backend != "gmm":
+    if backend in ("vae", "gan"):
         args += ["--backend", backend, "--epochs", "2"]
+    elif backend != "gmm":
+        args += ["--backend", backend]
     code, _, err = cli(*args)
     assert code == 0, err
     assert src.read_bytes() == before

@@ -10,6 +10,7 @@ _REGISTRY = {
     "gmm": ("tabsynth.backends.gmm", "GMMBackend"),
     "vae": ("tabsynth.backends.vae", "VAEBackend"),
     "gan": ("tabsynth.backends.gan", "GANBackend"),
+    "trees": ("tabsynth.backends.trees", "TreesBackend"),
 }
 
 

@@ -1,0 +1,149 @@
+"""The ``trees`` backend: a chain of CART trees sampled from their leaves."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tabsynth import GenerativeImputer, Synthesizer
+from tabsynth.backends import available
+from tabsynth.backends.trees import TreesBackend, _Tree
+from tabsynth.encoding import Encoded, Layout
+from tabsynth.errors import InputError
+
+
+def _two_clusters(n: int = 1200) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    g = rng.random(n) < 0.5
+    return pd.DataFrame({"g": np.where(g, "up", "down"), "x": np.where(g, 5.0, -5.0) + rng.normal(size=n),
+                         "y": rng.normal(size=n)})
+
+
+def test_registered():
+    assert "trees" in available()
+
+
+def test_dtypes_ranges_and_missing_shares(mixed):
+    out = Synthesizer("trees", random_state=0).fit(mixed).sample(3000, seed=1)
+    assert list(out.columns) == list(mixed.columns)
+    assert [str(t) for t in out.dtypes] == [str(t) for t in mixed.dtypes]
+    assert out["i"].between(mixed["i"].min(), mixed["i"].max()).all()
+    assert set(out["s"].dropna()) <= set(mixed["s"].dropna())
+    for col in ["f", "ni", "nb", "ps"]:
+        assert abs(out[col].isna().mean() - mixed[col].isna().mean()) < 0.04, col
+
+
+def test_seeded_and_saved_without_pickle(mixed, tmp_path):
+    a = Synthesizer("trees", random_state=0).fit(mixed)
+    b = Synthesizer("trees", random_state=0).fit(mixed)
+    pd.testing.assert_frame_equal(a.sample(200, seed=4), b.sample(200, seed=4))
+    c = Synthesizer.load(a.save(tmp_path / "m.tabsynth"))
+    pd.testing.assert_frame_equal(a.sample(200, seed=4), c.sample(200, seed=4))
+    given = pd.DataFrame({"s": ["low"] * 50, "i": [40] * 50})
+    pd.testing.assert_frame_equal(a.sample(50, seed=2, given=given), c.sample(50, seed=2, given=given))
+
+
+def test_learns_the_dependency_and_conditions_on_any_column():
+    """x depends on g: sampled rows, rows given g, rows given x and imputed cells must all show it."""
+    df = _two_clusters()
+    syn = Synthesizer("trees", random_state=0).fit(df)
+    out = syn.sample(2000, seed=0)
+    assert out.loc[out["g"] == "up", "x"].mean() - out.loc[out["g"] == "down", "x"].mean() > 9
+    assert 0.45 < (out["g"] == "up").mean() < 0.55
+    cond = syn.sample(300, given=pd.DataFrame({"g": ["up"] * 300}), seed=0)
+    assert (cond["g"] == "up").all() and (cond["x"] > 0).mean() > 0.97
+    # given a number, which comes after g in the chain: the Gibbs sweeps must carry it back to g
+    back = syn.sample(300, given=pd.DataFrame({"x": [-5.0] * 300}), seed=0)
+    assert (back["x"] == -5.0).all() and (back["g"] == "down").mean() > 0.97
+    fill = syn.impute(pd.DataFrame({"g": ["up", "down"] * 50, "x": [np.nan] * 100, "y": [0.0] * 100}), seed=0)
+    x = fill["x"].to_numpy()
+    assert (x[0::2] > 0).mean() > 0.97 and (x[1::2] < 0).mean() > 0.97
+    holes = pd.DataFrame({"g": [None] * 100, "x": [4.0, -4.0] * 50, "y": [0.0] * 100})
+    g = syn.impute(holes, seed=0)["g"].to_numpy()
+    assert (g[0::2] == "up").mean() > 0.97 and (g[1::2] == "down").mean() > 0.97
+
+
+def test_imputer_keeps_observed_cells_and_never_draws_missing(mixed):
+    holes = mixed.copy()
+    rng = np.random.default_rng(0)
+    for col in ["f", "i", "s", "nb", "ps"]:
+        holes.loc[rng.random(len(holes)) < 0.3, col] = None
+    imp = GenerativeImputer(backend="trees", strategy="sample", random_state=0).fit(holes)
+    filled = imp.transform(holes)
+    for col in ["f", "i", "s", "nb", "ps"]:
+        known = holes[col].notna()
+        assert filled.loc[known, col].astype(object).equals(holes.loc[known, col].astype(object))
+        assert filled[col].notna().all(), col
+
+
+def test_numbers_are_smoothed_not_replayed():
+    """Two continuous columns: leaf values plus kernel noise, so rows do not copy training rows."""
+    rng = np.random.default_rng(1)
+    n = 2000
+    a = rng.gamma(2.0, 1.0, n)
+    df = pd.DataFrame({"c": rng.choice(["p", "q", "r"], n), "k": rng.integers(0, 3, n).astype(str),
+                       "a": a, "b": a * 2 + rng.normal(0, 0.3, n)})
+    syn = Synthesizer("trees", random_state=0).fit(df)
+    out = syn.sample(n, seed=0)
+    train = set(map(tuple, df.astype(str).to_numpy()))
+    copies = np.mean([tuple(r) in train for r in out.astype(str).to_numpy()])
+    assert copies < 0.005
+    assert np.corrcoef(out["a"], out["b"])[0, 1] > 0.9
+    # smoothing=0 replays leaf values: every encoded number then is a training value
+    lay = Layout(2, [3], [False])
+    enc = Encoded(rng.normal(size=(400, 2)).astype("float32"), rng.integers(0, 3, (400, 1)), lay)
+    raw = TreesBackend(smoothing=0.0).fit(enc, rng=np.random.default_rng(0)).sample(300, rng=np.random.default_rng(1))
+    assert np.isin(raw.x_num, enc.x_num).all()
+    smooth = TreesBackend().fit(enc, rng=np.random.default_rng(0)).sample(300, rng=np.random.default_rng(1))
+    # only a leaf's lowest and highest values can come back unchanged (half of the draws that pick them)
+    assert np.isin(smooth.x_num, enc.x_num).mean() < 0.1
+
+
+def test_tree_arrays_route_like_scikit_learn():
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3)).astype("float32")
+    y = (X[:, 0] > 0.3) * 2.0 + X[:, 1]
+    tree = _Tree.fit(X, np.array([0, 1, 2]), y.astype("float32"), 0, min_leaf=10, alpha=1.0, seed=0)
+    ref = DecisionTreeRegressor(min_samples_leaf=10, random_state=0).fit(X, y.astype("float32"))
+    assert np.array_equal(tree.apply(X), ref.apply(X))
+
+
+def test_bad_params_and_broken_state():
+    df = _two_clusters(60)
+    for param, value in [("min_samples_leaf", 0), ("smoothing", -1.0), ("smoothing", 1.5), ("gibbs_sweeps", "x"), ("alpha", "a")]:
+        with pytest.raises(InputError, match=f"parameter {param}="):
+            Synthesizer("trees", **{param: value}).fit(df)
+    lay = Layout(1, [2], [False])
+    enc = Encoded(np.zeros((50, 1), "float32"), np.zeros((50, 1), "int64"), lay)
+    model = TreesBackend().fit(enc, rng=np.random.default_rng(0))
+    meta, arrays = model.get_state()
+    arrays = dict(arrays)
+    arrays["chain0_offsets"] = arrays["chain0_offsets"][:-1]
+    with pytest.raises(ValueError, match="inconsistent"):
+        TreesBackend.from_state({}, meta, arrays)
+
+
+def test_cli_augment_fit_sample_and_impute(cli, tmp_path):
+    import json
+
+    df = _two_clusters(400)
+    src = tmp_path / "t.csv"
+    df.to_csv(src, index=False)
+    code, out, err = cli("augment", src, "-o", tmp_path / "a.csv", "--backend", "trees", "--target", "g", "--balance",
+                         "--seed", "1", "--json")
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["backend"] == "trees"
+    aug = pd.read_csv(tmp_path / "a.csv")
+    pd.testing.assert_frame_equal(aug.iloc[: len(df)].reset_index(drop=True), pd.read_csv(src))
+    code, _, err = cli("fit", src, "-o", tmp_path / "m.tabsynth", "--backend", "trees", "--param", "min_samples_leaf=10",
+                       "-q")
+    assert code == 0, err
+    code, _, err = cli("sample", tmp_path / "m.tabsynth", "--rows", 50, "--given", "g=up", "-o", tmp_path / "s.csv",
+                       "--seed", "2", "-q")
+    assert code == 0, err
+    s = pd.read_csv(tmp_path / "s.csv")
+    assert len(s) == 50 and (s["g"] == "up").all() and (s["x"] > 0).mean() > 0.9
+    code, _, err = cli("fit", src, "-o", tmp_path / "m2.tabsynth", "--backend", "trees", "--param", "smoothing=2")
+    assert code == 2 and "smoothing" in err and "\n" not in err.strip()
