@@ -144,6 +144,23 @@ def test_check_passes_a_good_augmentation():
     pd.testing.assert_frame_equal(out.iloc[: len(df)], df)
 
 
+@pytest.mark.parametrize("backend", ["vae", "gan", "trees"])
+def test_check_gate_runs_through_every_backend(backend):
+    """The gate fits, compares and reports with each backend (briefly trained neural ones may pass or fail)."""
+    df = skewed(1500, cut=0.6)
+    try:
+        out, info = run_augment(df, target="y", balance=True, check=True, backend=backend, seed=0, **FAST[backend])
+        rep = info["check"]
+        pd.testing.assert_frame_equal(out.iloc[: len(df)], df)
+        assert rep["passed"]
+    except CheckFailed as e:
+        rep = e.report
+        assert not rep["passed"]
+    assert set(rep["models"]) == {"logistic_regression", "gradient_boosting"}
+    assert rep["rows"]["holdout"] == 300
+    assert all(np.isfinite(m["change"]) for m in rep["models"].values())
+
+
 def test_check_fails_shuffled_labels():
     df = skewed(1500, cut=0.6)
     train, holdout = df.iloc[:1200], df.iloc[1200:]
