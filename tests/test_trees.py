@@ -147,3 +147,21 @@ def test_cli_augment_fit_sample_and_impute(cli, tmp_path):
     assert len(s) == 50 and (s["g"] == "up").all() and (s["x"] > 0).mean() > 0.9
     code, _, err = cli("fit", src, "-o", tmp_path / "m2.tabsynth", "--backend", "trees", "--param", "smoothing=2")
     assert code == 2 and "smoothing" in err and "\n" not in err.strip()
+
+
+def test_numbers_after_a_spike_follow_the_spike():
+    """b is ~0 where a is its spike 0 and ~a elsewhere: rows drawn with a == 0 must get b ~ 0.
+
+    (The trees learn from a filler constant in a's cell where a is a spike; a sampler that left a drawn
+    regular value there would route those rows like regular ones and give them b ~ 5..10.)
+    """
+    rng = np.random.default_rng(0)
+    n = 3000
+    spike = rng.random(n) < 0.7
+    a = np.where(spike, 0.0, rng.uniform(5, 10, n))
+    df = pd.DataFrame({"a": a, "b": a + rng.normal(0, 0.1, n)})
+    syn = Synthesizer("trees", random_state=0).fit(df)
+    for out in (syn.sample(2000, seed=1), syn.sample(2000, seed=1, given=pd.DataFrame({"b": [None] * 2000}))):
+        at_spike = out["a"] == 0
+        assert 0.6 < at_spike.mean() < 0.8
+        assert out.loc[at_spike, "b"].abs().mean() < 0.5

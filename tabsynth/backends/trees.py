@@ -269,13 +269,26 @@ class TreesBackend(BackendBase):
         check_given(given, n)
         lay = self.layout_
         d = lay.n_num + lay.n_cat
-        states = {lay.n_num + k: j for k, j in lay.state_pairs()}
+        state_of_col = {lay.n_num + k: j for k, j in lay.state_pairs()}  # state column -> its number
+        col_of_state = {j: s for s, j in state_of_col.items()}  # number -> its state column
+        no_last = [False] * d
+        if given is not None and given.exclude_missing:
+            no_last = [False] * lay.n_num + list(lay.has_missing_code)
+
+        def draw(tree: _Tree, col: int, rows: np.ndarray, Xs: np.ndarray) -> None:
+            """Draw ``col`` for ``rows``, keeping fillers where the trees were fitted with them."""
+            Xs[rows, col] = tree.draw(Xs[rows], rng, no_last[col], self.smoothing)
+            if col in state_of_col:  # a spike or missing number: its cell is a filler; a regular one waits for its draw
+                j = state_of_col[col]
+                Xs[rows, j] = np.where(Xs[rows, col] != 0, _FILLER, np.where(Xs[rows, j] == _FILLER, 0.0, Xs[rows, j]))
+            elif col in col_of_state:  # a number drawn where its state says spike or missing stays a filler
+                Xs[rows, col] = np.where(Xs[rows, col_of_state[col]] != 0, _FILLER, Xs[rows, col])
+
         if given is None:
             X = np.zeros((n, d), dtype="float32")
+            every = np.arange(n)
             for col in self.order_:
-                X[:, col] = self.chain_[col].draw(X, rng, smoothing=self.smoothing)
-                if col in states:  # a spike or missing number: its cell is a filler
-                    X[:, states[col]] = np.where(X[:, col] != 0, _FILLER, X[:, states[col]])
+                draw(self.chain_[col], col, every, X)
             return _split(X, lay)
         X = _matrix(given)
         _hide_fillers(X, lay)
@@ -283,13 +296,6 @@ class TreesBackend(BackendBase):
             given.mask_num if given.mask_num is not None else np.ones((n, lay.n_num), bool),
             given.mask_cat if given.mask_cat is not None else np.ones((n, lay.n_cat), bool),
         ])
-        no_last = [False] * lay.n_num + [given.exclude_missing and m for m in lay.has_missing_code]
-
-        def draw(tree: _Tree, col: int, rows: np.ndarray, Xs: np.ndarray) -> None:
-            Xs[rows, col] = tree.draw(Xs[rows], rng, no_last[col], self.smoothing)
-            if col in states:
-                j = states[col]
-                Xs[rows, j] = np.where(Xs[rows, col] != 0, _FILLER, np.where(Xs[rows, j] == _FILLER, 0.0, Xs[rows, j]))
 
         for col in self.order_:
             rows = np.flatnonzero(~known[:, col])
