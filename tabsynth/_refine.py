@@ -193,6 +193,24 @@ class MixtureFeatures:
                 back = q[0] + (z + 3.0) / 6.0 * (q[1] - q[0]) if len(q) == 2 else np.interp(z, self.scores_, q)
                 out[j] = back[:, None].astype(np.float64)
         return out
+class _Bag:
+    """The average of a few boosted models of one column, each early-stopped on its own held-out rows."""
+
+    def __init__(self, models: list):
+        self.models = models
+        if hasattr(models[0], "classes_"):
+            self.classes_ = np.unique(np.concatenate([m.classes_ for m in models]))
+
+    def predict(self, F: np.ndarray) -> np.ndarray:
+        return np.mean([m.predict(F) for m in self.models], axis=0)
+
+    def predict_proba(self, F: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(F), len(self.classes_)))
+        for m in self.models:
+            out[:, np.searchsorted(self.classes_, m.classes_)] += m.predict_proba(F)
+        return out / len(self.models)
+
+
 class Refiner:
     """Per-column gradient boosting over the other columns and a mixture feature.
 
@@ -214,6 +232,11 @@ class Refiner:
         of other columns' missing numbers; each later round is fitted (and
         predicts) with those cells set to the previous round's predictions,
         as chained equations (MICE, MissForest) do.
+    bags : int
+        Boosted models per column, each early-stopped on its own held-out
+        tenth of the rows; their predictions (class probabilities) are
+        averaged. Averaging lowers the variance of a single early-stopped
+        model at ``bags`` times its cost.
     guess_weights : dict, optional
         ``{column: (code, weight)}``: for best guesses, the probability of
         ``code`` is multiplied by ``weight`` before the most likely class is
@@ -225,7 +248,8 @@ class Refiner:
 
     def __init__(self, n_components: int = 400, max_iter: int = 300, random_state: int = 0,
                  plain_linear: bool = False, rounds: int = 1,
-                 guess_weights: dict[int, tuple[int, float]] | None = None, learning_rate: float = 0.2):
+                 guess_weights: dict[int, tuple[int, float]] | None = None, learning_rate: float = 0.2,
+                 bags: int = 1):
         self.n_components = n_components
         self.max_iter = max_iter
         self.learning_rate = learning_rate
@@ -233,6 +257,7 @@ class Refiner:
         self.plain_linear = plain_linear
         self.rounds = rounds
         self.guess_weights = guess_weights
+        self.bags = bags
 
     def fit(self, X: np.ndarray, is_cat: np.ndarray, cards: np.ndarray, targets: list[int]) -> "Refiner":
         """Learn a model for each column in ``targets`` (which must have observed cells)."""
@@ -287,7 +312,12 @@ class Refiner:
                       random_state=self.random_state, categorical_features=cat if cat.any() else None)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                model, loss = self._boosted(j, F[obs], y.astype(int) if self.is_cat_[j] else y, kw)
+                target = y.astype(int) if self.is_cat_[j] else y
+                model, loss = self._boosted(j, F[obs], target, kw)
+                if self.bags > 1:
+                    fits = [(model, loss)] + [self._boosted(j, F[obs], target, {**kw, "random_state": seed}, seed)
+                                              for seed in range(self.random_state + 1, self.random_state + self.bags)]
+                    model, loss = _Bag([m for m, _ in fits]), float(np.mean([l for _, l in fits]))
                 if not self.is_cat_[j]:
                     model, loss = self._or_linear(model, loss, F[obs], y, cat)
             models[j], losses[j] = model, loss
@@ -301,7 +331,8 @@ class Refiner:
                 out[missing[:, j], j] = self._column(j, filled, feats[j], missing[:, j], None, None, model)
         return out
 
-    def _boosted(self, j: int, F: np.ndarray, y: np.ndarray, kw: dict) -> tuple[object, float | None]:
+    def _boosted(self, j: int, F: np.ndarray, y: np.ndarray, kw: dict,
+                 split_seed: int | None = None) -> tuple[object, float | None]:
         """A boosted model of column ``j``, stopped at its best iteration on a held-out tenth of the rows.
 
         Returns the model and its validation loss (log loss for categories,
@@ -332,7 +363,7 @@ class Refiner:
                 y = np.where(np.isin(y, codes[rare]), label, y)
         n = len(y)
         n_val = int(round(0.1 * n))
-        perm = np.random.default_rng(self.random_state).permutation(n)
+        perm = np.random.default_rng(self.random_state if split_seed is None else split_seed).permutation(n)
         val, fit = perm[:n_val], perm[n_val:]
         if classify:
             val = val[np.isin(y[val], y[fit])]

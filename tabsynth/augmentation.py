@@ -355,8 +355,14 @@ def augment(
 def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False, target=None, balance=False,
                 class_ratio=None, given=None, check=False, check_models=None, tolerance=0.01, backend="gmm",
                 seed=None, categorical=None, ignore=None, verbose=False, progress=None, model=None,
-                **backend_params) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """:func:`augment`, plus what was done: ``{"model", "per_class", "check", "given"}`` (for the CLI)."""
+                stream=False, batch_size=65536, **backend_params) -> tuple[Any, dict[str, Any]]:
+    """:func:`augment`, plus what was done: ``{"model", "per_class", "check", "given", "rows"}`` (for the CLI).
+
+    With ``stream`` (not with ``check``) the first value is an iterator of
+    DataFrames (the input rows, then the synthetic rows ``batch_size`` at a
+    time) instead of one table; ``info["rows"]`` counts the synthetic rows.
+    The rows are the same either way.
+    """
     from .schema import infer_schema
 
     check_table(df)
@@ -404,12 +410,30 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
             model._class_target = str(target)
         model.fit(fit_df, progress=progress)
     info["model"] = model
+    info["rows"] = n_new
+    # one stream per class (or one for all rows), each seeded from the run's seed: rows depend only on
+    # (seed, class, row index), so a streamed and an in-memory run give the same rows
     rng = np.random.default_rng(seed)
-    if plan is not None:
-        parts = [_sample(model, k, {**fixed, str(target): cls}, rng) for cls, k in plan.items() if k > 0]
-        synthetic = pd.concat(parts, ignore_index=True) if parts else model.sample(0, seed=rng)
-    else:
-        synthetic = _sample(model, n_new, fixed, rng)
+    runs = [({**fixed, str(target): cls}, k) for cls, k in plan.items()] if plan is not None else [(fixed, n_new)]
+    runs = [(values, k, int(rng.integers(0, 2**63 - 1))) for values, k in runs]
+
+    def synthetic_batches():
+        for values, k, run_seed in runs:
+            if k > 0:
+                for batch in model.sample_batches(k, batch_size=batch_size, seed=run_seed, given=values or None):
+                    yield _as_input_dtypes(batch, df)
+
+    if stream and not check:
+        def batches():
+            if not synthetic_only:
+                yield df.reset_index(drop=True)
+            elif n_new == 0:
+                yield _as_input_dtypes(model.sample(0, seed=0), df)
+            yield from synthetic_batches()
+
+        return batches(), info
+    parts = list(synthetic_batches())
+    synthetic = pd.concat(parts, ignore_index=True) if parts else _as_input_dtypes(model.sample(0, seed=0), df)
     synthetic = _as_input_dtypes(synthetic, df)
     if check:
         report = check_augmentation(fit_df, synthetic, holdout, str(target), models=check_models,
@@ -423,13 +447,6 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     if n_new == 0:
         return real, info
     return _as_input_dtypes(pd.concat([real, synthetic], ignore_index=True), df), info
-
-
-def _sample(model: Synthesizer, n: int, fixed: dict[str, Any], rng: np.random.Generator) -> pd.DataFrame:
-    if not fixed:
-        return model.sample(n, seed=rng)
-    given = pd.DataFrame({c: pd.Series([v] * n, dtype=object) for c, v in fixed.items()})
-    return model.sample(n, given=given, seed=rng)
 
 
 def _as_input_dtypes(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:

@@ -98,6 +98,27 @@ def _write(plan, df, path: Path, layout: dict | None) -> None:
     write_table(df, plan.stage(path), layout=layout, like=path)
 
 
+def _stream(plan, batches, path: Path, layout: dict | None, total: int, progress: bool) -> int:
+    """Write an iterator of DataFrames to the staged ``path`` (inside ``plan.writing()``); a rows/s bar on a TTY."""
+    from .io import TableWriter
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc="rows", unit="row", unit_scale=True, leave=False)
+    try:
+        with TableWriter(plan.stage(path), like=path, layout=layout) as writer:
+            for batch in batches:
+                writer.write(batch)
+                if bar is not None:
+                    bar.update(len(batch))
+        return writer.rows
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def default_output(input_path: str | Path, tag: str = "augmented") -> Path:
     """``data.parquet`` -> ``data.augmented.parquet`` (``.gz`` kept last)."""
     p = Path(input_path)
@@ -110,8 +131,10 @@ def default_output(input_path: str | Path, tag: str = "augmented") -> Path:
 
 
 # ------------------------------------------------------------------ options
-def model_options(f: Callable) -> Callable:
-    """Options shared by commands that fit a model."""
+def model_options(f: Callable | None = None, *, backend: str = "gmm") -> Callable:
+    """Options shared by commands that fit a model (``backend``: the command's default backend)."""
+    if f is None:
+        return lambda g: model_options(g, backend=backend)
     f = click.option("--epochs", type=click.IntRange(min=1), expose_value=False,
                      callback=lambda ctx, _p, v: ctx.meta.__setitem__("tabsynth.epochs", v),
                      help="Training epochs of a neural backend (vae, gan); default: automatic.")(f)
@@ -122,7 +145,7 @@ def model_options(f: Callable) -> Callable:
     f = read_options(f)
     f = click.option("--seed", type=click.IntRange(min=0), default=None,
                      help="Random seed: same seed, same output [default: a fresh seed, reported by --json].")(f)
-    f = click.option("--backend", default="gmm", show_default=True, help="Generative backend: gmm, vae, gan or trees.")(f)
+    f = click.option("--backend", default=backend, show_default=True, help="Generative backend: gmm, vae, gan or trees.")(f)
     return f
 
 
@@ -293,34 +316,39 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     t0 = time.perf_counter()
     df = _read(input, na_values, sep)
     layout = text_layout(df)
-    if not (balance or class_ratio is not None):
+    # synthetic rows are streamed to the output unless --check / --report need them all in memory
+    stream = not check and not report
+    if not stream and not (balance or class_ratio is not None):
         _check_memory(df, n_synthetic_rows(len(df), rows, ratio) + (0 if synthetic_only else len(df)), "--rows/--ratio")
     try:
         result, info = run_augment(df, rows=rows, ratio=ratio, synthetic_only=synthetic_only, target=target,
                                    balance=balance, class_ratio=class_ratio, given=fixed, check=check,
                                    check_models=models, tolerance=tolerance, backend=backend, seed=seed,
                                    categorical=_split(categorical), ignore=_split(ignore),
-                                   verbose=_show_progress(quiet, as_json), **extra)
+                                   verbose=_show_progress(quiet, as_json), stream=stream, **extra)
     except CheckFailed as e:
         _emit_json(as_json, {"input": str(input), "output": None, "check": e.report})
         click.echo(f"error: {e}", err=True)
         sys.exit(3)
     model = info["model"]
     kept = 0 if synthetic_only else len(df)
-    n_new = len(result) - kept
+    n_new = info["rows"]
     with plan.writing():
         if report:
             synthetic = result.iloc[kept:].reset_index(drop=True)
             _write_evaluation(df, synthetic, None, target, None, plan.stage(Path(report)), quiet or as_json,
                               note="synthetic rows of 'tabsynth augment' against its input; the holdout part was "
                                    "seen by the generator, so utility and privacy figures are optimistic")
-        _write(plan, result, out_path, layout)
+        if stream:
+            _stream(plan, result, out_path, layout, kept + n_new, _show_progress(quiet, as_json))
+        else:
+            _write(plan, result, out_path, layout)
         if save_model:
             model.save(plan.stage(Path(save_model)))
     seconds = time.perf_counter() - t0
     per_class = None if info["per_class"] is None else {str(k): v for k, v in info["per_class"].items()}
     doc = {"input": str(input), "output": str(out_path), "rows_input": len(df), "rows_synthetic": n_new,
-           "rows_output": len(result), "backend": backend, "seed": seed, "seconds": round(seconds, 3),
+           "rows_output": kept + n_new, "backend": backend, "seed": seed, "seconds": round(seconds, 3),
            "model": save_model, "report": report, "target": target, "rows_per_class": per_class,
            "given": info["given"] or None, "check": info["check"]}
     _emit_json(as_json, doc)
@@ -330,7 +358,7 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
             f"{name} {m['real']:.4f} -> {m['augmented']:.4f} ({m['change']:+.4f})" for name, m in rep["models"].items()))
     if per_class and not quiet and not as_json:
         click.echo("synthetic rows per class: " + ", ".join(f"{k}: {v}" for k, v in per_class.items()))
-    _say(quiet, as_json, f"wrote {len(result)} rows ({kept} input + {n_new} synthetic) to {out_path} in {seconds:.1f}s")
+    _say(quiet, as_json, f"wrote {kept + n_new} rows ({kept} input + {n_new} synthetic) to {out_path} in {seconds:.1f}s")
 
 
 @cli.command()
@@ -362,11 +390,18 @@ def fit(input, output, backend, seed, na_values, sep, categorical, ignore, param
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Random seed: same seed, same output [default: a fresh seed, reported by --json].")
 @given_option
+@click.option("--batch-rows", type=click.IntRange(min=1), default=65536, show_default=True,
+              help="Rows drawn and written at a time (parquet row group size); memory grows with it, not with --rows.")
 @output_options
-def sample(model, rows, output, seed, given, quiet, as_json):
-    """Generate ROWS synthetic rows from a saved MODEL."""
-    from ._rng import make_rng
-    from .augmentation import _sample, given_values
+def sample(model, rows, output, seed, given, batch_rows, quiet, as_json):
+    """Generate ROWS synthetic rows from a saved MODEL.
+
+    Rows are written in batches as they are drawn (parquet row groups, CSV /
+    JSON lines appends, Arrow record batches): memory does not grow with
+    ROWS. The file appears only when complete; an interrupted run leaves
+    nothing behind. Row i depends only on the seed and i.
+    """
+    from .augmentation import given_values
     from .synthesizer import Synthesizer
 
     fixed = _parse_given(given)
@@ -376,13 +411,14 @@ def sample(model, rows, output, seed, given, quiet, as_json):
     t0 = time.perf_counter()
     m = Synthesizer.load(model)
     fixed = given_values(m.schema_, fixed) if fixed else {}
-    _check_memory(m, rows, "--rows")
-    df = _sample(m, rows, fixed, make_rng(seed)) if fixed else m.sample(rows, seed=seed)
+    _check_disk(m, rows, out_path, fixed)
+    batches = (m.sample_batches(rows, seed=seed, given=fixed or None, batch_size=batch_rows) if rows
+               else iter([m.sample(0, seed=seed)]))
     with plan.writing():
-        _write(plan, df, out_path, m.text_layout_)
+        _stream(plan, batches, out_path, m.text_layout_, rows, _show_progress(quiet, as_json))
     seconds = time.perf_counter() - t0
     _emit_json(as_json, {"model": str(model), "output": str(out_path), "rows": rows, "seed": seed,
-                         "seconds": round(seconds, 3)})
+                         "seconds": round(seconds, 3), "rows_per_second": round(rows / max(seconds, 1e-9))})
     _say(quiet, as_json, f"wrote {rows} synthetic rows to {out_path} in {seconds:.1f}s")
 
 
@@ -404,7 +440,7 @@ def sample(model, rows, output, seed, given, quiet, as_json):
               help="Multiple imputation: write M completed copies of INPUT, one under the other, with an "
                    "'_imputation' column (0..M-1) in front; each copy is drawn from a model refitted on a "
                    "bootstrap sample of INPUT. Analyse each copy and pool with Rubin's rules.")
-@model_options
+@model_options(backend="trees")
 @output_options
 def impute(input, output, model_path, save_model, only, draws, strategy, backend, seed, na_values, sep, categorical,
            ignore, params, quiet, as_json, multiple):
@@ -424,7 +460,8 @@ def impute(input, output, model_path, save_model, only, draws, strategy, backend
     from .io import text_layout
     from .synthesizer import Synthesizer
 
-    if model_path and (save_model or backend != "gmm" or params or categorical or ignore
+    backend_given = click.get_current_context().get_parameter_source("backend").name != "DEFAULT"
+    if model_path and (save_model or backend_given or params or categorical or ignore
                        or click.get_current_context().meta.get("tabsynth.epochs")):
         raise click.UsageError("--model uses a fitted model: --save-model, --backend, --param, --epochs, "
                                "--categorical and --ignore apply only when fitting")
@@ -632,6 +669,31 @@ def _row_bytes(obj) -> int:
         kinds = [getattr(make_dtype(d), "kind", "O") for d in obj.dtypes_]
     out = sum(8 if k in "iufbmM" else 64 for k in kinds)
     return 6 * out + 256
+
+
+def _check_disk(model, rows: int, path: Path, fixed: dict) -> None:
+    """Refuse up front a streamed output that cannot fit on its disk (measured on 4,096 rows in its format)."""
+    import shutil
+    import tempfile
+
+    from .io import TableWriter
+
+    if rows <= 100_000:
+        return
+    directory = path.parent if str(path.parent) else Path(".")
+    free = shutil.disk_usage(directory).free
+    probe_rows = 4096
+    with tempfile.TemporaryDirectory(prefix="tabsynth-") as tmp:
+        probe = Path(tmp) / ("probe" + "".join(path.suffixes[-2:]))
+        with TableWriter(probe, like=path, layout=model.text_layout_) as writer:
+            writer.write(model.sample(probe_rows, seed=0) if not fixed
+                         else next(model.sample_batches(probe_rows, seed=0, given=fixed)))
+        per_row = probe.stat().st_size / probe_rows
+    need = rows * per_row
+    if need > free:
+        raise click.BadParameter(
+            f"{rows} rows need about {need / 2**30:.1f} GiB on disk in '{directory}' and {free / 2**30:.1f} GiB "
+            f"is free; ask for at most about {int(free // per_row)} rows, or write elsewhere", param_hint="--rows")
 
 
 def _check_memory(obj, rows: int, option: str) -> None:

@@ -376,6 +376,104 @@ def _write_to(df: pd.DataFrame, tmp: Path, fmt: str, gz: bool, layout: dict | No
         df.to_json(tmp, orient="records", lines=True, date_format="iso")
 
 
+class TableWriter:
+    """Write one table file batch by batch: parquet row groups, CSV / JSON lines appends, Arrow IPC record batches.
+
+    Memory is that of one batch. The format is chosen by ``like``'s
+    extension (default ``path``'s); write to a staged temporary path (see
+    :class:`tabsynth._outputs.OutputPlan`) so that an interrupted stream
+    leaves nothing behind. Every batch must have the first one's columns
+    and dtypes.
+
+    Examples
+    --------
+    >>> import pandas as pd, pathlib, tempfile
+    >>> from tabsynth.io import TableWriter, read_table
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.parquet"
+    >>> with TableWriter(path) as w:
+    ...     w.write(pd.DataFrame({"a": [1, 2]}))
+    ...     w.write(pd.DataFrame({"a": [3]}))
+    >>> read_table(path)["a"].tolist()
+    [1, 2, 3]
+    """
+
+    def __init__(self, path: str | Path, *, like: str | Path | None = None, layout: dict | None = None):
+        self.path = Path(path)
+        ref = Path(like) if like is not None else self.path
+        self.format = table_format(ref)
+        self.gz = ref.suffix.lower() == ".gz"
+        self.layout = layout
+        self.rows = 0
+        self._handle: Any = None
+        self._arrow: Any = None
+        self._schema: Any = None
+
+    def __enter__(self) -> "TableWriter":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def write(self, df: pd.DataFrame) -> None:
+        """Append the rows of ``df``."""
+        try:
+            self._write(df)
+        except OSError as e:
+            raise FileFormatError(f"cannot write '{self.path}': {e.strerror or e}") from None
+        self.rows += len(df)
+
+    def _write(self, df: pd.DataFrame) -> None:
+        fmt, layout = self.format, self.layout
+        if fmt in ("csv", "tsv", "jsonl") and layout and layout.get("column_formats"):
+            df = _format_datetimes(df, layout["column_formats"])
+        if fmt in ("csv", "tsv", "jsonl"):
+            if self._handle is None:
+                self._handle = (gzip.open(self.path, "wt", encoding="utf-8", newline="") if self.gz
+                                else open(self.path, "w", encoding="utf-8", newline=""))
+                first = True
+            else:
+                first = False
+            if fmt == "jsonl":
+                text = df.to_json(orient="records", lines=True, date_format="iso") if len(df) else ""
+                self._handle.write(text if not text or text.endswith("\n") else text + "\n")
+            else:
+                opts: dict[str, Any] = {"sep": "\t" if fmt == "tsv" else ","}
+                if layout:
+                    if fmt == "csv" and layout.get("sep") in _SEPARATORS:
+                        opts["sep"] = layout["sep"]
+                    opts["na_rep"] = layout.get("na_rep", "")
+                    if layout.get("decimal") == "," and opts["sep"] != ",":
+                        opts["decimal"] = ","
+                df.to_csv(self._handle, index=False, header=first, **opts)
+            return
+        import pyarrow as pa
+
+        if self._schema is None:
+            schema = pa.Schema.from_pandas(df, preserve_index=False)
+            # a column with no value in the first batch: type it from its pandas dtype, not as null
+            for i, field in enumerate(schema):
+                if pa.types.is_null(field.type):
+                    schema = schema.set(i, field.with_type(pa.large_string() if df[field.name].dtype == object
+                                                           else pa.from_numpy_dtype(df[field.name].dtype)))
+            self._schema = schema
+        table = pa.Table.from_pandas(df, schema=self._schema, preserve_index=False)
+        if self._arrow is None:
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                self._arrow = pq.ParquetWriter(self.path, self._schema)
+            else:
+                self._arrow = pa.ipc.new_file(str(self.path), self._schema)
+        self._arrow.write_table(table)
+
+    def close(self) -> None:
+        """Finish the file. Write at least one batch (an empty one for no rows) to get a header / schema."""
+        for h in (self._handle, self._arrow):
+            if h is not None:
+                h.close()
+        self._handle = self._arrow = None
+
+
 def _format_datetimes(df: pd.DataFrame, formats: dict[str, dict]) -> pd.DataFrame:
     out = None
     for c in df.columns:

@@ -6,7 +6,7 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,11 @@ from .encoding import Encoded, TableEncoder
 from .schema import dtype_name, make_dtype
 from .errors import FileFormatError, InputError, NotFittedError
 from .schema import check_table, infer_schema
+
+#: Rows per sampling block. Row ``i`` of ``sample(n, seed=s)`` is drawn in block ``i // SAMPLE_BLOCK`` with
+#: a generator seeded from ``(s, block)``, so a row depends only on the seed and its index: the same rows
+#: whatever the batch size, the number of workers or the output format.
+SAMPLE_BLOCK = 4096
 
 FORMAT = "tabsynth-model"
 FORMAT_VERSION = 1
@@ -219,8 +224,100 @@ class Synthesizer(BaseEstimator):
                     raise InputError(f"given column '{name}' has value {_plain(value)!r}, which the model cannot "
                                      "condition on (not seen when it was fitted); use a value of the fitted table")
             return self._finish(self._merge_known(given, gen, prefer="model"), keep=given)
-        enc = self.backend_.sample(int(n), rng=rng)
-        return self._finish(self.encoder_.inverse(enc, rng))
+        if n == 0:
+            return self._finish(self.encoder_.inverse(self.backend_.sample(0, rng=rng), rng))
+        parts = list(self._blocks(0, int(n), self._base_seed(rng), {}))
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+    def sample_batches(self, n: int, *, batch_size: int = 65536, seed: RandomState = None,
+                       given: Mapping[str, Any] | None = None, start: int = 0) -> Iterator[pd.DataFrame]:
+        """Draw ``n`` synthetic rows as a stream of DataFrames of ``batch_size`` rows (the last may be shorter).
+
+        Memory stays that of one batch whatever ``n``. The rows are those of
+        :meth:`sample` with the same seed: row ``i`` depends only on the seed
+        and ``i`` (see :data:`SAMPLE_BLOCK`), so any batch size, any split of
+        the rows between workers (``start``) and any output format give the
+        same rows.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows (>= 0).
+        batch_size : int, default 65536
+            Rows per yielded DataFrame.
+        seed : int, optional
+            Same seed, same rows. Without one, a seed is drawn from the
+            generator ``fit`` left (a fresh stream on every call).
+        given : mapping of str to value, optional
+            Fixed values for some columns in every row (e.g. ``{"sex": "2"}``);
+            the other cells are drawn given them.
+        start : int, default 0
+            Index of the first row: ``sample_batches(n, start=k, seed=s)``
+            yields rows ``k .. k+n-1`` of the seed's stream.
+
+        Yields
+        ------
+        pandas.DataFrame
+            Same columns and dtypes as :meth:`sample`'s output, a fresh
+            ``RangeIndex`` per batch.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from tabsynth import Synthesizer
+        >>> df = pd.DataFrame({"x": [0.1, 0.5, 0.9, 1.3] * 10, "c": list("abab") * 10})
+        >>> syn = Synthesizer(random_state=0).fit(df)
+        >>> batches = list(syn.sample_batches(10, batch_size=4, seed=1))
+        >>> [len(b) for b in batches]
+        [4, 4, 2]
+        >>> pd.concat(batches, ignore_index=True).equals(syn.sample(10, seed=1))
+        True
+        """
+        self._check_fitted()
+        for value, what in ((n, "number of rows"), (start, "start")):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+                raise InputError(f"{what} must be a non-negative integer, got {value!r}")
+        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        fixed = {}
+        if given:
+            from .augmentation import given_values
+
+            fixed = given_values(self.schema_, dict(given), option="given")
+        base = self._base_seed(self._rng(seed))
+        return self._batches(int(start), int(start) + int(n), int(batch_size), base, fixed)
+
+    def _batches(self, start: int, stop: int, size: int, base: int, fixed: dict) -> Iterator[pd.DataFrame]:
+        buffer: list[pd.DataFrame] = []
+        held = 0
+        for block in self._blocks(start, stop, base, fixed):
+            buffer.append(block)
+            held += len(block)
+            while held >= size:
+                whole = pd.concat(buffer, ignore_index=True) if len(buffer) > 1 else buffer[0].reset_index(drop=True)
+                yield whole.iloc[:size].reset_index(drop=True)
+                rest = whole.iloc[size:]
+                buffer, held = ([rest] if len(rest) else []), len(rest)
+        if held:
+            yield pd.concat(buffer, ignore_index=True) if len(buffer) > 1 else buffer[0].reset_index(drop=True)
+
+    @staticmethod
+    def _base_seed(rng: np.random.Generator) -> int:
+        return int(rng.integers(0, 2**63 - 1))
+
+    def _blocks(self, start: int, stop: int, base: int, fixed: dict) -> Iterator[pd.DataFrame]:
+        """Rows ``start .. stop-1`` of the stream seeded by ``base``, one :data:`SAMPLE_BLOCK` at a time."""
+        B = SAMPLE_BLOCK
+        for b in range(start // B, -(-stop // B)):
+            yield self._block(b, base, fixed).iloc[max(start - b * B, 0):min(stop - b * B, B)]
+
+    @limits_threads
+    def _block(self, b: int, base: int, fixed: dict) -> pd.DataFrame:
+        rng = np.random.default_rng([base, b])
+        if fixed:
+            given = pd.DataFrame({c: pd.Series([v] * SAMPLE_BLOCK, dtype=object) for c, v in fixed.items()})
+            return self.sample(SAMPLE_BLOCK, given=given, seed=rng)
+        return self._finish(self.encoder_.inverse(self.backend_.sample(SAMPLE_BLOCK, rng=rng), rng))
 
     @limits_threads
     def impute(self, df: pd.DataFrame, *, seed: RandomState = None) -> pd.DataFrame:

@@ -28,7 +28,7 @@ def punch(df, rate=0.2, seed=1, cols=None):
     return out
 
 
-@parametrize_with_checks([GenerativeImputer(random_state=0, backend_params={"n_components": 2})])
+@parametrize_with_checks([GenerativeImputer(random_state=0), GenerativeImputer("gmm", random_state=0, backend_params={"n_components": 2})])
 def test_sklearn_conventions(estimator, check):
     check(estimator)
 
