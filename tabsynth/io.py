@@ -360,14 +360,7 @@ def _write_to(df: pd.DataFrame, tmp: Path, fmt: str, gz: bool, layout: dict | No
     if fmt in ("csv", "tsv", "jsonl") and layout and layout.get("column_formats"):
         df = _format_datetimes(df, layout["column_formats"])
     if fmt in ("csv", "tsv"):
-        opts: dict[str, Any] = {"sep": "\t" if fmt == "tsv" else ","}
-        if layout:
-            if fmt == "csv" and layout.get("sep") in _SEPARATORS:
-                opts["sep"] = layout["sep"]
-            opts["na_rep"] = layout.get("na_rep", "")
-            if layout.get("decimal") == "," and opts["sep"] != ",":
-                opts["decimal"] = ","
-        df.to_csv(tmp, index=False, compression="gzip" if gz else None, **opts)
+        df.to_csv(tmp, index=False, compression="gzip" if gz else None, **_csv_options(fmt, layout))
     elif fmt == "parquet":
         df.to_parquet(tmp, index=False)
     elif fmt == "feather":
@@ -437,14 +430,7 @@ class TableWriter:
                 text = df.to_json(orient="records", lines=True, date_format="iso") if len(df) else ""
                 self._handle.write(text if not text or text.endswith("\n") else text + "\n")
             else:
-                opts: dict[str, Any] = {"sep": "\t" if fmt == "tsv" else ","}
-                if layout:
-                    if fmt == "csv" and layout.get("sep") in _SEPARATORS:
-                        opts["sep"] = layout["sep"]
-                    opts["na_rep"] = layout.get("na_rep", "")
-                    if layout.get("decimal") == "," and opts["sep"] != ",":
-                        opts["decimal"] = ","
-                df.to_csv(self._handle, index=False, header=first, **opts)
+                df.to_csv(self._handle, index=False, header=first, **_csv_options(fmt, layout))
             return
         import pyarrow as pa
 
@@ -472,6 +458,18 @@ class TableWriter:
             if h is not None:
                 h.close()
         self._handle = self._arrow = None
+
+
+def _csv_options(fmt: str, layout: dict | None) -> dict[str, Any]:
+    """``to_csv`` options for a CSV / TSV output: the input's separator, decimal mark and missing-value text."""
+    opts: dict[str, Any] = {"sep": "\t" if fmt == "tsv" else ","}
+    if layout:
+        if fmt == "csv" and layout.get("sep") in _SEPARATORS:
+            opts["sep"] = layout["sep"]
+        opts["na_rep"] = layout.get("na_rep", "")
+        if layout.get("decimal") == "," and opts["sep"] != ",":
+            opts["decimal"] = ","
+    return opts
 
 
 def _format_datetimes(df: pd.DataFrame, formats: dict[str, dict]) -> pd.DataFrame:
