@@ -52,10 +52,15 @@ def unregister_temp(path: str | os.PathLike) -> None:
 
 
 def cleanup_temps() -> None:
-    """Remove every registered temporary file (renamed ones are no longer registered)."""
+    """Remove every registered temporary file or directory (renamed ones are no longer registered)."""
     for p in list(_TEMPS):
         with contextlib.suppress(OSError):
-            os.unlink(p)
+            if os.path.isdir(p) and not os.path.islink(p):
+                import shutil
+
+                shutil.rmtree(p)
+            else:
+                os.unlink(p)
         _TEMPS.discard(p)
 
 

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import click
 
+from ._large import cluster_options, fit_rows_option
 from ._version import __version__
 from .errors import TabsynthError
 
@@ -87,9 +88,41 @@ def _plan(inputs: dict[str, Any]):
     from ._outputs import OutputPlan
 
     for opt, path in inputs.items():
-        if path is not None and opt != "--model" and opt != "MODEL":
+        if path is not None and opt != "--model" and opt != "MODEL" and not Path(path).is_dir():
             _table_check(opt)(Path(path))
     return OutputPlan(inputs)
+
+
+def _large_input(input: str, fit_rows: int, on_cluster: bool, in_memory_only: dict[str, Any]) -> bool:
+    """Whether INPUT takes the dataset / cluster path; the options that path does not take are errors."""
+    from .dataset import is_dataset
+
+    large = on_cluster or is_dataset(input, fit_rows)
+    if large:
+        used = [opt for opt, v in in_memory_only.items() if v is not None]
+        if used:
+            where = "on a Dask cluster" if on_cluster else "with a parquet dataset input (larger than --fit-rows)"
+            raise click.UsageError(f"{used[0]} is not available {where}; use a table that fits in memory "
+                                   "(or a sample of the dataset)")
+        if Path(input).suffix.lower() not in (".parquet", ".pq") and not Path(input).is_dir():
+            raise click.BadParameter(f"'{input}': --workers / --scheduler read parquet; convert the input to "
+                                     "parquet first", param_hint="INPUT")
+    return large
+
+
+def _planned_output(plan, input: str, output: str | None, tag: str, on_cluster: bool) -> Path:
+    """The -o path (default: ``<input>.<tag>.<ext>``; a directory INPUT gives ``<dir>.<tag>.parquet``), planned."""
+    from ._large import plan_directory
+
+    if output:
+        path = Path(output)
+    elif Path(input).is_dir():
+        path = Path(str(Path(input)).rstrip("/\\") + f".{tag}.parquet")
+    else:
+        path = default_output(input, tag)
+    if on_cluster:
+        return plan_directory(path, plan.inputs)
+    return plan.add(path, "-o", _table_check("-o"))
 
 
 def _write(plan, df, path: Path, layout: dict | None) -> None:
@@ -253,7 +286,7 @@ def given_option(f: Callable) -> Callable:
 
 
 @cli.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output table [default: <input>.augmented.<ext>].")
 @click.option("--rows", type=click.IntRange(min=0), default=None, help="Number of synthetic rows.")
 @click.option("--ratio", type=click.FloatRange(min=0, max=1e6), default=None,
@@ -278,10 +311,13 @@ def given_option(f: Callable) -> Callable:
               help="Evaluators of --check, comma-separated [default: logistic_regression,gradient_boosting].")
 @click.option("--tolerance", type=float, default=0.01, show_default=True,
               help="Largest drop in held-out score --check allows (ROC-AUC, macro-F1 or R²).")
+@fit_rows_option
+@cluster_options
 @model_options
 @output_options
 def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, balance, class_ratio, given,
-            check, check_models, tolerance, backend, seed, na_values, sep, categorical, ignore, params, quiet, as_json):
+            check, check_models, tolerance, fit_rows, workers, scheduler, backend, seed, na_values, sep, categorical,
+            ignore, params, quiet, as_json):
     """Fit a model on INPUT and write it back with synthetic rows appended.
 
     By default the output holds all input rows, unchanged and in order,
@@ -307,13 +343,38 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
                                  param_hint="--class-ratio")
     fixed = _parse_given(given)
     models = _split(check_models)
+    from ._large import wants_cluster
+
+    on_cluster = wants_cluster(workers, scheduler)
     plan = _plan({"INPUT": input})
-    out_path = plan.add(Path(output) if output else default_output(input), "-o", _table_check("-o"))
+    large = _large_input(input, fit_rows, on_cluster, {"--target": target, "--balance": balance or None,
+                                                      "--class-ratio": class_ratio, "--check": check or None,
+                                                      "--report": report})
+    out_path = _planned_output(plan, input, output, "augmented", on_cluster)
     plan.add(save_model, "--save-model")
     plan.add(report, "--report", _html_check)
     extra = _backend_params(backend, params)
     seed = _resolve_seed(seed)
     t0 = time.perf_counter()
+    if large:
+        from ._large import run_augment as run_large
+
+        done = run_large(plan, input, out_path, rows=rows, ratio=ratio, synthetic_only=synthetic_only, given=fixed,
+                         backend=backend, seed=seed, categorical=_split(categorical), ignore=_split(ignore),
+                         extra=extra, fit_rows=fit_rows, workers=workers, scheduler=scheduler,
+                         progress=_show_progress(quiet, as_json))
+        if save_model:
+            with plan.writing():
+                done["model"].save(plan.stage(Path(save_model)))
+        seconds = time.perf_counter() - t0
+        _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows_input": done["rows_input"],
+                             "rows_synthetic": done["rows_synthetic"], "rows_output": done["rows_output"],
+                             "rows_fitted": done["rows_fitted"], "backend": backend, "seed": seed,
+                             "seconds": round(seconds, 3), "model": save_model, "given": fixed or None})
+        _say(quiet, as_json, f"wrote {done['rows_output']} rows ({done['rows_output'] - done['rows_synthetic']} input "
+                             f"+ {done['rows_synthetic']} synthetic; model fitted on {done['rows_fitted']} sampled "
+                             f"rows) to {out_path} in {seconds:.1f}s")
+        return
     df = _read(input, na_values, sep)
     layout = text_layout(df)
     # synthetic rows are streamed to the output unless --check / --report need them all in memory
@@ -362,19 +423,34 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
 
 
 @cli.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
+@fit_rows_option
 @model_options
 @output_options
-def fit(input, output, backend, seed, na_values, sep, categorical, ignore, params, quiet, as_json):
-    """Fit a model on INPUT and save it to OUTPUT (a zip of JSON and arrays)."""
+def fit(input, output, fit_rows, backend, seed, na_values, sep, categorical, ignore, params, quiet, as_json):
+    """Fit a model on INPUT and save it to OUTPUT (a zip of JSON and arrays).
+
+    INPUT may be a parquet dataset larger than memory (a directory of
+    parquet files, or a parquet file with more than --fit-rows rows): it is
+    read once, batch by batch, and the model is fitted on a seeded sample.
+    """
+    from .dataset import is_dataset
+
     plan = _plan({"INPUT": input})
     plan.add(output, "-o")
     extra = _backend_params(backend, params)
     seed = _resolve_seed(seed)
     t0 = time.perf_counter()
-    df = _read(input, na_values, sep)
-    model = _fit_model(df, backend, seed, categorical, ignore, extra, _show_progress(quiet, as_json))
+    if is_dataset(input, fit_rows):
+        from ._large import fit_model
+
+        model = fit_model(input, fit_rows, backend, seed, _split(categorical), _split(ignore), extra,
+                          _show_progress(quiet, as_json))
+        df = range(model.dataset_rows_)  # (only its length is reported)
+    else:
+        df = _read(input, na_values, sep)
+        model = _fit_model(df, backend, seed, categorical, ignore, extra, _show_progress(quiet, as_json))
     with plan.writing():
         model.save(plan.stage(Path(output)))
     seconds = time.perf_counter() - t0
@@ -392,8 +468,9 @@ def fit(input, output, backend, seed, na_values, sep, categorical, ignore, param
 @given_option
 @click.option("--batch-rows", type=click.IntRange(min=1), default=65536, show_default=True,
               help="Rows drawn and written at a time (parquet row group size); memory grows with it, not with --rows.")
+@cluster_options
 @output_options
-def sample(model, rows, output, seed, given, batch_rows, quiet, as_json):
+def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, quiet, as_json):
     """Generate ROWS synthetic rows from a saved MODEL.
 
     Rows are written in batches as they are drawn (parquet row groups, CSV /
@@ -404,13 +481,23 @@ def sample(model, rows, output, seed, given, batch_rows, quiet, as_json):
     from .augmentation import given_values
     from .synthesizer import Synthesizer
 
+    from ._large import plan_directory, run_sample_cluster, wants_cluster
+
     fixed = _parse_given(given)
+    on_cluster = wants_cluster(workers, scheduler)
     plan = _plan({"MODEL": model})
-    out_path = plan.add(output, "-o", _table_check("-o"))
+    out_path = plan_directory(output, {"MODEL": model}) if on_cluster else plan.add(output, "-o", _table_check("-o"))
     seed = _resolve_seed(seed)
     t0 = time.perf_counter()
     m = Synthesizer.load(model)
     fixed = given_values(m.schema_, fixed) if fixed else {}
+    if on_cluster:
+        run_sample_cluster(m, rows, out_path, seed, fixed or None, workers, scheduler)
+        seconds = time.perf_counter() - t0
+        _emit_json(as_json, {"model": str(model), "output": str(out_path), "rows": rows, "seed": seed,
+                             "seconds": round(seconds, 3), "rows_per_second": round(rows / max(seconds, 1e-9))})
+        _say(quiet, as_json, f"wrote {rows} synthetic rows to the parquet dataset {out_path} in {seconds:.1f}s")
+        return
     _check_disk(m, rows, out_path, fixed)
     batches = (m.sample_batches(rows, seed=seed, given=fixed or None, batch_size=batch_rows) if rows
                else iter([m.sample(0, seed=seed)]))
@@ -423,7 +510,7 @@ def sample(model, rows, output, seed, given, batch_rows, quiet, as_json):
 
 
 @cli.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("input", type=click.Path())
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Output table (default: <input stem>.imputed.<ext>).")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False),
@@ -440,10 +527,12 @@ def sample(model, rows, output, seed, given, batch_rows, quiet, as_json):
               help="Multiple imputation: write M completed copies of INPUT, one under the other, with an "
                    "'_imputation' column (0..M-1) in front; each copy is drawn from a model refitted on a "
                    "bootstrap sample of INPUT. Analyse each copy and pool with Rubin's rules.")
+@fit_rows_option
+@cluster_options
 @model_options(backend="trees")
 @output_options
-def impute(input, output, model_path, save_model, only, draws, strategy, backend, seed, na_values, sep, categorical,
-           ignore, params, quiet, as_json, multiple):
+def impute(input, output, model_path, save_model, only, draws, strategy, fit_rows, workers, scheduler, backend, seed,
+           na_values, sep, categorical, ignore, params, quiet, as_json, multiple):
     """Fill the missing cells of INPUT: a model of the table proposes, per-column models correct.
 
     Known cells are kept exactly as they are. By default (--strategy refine)
@@ -471,12 +560,51 @@ def impute(input, output, model_path, save_model, only, draws, strategy, backend
     if multiple is not None and click.get_current_context().get_parameter_source("strategy").name != "DEFAULT":
         raise click.UsageError("--multiple draws every missing cell from a bootstrap-refitted model; "
                                "--strategy applies to a single imputation: drop one of them")
+    from ._large import wants_cluster
+
+    on_cluster = wants_cluster(workers, scheduler)
     plan = _plan({"INPUT": input, "--model": model_path})
-    out_path = plan.add(Path(output) if output else default_output(input, "imputed"), "-o", _table_check("-o"))
+    large = _large_input(input, fit_rows, on_cluster, {"--multiple": multiple})
+    out_path = _planned_output(plan, input, output, "imputed", on_cluster)
     plan.add(save_model, "--save-model")
     extra = {} if model_path else _backend_params(backend, params)
     seed = _resolve_seed(seed)
     t0 = time.perf_counter()
+    imp_params = {"n_draws": draws, "strategy": "sample" if multiple else strategy, "random_state": seed}
+    if large:
+        from ._large import run_impute
+
+        def imputer_for(sample):
+            if only is not None:
+                from .schema import check_columns
+
+                check_columns(sample, _split(only) or [], "--columns")
+            if model_path:
+                imp = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
+                imp._check_columns(sample)
+                imp._fit_refiner(sample)
+                return imp
+            return GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
+                                     backend_params=extra or None, verbose=_show_progress(quiet, as_json),
+                                     **imp_params).fit(sample)
+
+        done = run_impute(plan, input, out_path, imputer_for=imputer_for, only=_split(only), seed=seed,
+                          fit_rows=fit_rows, workers=workers, scheduler=scheduler,
+                          progress=_show_progress(quiet, as_json))
+        if save_model:
+            with plan.writing():
+                done["imputer"].synthesizer_.save(plan.stage(Path(save_model)))
+        seconds = time.perf_counter() - t0
+        _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": done["rows"],
+                             "rows_fitted": done["rows_fitted"], "cells_filled": done["filled"],
+                             "cells_left_missing": done["left"], "cells_unseen": done["unseen"],
+                             "model": model_path or save_model, "strategy": strategy, "imputations": 1,
+                             "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
+        filled_note = f"filled {sum(done['filled'].values())} missing cells in" if done["filled"] is not None \
+            else "filled"
+        _say(quiet, as_json, f"{filled_note} {done['rows']} rows (model fitted on {done['rows_fitted']} sampled "
+                             f"rows), wrote {out_path} in {seconds:.1f}s")
+        return
     df = _read(input, na_values, sep)
     layout = text_layout(df)
     if multiple is not None and MI_COLUMN in [str(c) for c in df.columns]:
@@ -489,7 +617,6 @@ def impute(input, output, model_path, save_model, only, draws, strategy, backend
         if not only:
             raise click.BadParameter("give at least one column name", param_hint="--columns")
     # --multiple refits its refinement on bootstrap samples: the single-guess one is not fitted
-    imp_params = {"n_draws": draws, "strategy": "sample" if multiple else strategy, "random_state": seed}
     if model_path:
         imputer = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
         imputer._check_columns(df)

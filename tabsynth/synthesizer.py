@@ -137,6 +137,11 @@ class Synthesizer(BaseEstimator):
         attrs = df.attrs.get("tabsynth.text")
         self.text_layout_ = dict(attrs) if isinstance(attrs, dict) else None
         schema = infer_schema(df, categorical=self.categorical, ignore=self.ignore)
+        scanned = getattr(self, "_dataset_scan", None)  # set by fit_dataset: df is a sample of a larger dataset
+        if scanned is not None:
+            from .dataset import apply_stats
+
+            schema = apply_stats(schema, scanned)
         modelled = set(schema.names)
         self.columns_ = [_label_json(c) for c in df.columns]
         self.dtypes_ = [dtype_name(t) for t in df.dtypes]
@@ -176,6 +181,42 @@ class Synthesizer(BaseEstimator):
                 progress.close()
         self._sample_rng = np.random.default_rng(rng.integers(0, 2**63 - 1))
         self.n_features_in_ = df.shape[1]
+        return self
+
+    def fit_dataset(self, path: str | Path, *, fit_rows: int = 200_000, progress: Progress | None = None,
+                    scan_progress: Any = None) -> "Synthesizer":
+        """Fit on a parquet file or directory of any size: a seeded sample of rows, exact statistics of all rows.
+
+        One streaming pass (memory: one batch plus the sample) keeps a seeded
+        sample of at most ``fit_rows`` rows and exact per-column statistics
+        (see :mod:`tabsynth.dataset`); the model is fitted on the sample with
+        the schema corrected by the statistics (bounds, missing shares and
+        category frequencies of all rows).
+
+        Parameters
+        ----------
+        path : str or Path
+            A parquet file, or a directory of parquet files.
+        fit_rows : int, default 200,000
+            Rows the model is fitted on.
+
+        Returns
+        -------
+        self
+        """
+        from .dataset import scan
+
+        if isinstance(fit_rows, bool) or not isinstance(fit_rows, (int, np.integer)) or fit_rows < 2:
+            raise InputError(f"fit_rows must be an integer of at least 2, got {fit_rows!r}")
+        seed = _seed_of(self.random_state)
+        scanned = scan(path, fit_rows=int(fit_rows), seed=0 if seed is None else seed, progress=scan_progress)
+        self._dataset_scan = scanned
+        try:
+            self.fit(scanned.sample, progress=progress)
+        finally:
+            del self._dataset_scan
+        self.schema_.n_rows = scanned.rows
+        self.dataset_rows_ = scanned.rows
         return self
 
     def _check_fitted(self) -> None:
