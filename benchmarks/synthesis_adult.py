@@ -48,11 +48,14 @@ def sdv_metadata(train):
 
 
 def sdv_fit(synth, train) -> None:
-    """SDV 1.x takes a DataFrame, SDV 2.x a {table name: DataFrame} dict."""
+    """SDV 1.x takes a DataFrame, SDV 2.x a {table name: DataFrame} dict (another error is SDV's own: raised)."""
     try:
         synth.fit({"table": train})
-    except Exception:
-        synth.fit(train)
+    except Exception as first:
+        try:
+            synth.fit(train)
+        except Exception:
+            raise first from None
 
 
 def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int, epochs: int | None) -> None:
@@ -63,6 +66,8 @@ def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int,
     if model in SDV:
         import sdv.single_table as st
 
+        # SDV refuses pandas 'category' columns ("cast these columns to an 'object'"): as it asks
+        train = train.astype({c: object for c in train.columns if isinstance(train[c].dtype, pd.CategoricalDtype)})
         metadata = sdv_metadata(train)
         kwargs = {"epochs": epochs} if epochs and model != "sdv-gaussiancopula" else {}
         synth = getattr(st, SDV[model])(metadata, **kwargs)

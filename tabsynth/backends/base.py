@@ -84,6 +84,7 @@ _RULES = {
     "pos_float": ("a positive number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v > 0),
     "nonneg_float": ("a non-negative number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v >= 0),
     "fraction": ("a number from 0 to 1", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and 0 <= v <= 1),
+    "upto2": ("a number from 0 to 2", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and 0 <= v <= 2),
     "none_or_nonneg_int": ("a non-negative integer or null",
                            lambda v: v is None or _RULES["nonneg_int"][1](v)),
     "auto_or_pos_int": ("a positive integer or 'auto'", lambda v: v == "auto" or _RULES["pos_int"][1](v)),

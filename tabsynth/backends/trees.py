@@ -184,16 +184,16 @@ class TreesBackend(BackendBase):
 
     Parameters
     ----------
-    min_samples_leaf : int, default 20
+    min_samples_leaf : int, default 30
         Fewest training rows in a leaf: every value is drawn from at least
         this many rows (larger: smoother, more private; smaller: sharper).
     smoothing : float, default 1.0
         How far a continuous number drawn from a leaf is spread towards
-        its neighbouring training values (1 = half-way; 0 replays the
-        leaf's values exactly).
-    alpha : float, default 1.0
+        its neighbouring training values (1 = half-way, 2 = all the way;
+        0 replays the leaf's values exactly).
+    alpha : float, default 3.0
         Pseudo-rows of the column's marginal added to each leaf's class
-        counts.
+        counts (a leaf of 30 rows keeps 91% of its own frequencies).
     gibbs_sweeps : int, default 3
         Sweeps of the full conditionals after the chain when some cells are
         given out of the chain's order (``sample(given=...)``, imputation).
@@ -208,9 +208,9 @@ class TreesBackend(BackendBase):
     def __init__(
         self,
         *,
-        min_samples_leaf: int = 20,
+        min_samples_leaf: int = 30,
         smoothing: float = 1.0,
-        alpha: float = 1.0,
+        alpha: float = 3.0,
         gibbs_sweeps: int = 3,
         class_column: int | None = None,
     ):
@@ -221,7 +221,7 @@ class TreesBackend(BackendBase):
         self.class_column = class_column
 
     def _check(self, layout: Layout) -> None:
-        check_params(self, {"min_samples_leaf": "pos_int", "smoothing": "fraction", "alpha": "nonneg_float",
+        check_params(self, {"min_samples_leaf": "pos_int", "smoothing": "upto2", "alpha": "nonneg_float",
                             "gibbs_sweeps": "nonneg_int", "class_column": "none_or_nonneg_int"})
         if self.class_column is not None and self.class_column >= layout.n_cat:
             raise ValueError(f"class_column={self.class_column} but the table has {layout.n_cat} categorical columns")
