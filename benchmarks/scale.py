@@ -174,6 +174,7 @@ def main() -> None:
     ap.add_argument("--max-rows", type=float, default=1e7, help="largest sample size (1e8 is opt-in)")
     ap.add_argument("--memory-max-rows", type=float, default=1e6, help="largest size for the in-memory path")
     ap.add_argument("--formats", default=",".join(FORMATS))
+    ap.add_argument("--big-formats", default="parquet,csv", help="formats measured above 1e6 rows")
     ap.add_argument("--fit-sizes", default="1e6,1e7", help="dataset sizes to fit on")
     ap.add_argument("--dask-rows", type=float, default=1e6)
     ap.add_argument("--quick", action="store_true", help="skip the reference fit on a 1e6-row sample")
@@ -190,8 +191,9 @@ def main() -> None:
         rows.append({"step": "fit adult", "path": args.backend, "rows": 32561, **res})
         print(f"fitted the adult model: {res}", flush=True)
         formats = [f for f in args.formats.split(",") if f]
+        big = [f for f in args.big_formats.split(",") if f in formats]
         for n in sizes(args.max_rows):
-            for fmt in formats:
+            for fmt in (formats if n <= 1_000_000 else big):
                 out = tmp / f"s.{fmt}"
                 res = run("cli", "sample", model, "--rows", n, "--seed", "1", "-o", out, "-q")
                 res.update(rows=n, step="sample", path=f"streamed {fmt}")

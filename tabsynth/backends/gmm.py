@@ -58,6 +58,12 @@ class GMMBackend(BackendBase):
         ``(rows / fitted rows) ** 0.75`` (at most one component per
         ``min_rows_per_component`` rows).
     min_rows_per_component : int, default 30
+    max_components : int, default 256
+        Largest number of components ``"auto"`` picks (per class with
+        ``class_column``). EM's cost grows with rows x components, and the
+        scaled choice grows as ``rows ** 0.75``: without a cap a fit on
+        200,000 rows would take about 800 components (adult picks 170 on
+        its 26,048 training rows, under the cap).
     class_column : int or None, default None
         Index of a categorical column of the encoded layout (tabsynth sets
         it to the target of class-conditional augmentation). Each of its
@@ -82,6 +88,7 @@ class GMMBackend(BackendBase):
         alpha: float = 0.01,
         selection_rows: int = 6000,
         min_rows_per_component: int = 30,
+        max_components: int = 256,
         class_column: int | None = None,
     ):
         self.n_components = n_components
@@ -92,6 +99,7 @@ class GMMBackend(BackendBase):
         self.alpha = alpha
         self.selection_rows = selection_rows
         self.min_rows_per_component = min_rows_per_component
+        self.max_components = max_components
         self.class_column = class_column
 
     # ------------------------------------------------------------- fitting
@@ -99,7 +107,7 @@ class GMMBackend(BackendBase):
         check_params(self, {"n_components": "auto_or_pos_int", "candidates": "widths", "max_iter": "pos_int",
                             "tol": "nonneg_float", "reg_covar": "nonneg_float", "alpha": "nonneg_float",
                             "selection_rows": "pos_int", "min_rows_per_component": "pos_int",
-                            "class_column": "none_or_nonneg_int"})
+                            "max_components": "pos_int", "class_column": "none_or_nonneg_int"})
         if not data.fully_observed():
             raise ValueError("GMMBackend.fit needs a fully observed encoded table")
         self.layout_ = data.layout
@@ -177,7 +185,7 @@ class GMMBackend(BackendBase):
         # many dimensions; n^0.75 is a cautious middle (measured on adult:
         # 48 on 4,800 rows -> 170 on 26,048; see benchmarks/README.md)
         scale = n / max(len(tr), 1)
-        return int(round(best * scale**0.75)) if best > 1 else best
+        return min(int(round(best * scale**0.75)), int(self.max_components)) if best > 1 else best
 
     def _onehot(self, c: np.ndarray) -> sparse.csr_matrix:
         """Rows x (sum of cardinalities) one-hot matrix of all categorical columns."""
