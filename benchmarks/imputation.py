@@ -314,6 +314,7 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--mechanism", choices=["mcar", "mar", "mnar"], default="mcar")
     ap.add_argument("--rate", type=float, default=0.2)
+    ap.add_argument("--settings", default="in,out", help="in (in-sample), out (out-of-sample), or both")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="1,000-row subsamples (smoke test)")
     ap.add_argument("--out", type=Path, default=None)
@@ -352,6 +353,7 @@ def main() -> None:
             "in-sample": (holes, None, complete, mask),
             "out-of-sample": (holes.iloc[train_idx], holes.iloc[test_idx], complete.iloc[test_idx], mask.iloc[test_idx]),
         }
+        settings = {k: v for k, v in settings.items() if k.split("-")[0] in args.settings.split(",")}
         for setting, (fit_df, fill_df, truth, m) in settings.items():
             fit_path = tmp / f"{table}-{setting}-fit.parquet"
             fit_df.to_parquet(fit_path)

@@ -2,11 +2,13 @@
 
 Every measurement runs in a fresh process (its peak RSS is its own), one at a time:
 
-1. **sampling** from the adult model (fitted once, gmm by default) with
-   ``tabsynth sample`` (streamed, batch by batch) for 1e5, 1e6, 1e7 rows
-   (``--max-rows 1e8`` to go further) in each output format, and the
-   in-memory path (``Synthesizer.sample(n)`` then one ``write_table``) at
-   the sizes that fit: rows/s and peak RSS;
+1. **sampling** from the adult model (fitted once, gmm by default) as
+   ``tabsynth sample`` does it (``sample_batches`` into a ``TableWriter``,
+   batch by batch) for 1e5, 1e6, 1e7 rows (``--max-rows 1e8`` to go
+   further) in each output format (CSV and parquet above 1e6), and the
+   in-memory path (``Synthesizer.sample(n)`` then one ``write_table``) up to
+   1e6 rows, also from an earlier checkout (``--baseline DIR``): rows/s
+   (seconds from the loaded model to the closed file) and peak RSS;
 2. **fits on datasets**: a parquet dataset of 1e6 and 1e7 rows (several
    files) written by streaming from the adult model, then ``tabsynth fit``
    on it with the default ``--fit-rows`` (a seeded sample, exact statistics
@@ -58,12 +60,29 @@ def child(argv: list[str]) -> None:
         except SystemExit as e:
             if e.code:
                 raise
+    elif kind == "stream":  # what `tabsynth sample` does, timed from the loaded model: batches to one file
+        from tabsynth import Synthesizer
+        from tabsynth.io import TableWriter
+
+        model, rows, out = args
+        m = Synthesizer.load(model)
+        t0 = time.perf_counter()
+        with TableWriter(out, layout=m.text_layout_) as writer:
+            for batch in m.sample_batches(int(float(rows)), seed=1):
+                writer.write(batch)
     elif kind == "memory":  # the in-memory path: one DataFrame of every row, then one write
         from tabsynth import Synthesizer
         from tabsynth.io import write_table
 
         model, rows, out = args
-        m = Synthesizer.load(model)
+        if model.endswith(".parquet"):  # a baseline checkout (older model files differ): fit here, time the rest
+            import pandas as pd
+
+            m = Synthesizer(random_state=0).fit(pd.read_parquet(model))
+            t0 = time.perf_counter()
+        else:
+            m = Synthesizer.load(model)
+            t0 = time.perf_counter()
         write_table(m.sample(int(float(rows)), seed=1), out)
     elif kind == "fidelity":  # sampled rows of a model against rows of the dataset
         import pandas as pd
@@ -85,9 +104,12 @@ def child(argv: list[str]) -> None:
     print(json.dumps({"seconds": seconds, "peak_mb": peak, **extra}))
 
 
-def run(kind: str, *args: Any, timeout: float = 7200) -> dict[str, Any]:
+def run(kind: str, *args: Any, timeout: float = 7200, pythonpath: str | None = None) -> dict[str, Any]:
+    import os
+
+    env = dict(os.environ, PYTHONPATH=pythonpath) if pythonpath else None
     proc = subprocess.run([sys.executable, __file__, "--child", kind, *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-2:]
         return {"error": " | ".join(tail) or f"exit {proc.returncode}"}
@@ -115,7 +137,7 @@ def write_dataset(model: Path, rows: int, out: Path, files: int) -> float:
         n = min(per, rows - i * per)
         res = run("cli", "sample", model, "--rows", n, "--seed", 100 + i, "-o", out / f"part-{i:03d}.parquet", "-q")
         if "error" in res:
-            raise SystemExit(f"writing the dataset failed: {res['error']}")
+            raise RuntimeError(f"writing the dataset failed: {res['error']}")
     return time.perf_counter() - t0
 
 
@@ -178,6 +200,9 @@ def main() -> None:
     ap.add_argument("--fit-sizes", default="1e6,1e7", help="dataset sizes to fit on")
     ap.add_argument("--dask-rows", type=float, default=1e6)
     ap.add_argument("--quick", action="store_true", help="skip the reference fit on a 1e6-row sample")
+    ap.add_argument("--baseline", default=None, metavar="DIR",
+                    help="a checkout of an earlier tabsynth: its in-memory path is measured too (it fits its own "
+                         "adult model; only sampling and writing are timed)")
     ap.add_argument("--out", type=Path, default=RESULTS / "scale.json")
     args = ap.parse_args()
 
@@ -195,7 +220,7 @@ def main() -> None:
         for n in sizes(args.max_rows):
             for fmt in (formats if n <= 1_000_000 else big):
                 out = tmp / f"s.{fmt}"
-                res = run("cli", "sample", model, "--rows", n, "--seed", "1", "-o", out, "-q")
+                res = run("stream", model, n, out)
                 res.update(rows=n, step="sample", path=f"streamed {fmt}")
                 if "error" not in res:
                     res["rows_per_second"] = n / res["seconds"]
@@ -212,10 +237,23 @@ def main() -> None:
                     out.unlink()
                 rows.append(res)
                 print(json.dumps(res), flush=True)
+            if n <= args.memory_max_rows and args.baseline:
+                out = tmp / "b.parquet"
+                res = run("memory", adult, n, out, pythonpath=args.baseline)
+                res.update(rows=n, step="sample", path="in-memory parquet (baseline)")
+                if "error" not in res:
+                    res["rows_per_second"] = n / res["seconds"]
+                    out.unlink()
+                rows.append(res)
+                print(json.dumps(res), flush=True)
         for size in [int(float(s)) for s in args.fit_sizes.split(",") if s]:
             data = tmp / f"data-{size}"
             files = max(2, min(20, size // 500_000))
-            seconds = write_dataset(model, size, data, files)
+            try:
+                seconds = write_dataset(model, size, data, files)
+            except RuntimeError as e:
+                rows.append({"step": "write dataset", "path": f"{files} parquet files", "rows": size, "error": str(e)})
+                continue
             rows.append({"step": "write dataset", "path": f"{files} parquet files", "rows": size, "seconds": seconds,
                          "file_mb": size_of(data) / 2**20})
             for label, fit_rows in [("default --fit-rows", None)] + ([] if args.quick else

@@ -349,18 +349,33 @@ class GMMBackend(BackendBase):
         check_given(given, n)
         lay: Layout = self.layout_
         if given is None:
+            # vectorised over rows: one normal draw for every number, one uniform per category, the
+            # component's Cholesky factors computed once per model (sampling in blocks calls this often)
             comp = rng.choice(self.n_components_, size=n, p=self.weights_)
             x_num = np.empty((n, lay.n_num))
+            if lay.n_num:
+                eps = rng.standard_normal((n, lay.n_num))
+                chol = self._cholesky()
+                order = np.argsort(comp, kind="stable")
+                bounds = np.concatenate([[0], np.cumsum(np.bincount(comp, minlength=self.n_components_))])
+                for k in np.flatnonzero(np.diff(bounds)):
+                    rows = order[bounds[k]:bounds[k + 1]]
+                    x_num[rows] = self.means_[k] + eps[rows] @ chol[k].T
             x_cat = np.empty((n, lay.n_cat), dtype="int64")
-            for k in np.unique(comp):
-                rows = np.flatnonzero(comp == k)
-                if lay.n_num:
-                    chol = np.linalg.cholesky(self.covariances_[k])
-                    x_num[rows] = self.means_[k] + rng.standard_normal((len(rows), lay.n_num)) @ chol.T
-                for j in range(lay.n_cat):
-                    x_cat[rows, j] = _draw(self.thetas_[j][k], len(rows), rng)
+            u = rng.random((n, lay.n_cat))
+            for j in range(lay.n_cat):
+                cum = np.cumsum(self.thetas_[j], axis=1)
+                cum /= cum[:, -1:]
+                x_cat[:, j] = (cum[comp] <= u[:, j:j + 1]).sum(1).clip(max=cum.shape[1] - 1)
             return Encoded(x_num.astype("float32"), x_cat, lay)
         return self._conditional(given, rng)
+
+    def _cholesky(self) -> np.ndarray:
+        """Lower Cholesky factors of every component's covariance (cached: the fitted covariances never change)."""
+        cached = getattr(self, "_chol_cache", None)
+        if cached is None or cached.shape[0] != len(self.covariances_):
+            cached = self._chol_cache = np.linalg.cholesky(self.covariances_)
+        return cached
 
     def _conditional(self, given: Encoded, rng: np.random.Generator) -> Encoded:
         lay = self.layout_
