@@ -363,10 +363,11 @@ class GMMBackend(BackendBase):
                     x_num[rows] = self.means_[k] + eps[rows] @ chol[k].T
             x_cat = np.empty((n, lay.n_cat), dtype="int64")
             u = rng.random((n, lay.n_cat))
-            for j in range(lay.n_cat):
-                cum = np.cumsum(self.thetas_[j], axis=1)
-                cum /= cum[:, -1:]
-                x_cat[:, j] = (cum[comp] <= u[:, j:j + 1]).sum(1).clip(max=cum.shape[1] - 1)
+            for j, flat in enumerate(self._shifted_cumulative()):
+                # component k's cumulative probabilities live in [k, k + 1]: one search for every row
+                card = len(flat) // self.n_components_
+                pos = np.searchsorted(flat, comp + u[:, j], side="right") - comp * card
+                x_cat[:, j] = pos.clip(0, card - 1)
             return Encoded(x_num.astype("float32"), x_cat, lay)
         return self._conditional(given, rng)
 
@@ -375,6 +376,20 @@ class GMMBackend(BackendBase):
         cached = getattr(self, "_chol_cache", None)
         if cached is None or cached.shape[0] != len(self.covariances_):
             cached = self._chol_cache = np.linalg.cholesky(self.covariances_)
+        return cached
+
+    def _shifted_cumulative(self) -> list[np.ndarray]:
+        """Per categorical column: every component's cumulative class probabilities, shifted by the component's
+        index and flattened (an increasing array; cached like :meth:`_cholesky`)."""
+        cached = getattr(self, "_cum_cache", None)
+        if cached is None or len(cached) != len(self.thetas_):
+            cached = []
+            for theta in self.thetas_:
+                cum = np.cumsum(theta, axis=1)
+                cum /= cum[:, -1:]
+                cum[:, -1] = 1.0
+                cached.append((cum + np.arange(len(cum))[:, None]).ravel())
+            self._cum_cache = cached
         return cached
 
     def _conditional(self, given: Encoded, rng: np.random.Generator) -> Encoded:
