@@ -34,8 +34,11 @@ MIN_REFINE_ROWS = 20
 #: rounds of column models in the refinement (a column keeps the round that predicts held-out cells best)
 REFINE_ROUNDS = 1
 #: boosted models averaged per column in the single-guess refinement, each early-stopped on its own held-out
-#: tenth (measured, spam / letter under MAR: 3 cut the error by 2-9%; see benchmarks/README.md)
+#: tenth, on tables of at most BAGS_MAX_ROWS rows: averaging cuts a small table's variance (spam, 4,601 rows,
+#: MAR: 6% lower error) but costs three times the boosting and gains little on larger ones (letter, 20,000
+#: rows: 1-2%); see benchmarks/README.md
 REFINE_BAGS = 3
+BAGS_MAX_ROWS = 10_000
 
 
 class GenerativeImputer(TransformerMixin, BaseEstimator):
@@ -234,9 +237,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             if pooled:
                 weights[j] = (len(coded), float(shares.max()))
         # multiple imputation's bootstrap refits: one round (each copy's spread comes from its bootstrap)
+        bags = 1 if plain_linear or len(X) > BAGS_MAX_ROWS else REFINE_BAGS
         return Refiner(random_state=int(seed), plain_linear=plain_linear, rounds=1 if plain_linear else REFINE_ROUNDS,
-                       bags=1 if plain_linear else REFINE_BAGS, guess_weights=weights or None).fit(X, is_cat, cards,
-                                                                                                  targets)
+                       bags=bags, guess_weights=weights or None).fit(X, is_cat, cards, targets)
 
     def _refined(self, part: pd.DataFrame, drawn: pd.DataFrame | None, refiner: Any = None,
                  pred: np.ndarray | None = None, draws: bool = False,
