@@ -72,3 +72,43 @@ def _as_one_round(ref):
     out.round_of_ = {j: 0 for j in ref.rounds_[0]}
     out.models_ = dict(ref.rounds_[0])
     return out
+
+
+def test_bagged_column_models_average_their_members(monkeypatch):
+    """bags=k: each column's model is the average of k boosted models early-stopped on different held-out rows."""
+    from tabsynth._refine import _Bag
+
+    rng = np.random.default_rng(3)
+    n = 800
+    x = rng.normal(size=n)
+    c = (x + rng.normal(scale=0.5, size=n) > 0).astype(float)
+    X = np.column_stack([x, 2 * x + rng.normal(scale=0.3, size=n), c])
+    X[rng.random(n) < 0.2, 1] = np.nan
+    X[rng.random(n) < 0.2, 2] = np.nan
+    is_cat, cards = np.array([False, False, True]), np.array([0, 0, 2])
+    bagged = Refiner(random_state=0, bags=3).fit(X, is_cat, cards, [1, 2])
+    single = Refiner(random_state=0).fit(X, is_cat, cards, [1, 2])
+    for j in (1, 2):
+        model = bagged.models_[j]
+        if isinstance(model, _Bag):  # (a ridge may win a numeric column: then there is nothing to average)
+            assert len(model.models) == 3
+            F, _ = bagged._frame(bagged._filled(X, bagged.mixture_.features(X, [0, 1, 2])), j,
+                                 bagged.mixture_.features(X, [j])[j])
+            if is_cat[j]:
+                np.testing.assert_allclose(model.predict_proba(F), np.mean([m.predict_proba(F) for m in model.models], 0))
+            else:
+                np.testing.assert_allclose(model.predict(F), np.mean([m.predict(F) for m in model.models], 0))
+    assert isinstance(bagged.models_[2], _Bag) and not isinstance(single.models_[2], _Bag)
+    filled = bagged.predict(X)
+    assert not np.isnan(filled).any() and set(np.unique(filled[:, 2])) <= {0.0, 1.0}
+
+    # the imputer bags on small tables only
+    import pandas as pd
+
+    import tabsynth.impute as I
+    from tabsynth import GenerativeImputer
+
+    df = pd.DataFrame(X, columns=["a", "b", "c"])
+    assert isinstance(GenerativeImputer(random_state=0).fit(df).refiner_.models_[2], _Bag)
+    monkeypatch.setattr(I, "BAGS_MAX_ROWS", 500)
+    assert not isinstance(GenerativeImputer(random_state=0).fit(df).refiner_.models_[2], _Bag)
