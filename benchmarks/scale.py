@@ -208,6 +208,30 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="tabsynth-scale-"))
     rows: list[dict[str, Any]] = []
+    state: dict[str, Any] = {"dask_identical": None, "dask_speedup": None}
+
+    def fit_dataset(data: Path, size: int, label: str, fit_rows: int | None) -> None:
+        m = tmp / f"fit-{size}-{fit_rows}.tabsynth"
+        cmd = ["fit", data, "-o", m, "--backend", args.backend, "--seed", "0", "-q"]
+        cmd += ["--fit-rows", fit_rows] if fit_rows else []
+        res = run("cli", *cmd)
+        res.update(rows=size, step="fit dataset", path=label)
+        if "error" not in res:
+            res.update({k: v for k, v in run("fidelity", m, data).items() if k in ("column_shapes", "pair_trends")})
+        rows.append(res)
+        print(json.dumps(res), flush=True)
+
+    def save(complete: bool = False) -> None:  # after every step: an interrupted run keeps what it measured
+        doc = {"benchmark": "scale", "machine": machine(), "command": " ".join(sys.argv), "backend": args.backend,
+               "complete": complete, "results": rows, **state}
+        write_json(doc, args.out)
+
+    class Rows(list):
+        def append(self, item: dict[str, Any]) -> None:
+            super().append(item)
+            save()
+
+    rows = Rows()
     try:
         adult = tmp / "adult.parquet"
         load_adult(args.data_dir).to_parquet(adult)
@@ -246,31 +270,6 @@ def main() -> None:
                     out.unlink()
                 rows.append(res)
                 print(json.dumps(res), flush=True)
-        for size in [int(float(s)) for s in args.fit_sizes.split(",") if s]:
-            data = tmp / f"data-{size}"
-            files = max(2, min(20, size // 500_000))
-            try:
-                seconds = write_dataset(model, size, data, files)
-            except RuntimeError as e:
-                rows.append({"step": "write dataset", "path": f"{files} parquet files", "rows": size, "error": str(e)})
-                continue
-            rows.append({"step": "write dataset", "path": f"{files} parquet files", "rows": size, "seconds": seconds,
-                         "file_mb": size_of(data) / 2**20})
-            for label, fit_rows in [("default --fit-rows", None)] + ([] if args.quick else
-                                                                       [("--fit-rows 1000000", 1_000_000)]):
-                if fit_rows is not None and size != max(float(s) for s in args.fit_sizes.split(",") if s):
-                    continue  # the reference fit on a 1e6-row sample: for the largest dataset only
-                m = tmp / f"fit-{size}-{fit_rows}.tabsynth"
-                cmd = ["fit", data, "-o", m, "--backend", args.backend, "--seed", "0", "-q"]
-                cmd += ["--fit-rows", fit_rows] if fit_rows else []
-                res = run("cli", *cmd)
-                res.update(rows=size, step="fit dataset", path=label)
-                if "error" not in res:
-                    res.update({k: v for k, v in run("fidelity", m, data).items() if k in ("column_shapes",
-                                                                                           "pair_trends")})
-                rows.append(res)
-                print(json.dumps(res), flush=True)
-            shutil.rmtree(data)
         # Dask: same rows with 1 and 2 local worker processes
         n = int(args.dask_rows)
         outs = {}
@@ -289,6 +288,27 @@ def main() -> None:
             same = f"not compared: {e}"
         dask_rows = [r for r in rows if r["step"] == "dask sample" and "error" not in r]
         speedup = dask_rows[0]["seconds"] / dask_rows[1]["seconds"] if len(dask_rows) == 2 else None
+        state.update(dask_identical=same, dask_speedup=speedup)
+        save()
+        fit_sizes = [int(float(s)) for s in args.fit_sizes.split(",") if s]
+        reference = None
+        for size in fit_sizes:
+            data = tmp / f"data-{size}"
+            files = max(2, min(20, size // 500_000))
+            try:
+                seconds = write_dataset(model, size, data, files)
+            except RuntimeError as e:
+                rows.append({"step": "write dataset", "path": f"{files} parquet files", "rows": size, "error": str(e)})
+                continue
+            rows.append({"step": "write dataset", "path": f"{files} parquet files", "rows": size, "seconds": seconds,
+                         "file_mb": size_of(data) / 2**20})
+            fit_dataset(data, size, "default --fit-rows", None)
+            if size == max(fit_sizes) and not args.quick:
+                reference = (data, size)  # the reference fit on a 1e6-row sample comes last (the longest step)
+            else:
+                shutil.rmtree(data)
+        if reference is not None:
+            fit_dataset(reference[0], reference[1], "--fit-rows 1000000", 1_000_000)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for r in rows:
@@ -298,10 +318,8 @@ def main() -> None:
     print()
     print_table(rows, ["step", "path", "rows", "seconds", "peak_mb", "rows_per_second", "file_mb", "column_shapes",
                        "pair_trends", "error"])
-    print(f"\nDask: 1 vs 2 workers identical rows: {same}; speed-up {speedup}")
-    doc = {"benchmark": "scale", "machine": machine(), "command": " ".join(sys.argv), "backend": args.backend,
-           "results": rows, "dask_identical": same, "dask_speedup": speedup}
-    write_json(doc, args.out)
+    print(f"\nDask: 1 vs 2 workers identical rows: {state['dask_identical']}; speed-up {state['dask_speedup']}")
+    save(complete=True)
     plot(rows, args.out.with_suffix(".svg"))
     print(f"wrote {args.out} and {args.out.with_suffix('.svg')}")
 
