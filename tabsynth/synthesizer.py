@@ -25,7 +25,7 @@ from .schema import check_table, infer_schema
 #: Rows per sampling block. Row ``i`` of ``sample(n, seed=s)`` is drawn in block ``i // SAMPLE_BLOCK`` with
 #: a generator seeded from ``(s, block)``, so a row depends only on the seed and its index: the same rows
 #: whatever the batch size, the number of workers or the output format.
-SAMPLE_BLOCK = 16384
+SAMPLE_BLOCK = 65536
 
 FORMAT = "tabsynth-model"
 FORMAT_VERSION = 1
