@@ -120,9 +120,7 @@ def fit_model(input: str, fit_rows: int, backend: str, seed: int, categorical: l
 def augment_batches(input: str, model: Any, n_new: int, seed: int, synthetic_only: bool,
                     given: dict | None) -> Iterator[Any]:
     """The input's rows batch by batch, unchanged, then ``n_new`` synthetic rows in the input's dtypes."""
-    import numpy as np
-
-    from .augmentation import _as_input_dtypes
+    from .augmentation import _as_input_dtypes, run_seeds
     from .dataset import iter_batches
 
     like = None
@@ -130,8 +128,7 @@ def augment_batches(input: str, model: Any, n_new: int, seed: int, synthetic_onl
         like = batch.iloc[:0] if like is None else like
         if not synthetic_only:
             yield batch
-    run_seed = int(np.random.default_rng(seed).integers(0, 2**63 - 1))
-    for batch in model.sample_batches(n_new, seed=run_seed, given=given):
+    for batch in model.sample_batches(n_new, seed=run_seeds(seed, 1)[0], given=given):
         yield _as_input_dtypes(batch, like) if like is not None else batch
 
 

@@ -19,3 +19,8 @@ def make_rng(seed: RandomState) -> np.random.Generator:
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     return np.random.default_rng(seed)
 
+
+def draw_seed(rng: np.random.Generator) -> int:
+    """A non-negative int seed drawn from ``rng`` (to seed a stream of its own)."""
+    return int(rng.integers(0, 2**63 - 1))
+

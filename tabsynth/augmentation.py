@@ -413,9 +413,8 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     info["rows"] = n_new
     # one stream per class (or one for all rows), each seeded from the run's seed: rows depend only on
     # (seed, class, row index), so a streamed and an in-memory run give the same rows
-    rng = np.random.default_rng(seed)
     runs = [({**fixed, str(target): cls}, k) for cls, k in plan.items()] if plan is not None else [(fixed, n_new)]
-    runs = [(values, k, int(rng.integers(0, 2**63 - 1))) for values, k in runs]
+    runs = [(values, k, s) for (values, k), s in zip(runs, run_seeds(seed, len(runs)))]
 
     def synthetic_batches():
         for values, k, run_seed in runs:
@@ -447,6 +446,15 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     if n_new == 0:
         return real, info
     return _as_input_dtypes(pd.concat([real, synthetic], ignore_index=True), df), info
+
+
+def run_seeds(seed: int | None, k: int) -> list[int]:
+    """The seeds of augmentation's ``k`` synthetic streams (one per class, or one): every path that augments
+    (in memory, a parquet dataset, Dask) seeds its rows here, so they give the same rows."""
+    from ._rng import draw_seed
+
+    rng = np.random.default_rng(seed)
+    return [draw_seed(rng) for _ in range(k)]
 
 
 def _as_input_dtypes(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:

@@ -447,16 +447,17 @@ def fit(input, output, fit_rows, backend, seed, na_values, sep, categorical, ign
 
         model = fit_model(input, fit_rows, backend, seed, _split(categorical), _split(ignore), extra,
                           _show_progress(quiet, as_json))
-        df = range(model.dataset_rows_)  # (only its length is reported)
+        n_rows = model.dataset_rows_
     else:
         df = _read(input, na_values, sep)
         model = _fit_model(df, backend, seed, categorical, ignore, extra, _show_progress(quiet, as_json))
+        n_rows = len(df)
     with plan.writing():
         model.save(plan.stage(Path(output)))
     seconds = time.perf_counter() - t0
-    _emit_json(as_json, {"input": str(input), "model": str(output), "rows": len(df), "backend": backend,
+    _emit_json(as_json, {"input": str(input), "model": str(output), "rows": n_rows, "backend": backend,
                          "seed": seed, "seconds": round(seconds, 3)})
-    _say(quiet, as_json, f"fitted {backend} on {len(df)} rows, saved to {output} in {seconds:.1f}s")
+    _say(quiet, as_json, f"fitted {backend} on {n_rows} rows, saved to {output} in {seconds:.1f}s")
 
 
 @cli.command()
@@ -570,23 +571,22 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
     extra = {} if model_path else _backend_params(backend, params)
     seed = _resolve_seed(seed)
     t0 = time.perf_counter()
+    # --multiple refits its refinement on bootstrap samples: the single-guess one is not fitted
     imp_params = {"n_draws": draws, "strategy": "sample" if multiple else strategy, "random_state": seed}
+
+    def imputer_for(frame):
+        """The imputer fitted on ``frame`` (INPUT, or a dataset's sample), or around the --model file."""
+        if model_path:
+            imp = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
+            imp._check_columns(frame)
+            imp._fit_refiner(frame)  # the refinement learns from INPUT itself (model files hold the generative part)
+            return imp
+        return GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
+                                 backend_params=extra or None, verbose=_show_progress(quiet, as_json),
+                                 **imp_params).fit(frame)
+
     if large:
         from ._large import run_impute
-
-        def imputer_for(sample):
-            if only is not None:
-                from .schema import check_columns
-
-                check_columns(sample, _split(only) or [], "--columns")
-            if model_path:
-                imp = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
-                imp._check_columns(sample)
-                imp._fit_refiner(sample)
-                return imp
-            return GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
-                                     backend_params=extra or None, verbose=_show_progress(quiet, as_json),
-                                     **imp_params).fit(sample)
 
         done = run_impute(plan, input, out_path, imputer_for=imputer_for, only=_split(only), seed=seed,
                           fit_rows=fit_rows, workers=workers, scheduler=scheduler,
@@ -616,15 +616,7 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
         only = check_columns(df, _split(only) or [], "--columns")
         if not only:
             raise click.BadParameter("give at least one column name", param_hint="--columns")
-    # --multiple refits its refinement on bootstrap samples: the single-guess one is not fitted
-    if model_path:
-        imputer = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
-        imputer._check_columns(df)
-        imputer._fit_refiner(df)  # the refinement learns from INPUT itself (model files hold the generative part)
-    else:
-        imputer = GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
-                                    backend_params=extra or None, verbose=_show_progress(quiet, as_json),
-                                    **imp_params).fit(df)
+    imputer = imputer_for(df)
     unseen = imputer.synthesizer_.unseen_cells(df)
     before = df.isna().sum()
     tables = imputer.sample_imputations(df, multiple) if multiple else [imputer.transform(df)]
@@ -813,8 +805,7 @@ def _check_disk(model, rows: int, path: Path, fixed: dict) -> None:
     with tempfile.TemporaryDirectory(prefix="tabsynth-") as tmp:
         probe = Path(tmp) / ("probe" + "".join(path.suffixes[-2:]))
         with TableWriter(probe, like=path, layout=model.text_layout_) as writer:
-            writer.write(model.sample(probe_rows, seed=0) if not fixed
-                         else next(model.sample_batches(probe_rows, seed=0, given=fixed)))
+            writer.write(next(model.sample_batches(probe_rows, seed=0, given=fixed or None)))
         per_row = probe.stat().st_size / probe_rows
     need = rows * per_row
     if need > free:

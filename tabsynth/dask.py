@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._rng import RandomState, make_rng
+from ._rng import RandomState, draw_seed, make_rng
 from .errors import InputError, TabsynthError
 
 
@@ -50,7 +50,7 @@ def _seed(seed: RandomState) -> int:
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         make_rng(seed)  # (checks it)
         return int(seed)
-    return int(make_rng(seed).integers(0, 2**63 - 1))
+    return draw_seed(make_rng(seed))
 
 
 def _sample_part(model: Any, start: int, count: int, seed: int, given: dict | None) -> pd.DataFrame:
@@ -175,7 +175,7 @@ def augment(ddf: Any, *, model: Any = None, ratio: float | None = None, rows: in
         The real partitions unchanged, then the synthetic ones.
     """
     _, dd = require_dask()
-    from .augmentation import _as_input_dtypes, n_synthetic_rows
+    from .augmentation import _as_input_dtypes, n_synthetic_rows, run_seeds
     from .synthesizer import Synthesizer
 
     seed = _seed(seed)
@@ -185,8 +185,7 @@ def augment(ddf: Any, *, model: Any = None, ratio: float | None = None, rows: in
         fit_df = ddf.sample(frac=frac, random_state=seed % 2**32).compute() if frac < 1 else ddf.compute()
         model = Synthesizer(backend, random_state=seed, **backend_params).fit(fit_df.reset_index(drop=True))
     n_new = n_synthetic_rows(n_real, rows, ratio)
-    run_seed = int(np.random.default_rng(seed).integers(0, 2**63 - 1))  # as tabsynth.augment seeds its rows
-    synthetic = sample(model, n_new, max(1, min(ddf.npartitions, n_new)), seed=run_seed, given=given)
+    synthetic = sample(model, n_new, max(1, min(ddf.npartitions, n_new)), seed=run_seeds(seed, 1)[0], given=given)
     # the input's dtypes as a partition holds them (dask's meta has placeholder categories)
     like = ddf.get_partition(0).head(0, npartitions=1) if ddf.npartitions else ddf._meta
     synthetic = synthetic.map_partitions(_as_input_dtypes, like, meta=ddf._meta)

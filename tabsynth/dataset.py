@@ -143,8 +143,9 @@ def _update(st: ColumnStats, column: Any, pa: Any, pc: Any) -> None:
             lo, hi = mm["min"].as_py(), mm["max"].as_py()
             st.min = lo if st.min is None else min(st.min, lo)
             st.max = hi if st.max is None else max(st.max, hi)
-    if st.counts is None or pa.types.is_floating(t):
-        st.counts = None if pa.types.is_floating(t) else st.counts
+    if pa.types.is_floating(t):
+        st.counts = None  # a float column is not a category: no counting
+    if st.counts is None:
         return
     if pa.types.is_dictionary(t):
         column = column.cast(t.value_type)

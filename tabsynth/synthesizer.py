@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from ._rng import RandomState, make_rng
+from ._rng import RandomState, draw_seed, make_rng
 from ._threads import limits_threads
 from ._version import __version__
 from .backends import get_backend_class
@@ -179,7 +179,7 @@ class Synthesizer(BaseEstimator):
         finally:
             if isinstance(progress, _TqdmProgress):
                 progress.close()
-        self._sample_rng = np.random.default_rng(rng.integers(0, 2**63 - 1))
+        self._sample_rng = np.random.default_rng(draw_seed(rng))
         self.n_features_in_ = df.shape[1]
         return self
 
@@ -267,7 +267,7 @@ class Synthesizer(BaseEstimator):
             return self._finish(self._merge_known(given, gen, prefer="model"), keep=given)
         if n == 0:
             return self._finish(self.encoder_.inverse(self.backend_.sample(0, rng=rng), rng))
-        parts = list(self._blocks(0, int(n), self._base_seed(rng), {}))
+        parts = list(self._blocks(0, int(n), draw_seed(rng), {}))
         return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
     def sample_batches(self, n: int, *, batch_size: int = 65536, seed: RandomState = None,
@@ -325,7 +325,7 @@ class Synthesizer(BaseEstimator):
             from .augmentation import given_values
 
             fixed = given_values(self.schema_, dict(given), option="given")
-        base = self._base_seed(self._rng(seed))
+        base = draw_seed(self._rng(seed))
         return self._batches(int(start), int(start) + int(n), int(batch_size), base, fixed)
 
     def _batches(self, start: int, stop: int, size: int, base: int, fixed: dict) -> Iterator[pd.DataFrame]:
@@ -341,10 +341,6 @@ class Synthesizer(BaseEstimator):
                 buffer, held = ([rest] if len(rest) else []), len(rest)
         if held:
             yield pd.concat(buffer, ignore_index=True) if len(buffer) > 1 else buffer[0].reset_index(drop=True)
-
-    @staticmethod
-    def _base_seed(rng: np.random.Generator) -> int:
-        return int(rng.integers(0, 2**63 - 1))
 
     def _blocks(self, start: int, stop: int, base: int, fixed: dict) -> Iterator[pd.DataFrame]:
         """Rows ``start .. stop-1`` of the stream seeded by ``base``, one :data:`SAMPLE_BLOCK` at a time."""
