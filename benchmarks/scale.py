@@ -74,11 +74,11 @@ def child(argv: list[str]) -> None:
         from tabsynth import Synthesizer
         from tabsynth.io import write_table
 
-        model, rows, out = args
+        model, rows, out, *backend = args
         if model.endswith(".parquet"):  # a baseline checkout (older model files differ): fit here, time the rest
             import pandas as pd
 
-            m = Synthesizer(random_state=0).fit(pd.read_parquet(model))
+            m = Synthesizer(*backend, random_state=0).fit(pd.read_parquet(model))
             t0 = time.perf_counter()
         else:
             m = Synthesizer.load(model)
@@ -241,35 +241,27 @@ def main() -> None:
         print(f"fitted the adult model: {res}", flush=True)
         formats = [f for f in args.formats.split(",") if f]
         big = [f for f in args.big_formats.split(",") if f in formats]
+        def sample_step(kind: str, source: Path, n: int, out: Path, label: str, pythonpath: str | None = None,
+                        file_size: bool = False) -> None:
+            extra = [args.backend] if pythonpath else []  # the baseline fits its own model with the same backend
+            res = run(kind, source, n, out, *extra, pythonpath=pythonpath)
+            res.update(rows=n, step="sample", path=label)
+            if "error" not in res:
+                res["rows_per_second"] = n / res["seconds"]
+                if file_size:
+                    res["file_mb"] = size_of(out) / 2**20
+                out.unlink()
+            rows.append(res)
+            print(json.dumps(res), flush=True)
+
         for n in sizes(args.max_rows):
             for fmt in (formats if n <= 1_000_000 else big):
-                out = tmp / f"s.{fmt}"
-                res = run("stream", model, n, out)
-                res.update(rows=n, step="sample", path=f"streamed {fmt}")
-                if "error" not in res:
-                    res["rows_per_second"] = n / res["seconds"]
-                    res["file_mb"] = size_of(out) / 2**20
-                    out.unlink()
-                rows.append(res)
-                print(json.dumps(res), flush=True)
+                sample_step("stream", model, n, tmp / f"s.{fmt}", f"streamed {fmt}", file_size=True)
             if n <= args.memory_max_rows:
-                out = tmp / "m.parquet"
-                res = run("memory", model, n, out)
-                res.update(rows=n, step="sample", path="in-memory parquet")
-                if "error" not in res:
-                    res["rows_per_second"] = n / res["seconds"]
-                    out.unlink()
-                rows.append(res)
-                print(json.dumps(res), flush=True)
+                sample_step("memory", model, n, tmp / "m.parquet", "in-memory parquet")
             if n <= args.memory_max_rows and args.baseline:
-                out = tmp / "b.parquet"
-                res = run("memory", adult, n, out, pythonpath=args.baseline)
-                res.update(rows=n, step="sample", path="in-memory parquet (baseline)")
-                if "error" not in res:
-                    res["rows_per_second"] = n / res["seconds"]
-                    out.unlink()
-                rows.append(res)
-                print(json.dumps(res), flush=True)
+                sample_step("memory", adult, n, tmp / "b.parquet", "in-memory parquet (baseline)",
+                            pythonpath=args.baseline)
         # Dask: same rows with 1 and 2 local worker processes
         n = int(args.dask_rows)
         outs = {}
