@@ -29,6 +29,12 @@ def fit_rows_option(f: Callable) -> Callable:
                              "frequencies) come from all rows.")(f)
 
 
+def fit_passes_option(f: Callable) -> Callable:
+    return click.option("--fit-passes", type=click.IntRange(min=0), default=0, show_default=True,
+                        help="When INPUT is a parquet dataset and the backend is gmm: after the fit on the sample, "
+                             "this many EM iterations over every row (one read of the dataset each).")(f)
+
+
 def cluster_options(f: Callable) -> Callable:
     """``--workers``, ``--scheduler``."""
     f = click.option("--scheduler", metavar="ADDRESS", default=None,
@@ -109,12 +115,12 @@ def write_directory(ddf: Any, path: Path) -> None:
 
 
 def fit_model(input: str, fit_rows: int, backend: str, seed: int, categorical: list | None, ignore: list | None,
-              extra: dict, verbose: bool) -> Any:
-    """A Synthesizer fitted on a dataset's seeded sample, with its exact statistics."""
+              extra: dict, verbose: bool, passes: int = 0) -> Any:
+    """A Synthesizer fitted on a dataset's seeded sample, with its exact statistics (then ``passes`` EM passes)."""
     from .synthesizer import Synthesizer
 
     model = Synthesizer(backend, random_state=seed, categorical=categorical, ignore=ignore, verbose=verbose, **extra)
-    return model.fit_dataset(input, fit_rows=fit_rows)
+    return model.fit_dataset(input, fit_rows=fit_rows, passes=passes)
 
 
 def augment_batches(input: str, model: Any, n_new: int, seed: int, synthetic_only: bool,
@@ -143,11 +149,11 @@ def run_sample_cluster(model: Any, rows: int, out: Path, seed: int, given: dict 
 
 def run_augment(plan: Any, input: str, out: Path, *, rows: int | None, ratio: float | None, synthetic_only: bool,
                 given: dict, backend: str, seed: int, categorical: list | None, ignore: list | None, extra: dict,
-                fit_rows: int, workers: int | None, scheduler: str | None, progress: bool) -> dict:
+                fit_rows: int, workers: int | None, scheduler: str | None, progress: bool, passes: int = 0) -> dict:
     """``tabsynth augment`` on a parquet dataset or a cluster; returns the JSON summary's counts."""
     from .augmentation import given_values, n_synthetic_rows
 
-    model = fit_model(input, fit_rows, backend, seed, categorical, ignore, extra, progress)
+    model = fit_model(input, fit_rows, backend, seed, categorical, ignore, extra, progress, passes)
     fixed = given_values(model.schema_, given) if given else {}
     n_real = model.dataset_rows_
     n_new = n_synthetic_rows(n_real, rows, ratio)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import click
 
-from ._large import cluster_options, fit_rows_option
+from ._large import cluster_options, fit_passes_option, fit_rows_option
 from ._version import __version__
 from .errors import TabsynthError
 
@@ -91,6 +91,12 @@ def _plan(inputs: dict[str, Any]):
         if path is not None and opt != "--model" and opt != "MODEL" and not Path(path).is_dir():
             _table_check(opt)(Path(path))
     return OutputPlan(inputs)
+
+
+def _passes_need_dataset(passes: int, large: bool) -> None:
+    if passes and not large:
+        raise click.BadParameter("applies to parquet datasets (a directory, or a parquet file with more rows than "
+                                 "--fit-rows); this input is fitted whole already: drop it", param_hint="--fit-passes")
 
 
 def _large_input(input: str, fit_rows: int, on_cluster: bool, in_memory_only: dict[str, Any]) -> bool:
@@ -312,11 +318,12 @@ def given_option(f: Callable) -> Callable:
 @click.option("--tolerance", type=float, default=0.01, show_default=True,
               help="Largest drop in held-out score --check allows (ROC-AUC, macro-F1 or R²).")
 @fit_rows_option
+@fit_passes_option
 @cluster_options
 @model_options
 @output_options
 def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, balance, class_ratio, given,
-            check, check_models, tolerance, fit_rows, workers, scheduler, backend, seed, na_values, sep, categorical,
+            check, check_models, tolerance, fit_rows, fit_passes, workers, scheduler, backend, seed, na_values, sep, categorical,
             ignore, params, quiet, as_json):
     """Fit a model on INPUT and write it back with synthetic rows appended.
 
@@ -350,6 +357,7 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     large = _large_input(input, fit_rows, on_cluster, {"--target": target, "--balance": balance or None,
                                                       "--class-ratio": class_ratio, "--check": check or None,
                                                       "--report": report})
+    _passes_need_dataset(fit_passes, large)
     out_path = _planned_output(plan, input, output, "augmented", on_cluster)
     plan.add(save_model, "--save-model")
     plan.add(report, "--report", _html_check)
@@ -362,7 +370,7 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
         done = run_large(plan, input, out_path, rows=rows, ratio=ratio, synthetic_only=synthetic_only, given=fixed,
                          backend=backend, seed=seed, categorical=_split(categorical), ignore=_split(ignore),
                          extra=extra, fit_rows=fit_rows, workers=workers, scheduler=scheduler,
-                         progress=_show_progress(quiet, as_json))
+                         progress=_show_progress(quiet, as_json), passes=fit_passes)
         if save_model:
             with plan.writing():
                 done["model"].save(plan.stage(Path(save_model)))
@@ -426,9 +434,10 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
 @click.argument("input", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
 @fit_rows_option
+@fit_passes_option
 @model_options
 @output_options
-def fit(input, output, fit_rows, backend, seed, na_values, sep, categorical, ignore, params, quiet, as_json):
+def fit(input, output, fit_rows, fit_passes, backend, seed, na_values, sep, categorical, ignore, params, quiet, as_json):
     """Fit a model on INPUT and save it to OUTPUT (a zip of JSON and arrays).
 
     INPUT may be a parquet dataset larger than memory (a directory of
@@ -442,11 +451,13 @@ def fit(input, output, fit_rows, backend, seed, na_values, sep, categorical, ign
     extra = _backend_params(backend, params)
     seed = _resolve_seed(seed)
     t0 = time.perf_counter()
-    if is_dataset(input, fit_rows):
+    large = is_dataset(input, fit_rows)
+    _passes_need_dataset(fit_passes, large)
+    if large:
         from ._large import fit_model
 
         model = fit_model(input, fit_rows, backend, seed, _split(categorical), _split(ignore), extra,
-                          _show_progress(quiet, as_json))
+                          _show_progress(quiet, as_json), fit_passes)
         n_rows = model.dataset_rows_
     else:
         df = _read(input, na_values, sep)
@@ -455,8 +466,11 @@ def fit(input, output, fit_rows, backend, seed, na_values, sep, categorical, ign
     with plan.writing():
         model.save(plan.stage(Path(output)))
     seconds = time.perf_counter() - t0
-    _emit_json(as_json, {"input": str(input), "model": str(output), "rows": n_rows, "backend": backend,
-                         "seed": seed, "seconds": round(seconds, 3)})
+    summary = {"input": str(input), "model": str(output), "rows": n_rows, "backend": backend, "seed": seed,
+               "seconds": round(seconds, 3)}
+    if fit_passes:
+        summary["pass_log_likelihoods"] = [round(v, 6) for v in model.pass_log_likelihoods_]
+    _emit_json(as_json, summary)
     _say(quiet, as_json, f"fitted {backend} on {n_rows} rows, saved to {output} in {seconds:.1f}s")
 
 

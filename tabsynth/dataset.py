@@ -35,6 +35,8 @@ MAX_COUNTED = 10_000
 FIT_ROWS = 200_000
 #: rows per batch read from a dataset
 BATCH_ROWS = 65_536
+#: mixed into the sample keys' seeds (see scan)
+_SALT = 0x5CA7
 
 
 def is_dataset(path: str | Path, fit_rows: int = FIT_ROWS) -> bool:
@@ -114,7 +116,8 @@ def scan(path: str | Path, *, fit_rows: int = FIT_ROWS, seed: int = 0, batch_row
         for name, column in zip(batch.schema.names, batch.columns):
             _update(stats[name], column, pa, pc)
         # bottom-k sample: the rows with the smallest keys so far
-        new = np.random.default_rng([seed, i]).random(batch.num_rows)
+        # keys from their own stream (salted: a table generated with default_rng(seed) must not steer the sample)
+        new = np.random.default_rng([seed, i, _SALT]).random(batch.num_rows)
         take = np.flatnonzero(new < keys.max()) if len(keys) >= fit_rows else np.arange(batch.num_rows)
         table = pa.Table.from_batches([batch.take(pa.array(take))])
         kept = table if kept is None else pa.concat_tables([kept, table], promote_options="permissive")

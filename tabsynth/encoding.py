@@ -345,19 +345,44 @@ class _CategoricalCol:
         return codes.astype("int64"), mask
 
     def inverse(self, codes: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Values (object array) and missing flags for ``codes``."""
+        idx, isna = self.inverse_index(codes, rng)
+        vals = np.empty(len(codes), dtype=object)
+        vals[~isna] = self._values()[idx[~isna]]
+        return vals, isna
+
+    def inverse_index(self, codes: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Positions in :meth:`_values` (the categories, then the pooled rare values) and missing flags."""
         k = len(self.categories)
         isna = codes >= k + bool(self.pooled)
-        vals = np.empty(len(codes), dtype=object)
-        cats = np.empty(k, dtype=object)
-        cats[:] = self.categories
-        coded = codes < k
-        vals[coded] = cats[codes[coded]]
+        idx = np.where(isna, 0, codes).astype("int64")
         other = np.flatnonzero(codes == k) if self.pooled else np.zeros(0, int)
         if len(other):  # one of the rare values, by frequency
-            pool = np.empty(len(self.pooled), dtype=object)
-            pool[:] = self.pooled
-            vals[other] = pool[rng.choice(len(pool), size=len(other), p=self.pooled_shares)]
-        return vals, isna
+            idx[other] = k + rng.choice(len(self.pooled), size=len(other), p=self.pooled_shares)
+        return idx, isna
+
+    def _values(self) -> np.ndarray:
+        cached = getattr(self, "_values_cache", None)
+        if cached is None:
+            cached = self._values_cache = np.empty(len(self.categories) + len(self.pooled), dtype=object)
+            cached[:] = list(self.categories) + list(self.pooled)
+        return cached
+
+    def inverse_series(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """Decoded column in the schema's dtype. Arrow-backed strings are gathered from a dictionary of the
+        values (several times faster than building them from Python objects)."""
+        dtype = make_dtype(self.spec.dtype)
+        arrow_str = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or str(dtype) == "string[pyarrow]"
+        if not arrow_str or self.spec.value_type != "str":
+            vals, isna = self.inverse(codes, rng)
+            return restore(vals, isna, self.spec)
+        import pyarrow as pa
+
+        idx, isna = self.inverse_index(codes, rng)
+        cached = getattr(self, "_arrow_cache", None)
+        if cached is None:
+            cached = self._arrow_cache = pa.array([str(v) for v in self._values()], type=pa.large_string())
+        return pd.Series(pd.array(cached.take(pa.array(idx, mask=isna)), dtype=dtype))
 
 
 # --------------------------------------------------------------- encoder
@@ -457,8 +482,7 @@ class TableEncoder:
         n = enc.n
         out: dict[str, pd.Series] = {}
         for j, c in enumerate(self.cat_cols_):
-            vals, isna = c.inverse(enc.x_cat[:, j], rng)
-            out[c.spec.name] = restore(vals, isna, c.spec)
+            out[c.spec.name] = c.inverse_series(enc.x_cat[:, j], rng)
         k = len(self.cat_cols_)
         for j, c in enumerate(self.num_cols_):
             state = None

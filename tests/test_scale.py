@@ -155,6 +155,56 @@ def test_dataset_input_errors(cli, tmp_path, args, match):
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+def test_the_sample_is_not_steered_by_data_drawn_with_the_same_seed(tmp_path):
+    # the keys of the bottom-k sample once came from default_rng([seed, batch]), the very stream of
+    # default_rng(seed): a column drawn with it decided which rows were kept (30% of flags -> 54% in the sample)
+    flag = np.random.default_rng(0).random(20_000) < 0.3
+    (tmp_path / "ds").mkdir()
+    pd.DataFrame({"flag": flag, "x": np.arange(20_000.0)}).to_parquet(tmp_path / "ds" / "a.parquet")
+    sample = scan(tmp_path / "ds", fit_rows=2000, seed=0).sample
+    assert abs(sample["flag"].mean() - flag.mean()) < 0.03
+
+
+def test_em_pass_over_batches_is_one_em_iteration_on_all_rows():
+    from tabsynth.backends.gmm import GMMBackend
+    from tabsynth.encoding import TableEncoder
+    from tabsynth.schema import infer_schema
+
+    df = load_example()
+    rng = np.random.default_rng(0)
+    enc = TableEncoder(infer_schema(df)).fit(df, rng)
+    data = enc.transform(df, rng, missing="model")
+    fitted = GMMBackend(n_components=3, max_iter=5).fit(data, rng=np.random.default_rng(1))
+    state = fitted.get_state()
+    whole = GMMBackend.from_state({"n_components": 3}, *state)
+    batched = GMMBackend.from_state({"n_components": 3}, *state)
+    ll_whole = whole.em_pass([data])
+    ll_batched = batched.em_pass([data.take(np.arange(i, min(i + 100, data.n))) for i in range(0, data.n, 100)])
+    assert ll_batched == pytest.approx(ll_whole)
+    np.testing.assert_allclose(batched.covariances_, whole.covariances_, atol=1e-5)  # float32 sums
+    np.testing.assert_allclose(batched.thetas_[0], whole.thetas_[0], rtol=1e-6)
+    assert not np.allclose(whole.means_, fitted.means_)         # the pass moved the parameters
+    assert whole.em_pass([data]) >= ll_whole - 1e-9              # EM never lowers the likelihood
+
+
+def test_fit_passes_over_a_dataset(cli, tmp_path):
+    make_dataset(tmp_path / "ds")
+    code, out, err = cli("fit", str(tmp_path / "ds"), "-o", str(tmp_path / "m.tabsynth"), "--fit-rows", "1000",
+                         "--fit-passes", "2", "--seed", "0", "--json")
+    assert code == 0, err
+    lls = json.loads(out)["pass_log_likelihoods"]
+    assert len(lls) == 2 and lls[1] >= lls[0] - 1e-6
+    assert len(Synthesizer.load(tmp_path / "m.tabsynth").sample(50, seed=1)) == 50
+    load_example().to_csv(tmp_path / "small.csv", index=False)
+    for args, match in ((["fit", str(tmp_path / "ds"), "--backend", "trees"], "need the gmm backend"),
+                        (["fit", str(tmp_path / "small.csv")], "applies to parquet datasets"),
+                        (["augment", str(tmp_path / "small.csv")], "applies to parquet datasets")):
+        extra = ["-o", str(tmp_path / "x.tabsynth")] if args[0] == "fit" else []
+        code, _, err = cli(*args, *extra, "--fit-rows", "1000", "--fit-passes", "1")
+        assert code == 2 and err.count("\n") == 1 and match in err, err
+    assert not (tmp_path / "x.tabsynth").exists() and not (tmp_path / "small.augmented.csv").exists()
+
+
 # ---------------------------------------------------------------------- dask
 def test_dask_api_same_rows_any_partitioning(model):
     dd = pytest.importorskip("dask.dataframe")

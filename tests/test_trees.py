@@ -165,3 +165,13 @@ def test_numbers_after_a_spike_follow_the_spike():
         at_spike = out["a"] == 0
         assert 0.6 < at_spike.mean() < 0.8
         assert out.loc[at_spike, "b"].abs().mean() < 0.5
+
+
+def test_conditional_draw_with_no_modelled_columns():
+    # a lone text column leaves nothing to model: the encoded table has no columns, and conditioning on
+    # (no) known cells must not fail (found by the hostile-table property test)
+    df = pd.DataFrame({"": ["", "", "23"]})
+    out = GenerativeImputer(random_state=0).fit_transform(df)
+    assert out.equals(df)
+    given = Synthesizer("trees", random_state=0).fit(df).impute(df)
+    assert given.equals(df)

@@ -22,6 +22,8 @@ The number of components is chosen by held-out log-likelihood over a grid
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 from scipy import sparse
 from scipy.linalg import cho_factor, cho_solve
@@ -29,6 +31,9 @@ from scipy.special import logsumexp
 
 from ..encoding import Encoded, Layout
 from .base import BackendBase, Progress, check_given, check_params
+
+#: covariance shrinkages tried by ``shrinkage="auto"`` (pseudo-rows per numeric dimension, see GMMBackend)
+SHRINKAGE_GRID = (0.0, 1.0)
 
 _LOG2PI = np.log(2 * np.pi)
 
@@ -72,6 +77,17 @@ class GMMBackend(BackendBase):
         shares: rows drawn given a class follow that class's joint
         distribution, even for a small minority, which one joint mixture can
         blur into the majority's.
+    shrinkage : float or "auto", default "auto"
+        Each component's covariance is shrunk towards the pooled
+        within-component covariance, as if it held ``shrinkage`` extra rows
+        per numeric dimension shaped like the pool (regularised discriminant
+        analysis). Without it, full covariances on a small wide table (a few
+        hundred rows, 30 numbers) overfit so fast that the held-out choice is
+        one component, which makes every category independent of every
+        number. ``"auto"`` scores each size of the grid with and without
+        shrinkage (:data:`SHRINKAGE_GRID`) and keeps the best held-out
+        log-likelihood (with a fixed ``n_components``, ``"auto"`` means no
+        shrinkage); the choice is ``shrinkage_``.
     """
 
     name = "gmm"
@@ -90,12 +106,14 @@ class GMMBackend(BackendBase):
         min_rows_per_component: int = 30,
         max_components: int = 256,
         class_column: int | None = None,
+        shrinkage: float | str = "auto",
     ):
         self.n_components = n_components
         self.candidates = candidates
         self.max_iter = max_iter
         self.tol = tol
         self.reg_covar = reg_covar
+        self.shrinkage = shrinkage
         self.alpha = alpha
         self.selection_rows = selection_rows
         self.min_rows_per_component = min_rows_per_component
@@ -107,7 +125,8 @@ class GMMBackend(BackendBase):
         check_params(self, {"n_components": "auto_or_pos_int", "candidates": "widths", "max_iter": "pos_int",
                             "tol": "nonneg_float", "reg_covar": "nonneg_float", "alpha": "nonneg_float",
                             "selection_rows": "pos_int", "min_rows_per_component": "pos_int",
-                            "max_components": "pos_int", "class_column": "none_or_nonneg_int"})
+                            "max_components": "pos_int", "class_column": "none_or_nonneg_int",
+                            "shrinkage": "auto_or_nonneg_float"})
         if not data.fully_observed():
             raise ValueError("GMMBackend.fit needs a fully observed encoded table")
         self.layout_ = data.layout
@@ -118,12 +137,13 @@ class GMMBackend(BackendBase):
         if self.class_column is not None:
             return self._fit_by_class(z, c, rng, progress)
         if self.n_components == "auto":
-            k = self._select(z, c, rng, progress)
+            k, shrink = self._select(z, c, rng, progress)
         else:
-            k = int(self.n_components)
+            k, shrink = int(self.n_components), self._fixed_shrinkage()
         k = max(1, min(k, max_k))
         self.n_components_ = k
-        params, ll, it = self._em(z, c, k, rng, progress=progress, stage=f"gmm: EM, {k} components")
+        self.shrinkage_ = shrink
+        params, ll, it = self._em(z, c, k, rng, progress=progress, stage=f"gmm: EM, {k} components", shrink=shrink)
         self.weights_, self.means_, self.covariances_, self.thetas_ = params
         self.log_likelihood_ = ll
         self.n_iter_ = it
@@ -135,17 +155,22 @@ class GMMBackend(BackendBase):
         if not 0 <= j < c.shape[1]:
             raise ValueError(f"class_column={j} is not a categorical column of the layout (0..{c.shape[1] - 1})")
         n, card = len(z), self.layout_.cardinalities[j]
-        parts, lls, iters = [], [], []
+        parts, lls, iters, shrinks = [], [], [], []
         for v in np.unique(c[:, j]):
             rows = np.flatnonzero(c[:, j] == v)
             m = len(rows)
+            shrink = self._fixed_shrinkage()
             if self.n_components == "auto":
-                k = self._select(z[rows], c[rows], rng, None) if m >= 2 * self.min_rows_per_component else 1
+                if m >= 2 * self.min_rows_per_component:
+                    k, shrink = self._select(z[rows], c[rows], rng, None)
+                else:
+                    k = 1
             else:
                 k = int(round(int(self.n_components) * m / n))
             k = max(1, min(k, m // self.min_rows_per_component))
+            shrinks.append(shrink)
             (w, mu, cov, th), ll, it = self._em(z[rows], c[rows], k, rng, progress=progress,
-                                                stage=f"gmm: EM, class {int(v)}, {k} components")
+                                                stage=f"gmm: EM, class {int(v)}, {k} components", shrink=shrink)
             th = list(th)
             th[j] = np.full((k, card), 1e-12)
             th[j][:, int(v)] = 1.0
@@ -160,32 +185,43 @@ class GMMBackend(BackendBase):
         self.n_components_ = len(self.weights_)
         self.log_likelihood_ = float(sum(lls))
         self.n_iter_ = max(iters)
+        self.shrinkage_ = max(shrinks)
         return self
 
-    def _select(self, z, c, rng, progress) -> int:
+    def _fixed_shrinkage(self) -> float:
+        return float(self.shrinkage) if self.shrinkage != "auto" else 0.0
+
+    def _select(self, z, c, rng, progress) -> tuple[int, float]:
+        """(components, shrinkage) with the best held-out log-likelihood (see the class docstring)."""
         n = len(z)
         idx = rng.permutation(n)[: min(n, self.selection_rows)]
         n_val = max(1, len(idx) // 5)
         val, tr = idx[:n_val], idx[n_val:]
         cands = [k for k in self.candidates if k <= max(1, len(tr) // self.min_rows_per_component)] or [1]
-        scores: dict[int, float] = {}
-        for i, k in enumerate(cands):
-            params, _, _ = self._em(z[tr], c[tr], k, rng)
-            scores[k] = float(self._loglik(z[val], c[val], params).mean())
-            if progress:
-                progress("gmm: choosing components", i + 1, len(cands))
-            # stop when two larger grids in a row did not help
-            best = max(scores, key=scores.get)
-            if k > best and len([j for j in scores if j > best]) >= 2:
-                break
-        self.selection_scores_ = scores
-        best = max(scores, key=scores.get)
+        shrinks = SHRINKAGE_GRID if self.shrinkage == "auto" else (float(self.shrinkage),)
+        scores: dict[tuple[int, float], float] = {}
+        for shrink in shrinks:
+            tried: dict[int, float] = {}
+            for i, k in enumerate(cands):
+                if k == 1 and (1, shrinks[0]) in scores:  # one component is never shrunk: scored once
+                    continue
+                params, _, _ = self._em(z[tr], c[tr], k, rng, shrink=shrink)
+                tried[k] = scores[(k, shrink)] = float(self._loglik(z[val], c[val], params).mean())
+                if progress:
+                    progress("gmm: choosing components", i + 1, len(cands))
+                # stop when two larger grids in a row did not help
+                best = max(tried, key=tried.get)
+                if k > best and len([j for j in tried if j > best]) >= 2:
+                    break
+        self.selection_scores_ = {f"{k}/{s:g}": v for (k, s), v in scores.items()}
+        best, shrink = max(scores, key=scores.get)
         # the full table supports more components than the subsample: the
         # held-out optimum grows almost linearly with rows for mixtures of
         # many dimensions; n^0.75 is a cautious middle (measured on adult:
         # 48 on 4,800 rows -> 170 on 26,048; see benchmarks/README.md)
         scale = n / max(len(tr), 1)
-        return min(int(round(best * scale**0.75)), int(self.max_components)) if best > 1 else best
+        k = min(int(round(best * scale**0.75)), int(self.max_components)) if best > 1 else best
+        return k, shrink
 
     def _onehot(self, c: np.ndarray) -> sparse.csr_matrix:
         """Rows x (sum of cardinalities) one-hot matrix of all categorical columns."""
@@ -225,17 +261,27 @@ class GMMBackend(BackendBase):
         n, d = z.shape
         return (z[:, :, None] * z[:, None, :]).reshape(n, d * d)
 
-    def _mstep_design(self, X, dense_cat, oh, resp, d):
+    def _mstep_design(self, X, dense_cat, oh, resp, d, shrink: float = 0.0):
         """M-step from the design matrix: one GEMM gives every component's weight, moments and counts."""
-        n = len(X)
-        K = resp.shape[1]
         S = np.asarray(resp.T @ X, dtype=np.float64)  # (K, d*d + d + 1 [+ one-hot])
+        counts = S[:, d * d + d + 1:] if dense_cat else np.asarray(oh.T @ resp, dtype=np.float64).T
+        return self._mstep_stats(S[:, : d * d + d + 1], counts, d, shrink)
+
+    def _mstep_stats(self, S, counts, d, shrink: float = 0.0):
+        """Parameters from summed statistics: ``S`` = sum of resp x [vec(z z'), z, 1], ``counts`` = resp x one-hot."""
+        K = S.shape[0]
         nk = S[:, d * d + d] + 1e-10
         weights = nk / nk.sum()
         means = S[:, d * d: d * d + d] / nk[:, None]
         second = S[:, : d * d].reshape(K, d, d) / nk[:, None, None]
         covs = second - means[:, :, None] * means[:, None, :] + self.reg_covar * np.eye(d)[None]
-        counts = S[:, d * d + d + 1:] if dense_cat else np.asarray(oh.T @ resp, dtype=np.float64).T
+        if shrink > 0 and K > 1:
+            # each covariance shrunk towards the pooled within-component one, as if it had `shrink` more rows
+            # per dimension shaped like it (regularised discriminant analysis): small components in many
+            # dimensions stay well defined, large ones barely move
+            lam = shrink * d
+            pooled = np.einsum("k,kij->ij", weights, covs)
+            covs = (nk[:, None, None] * covs + lam * pooled[None]) / (nk[:, None, None] + lam)
         thetas = []
         start = 0
         for card in self.layout_.cardinalities:
@@ -243,6 +289,49 @@ class GMMBackend(BackendBase):
             thetas.append(t / t.sum(1, keepdims=True))
             start += card
         return weights, means, covs, thetas
+
+    def em_pass(self, batches: Iterable[Encoded]) -> float:
+        """One EM iteration over every row of ``batches`` (encoded tables, read once; memory: one batch).
+
+        The E-step runs batch by batch with the current parameters and sums
+        the sufficient statistics; the M-step then uses all of them, so the
+        update is that of EM on the whole table (not a stochastic step). The
+        number of components, the shrinkage and, with ``class_column``, the
+        class of each component stay as fitted. Returns the mean
+        log-likelihood of the rows under the parameters before the update.
+        """
+        params = (self.weights_, self.means_, self.covariances_, self.thetas_)
+        d = self.layout_.n_num
+        K = len(self.weights_)
+        S = np.zeros((K, d * d + d + 1))
+        counts = np.zeros((K, int(sum(self.layout_.cardinalities))))
+        total, rows = 0.0, 0
+        for enc in batches:
+            if enc.n == 0:
+                continue
+            z = enc.x_num.astype("float64")
+            oh = self._onehot(enc.x_cat)
+            X32, dense_cat = self._design(z, oh, np.float32)
+            lp = self._design_logpdf(X32, dense_cat, oh, params)
+            top = lp.max(1, keepdims=True)
+            resp = np.exp(lp - top, out=lp)
+            norm = resp.sum(1, keepdims=True, dtype=np.float64)
+            resp /= norm.astype(np.float32)
+            total += float((top[:, 0].astype(np.float64) + np.log(norm[:, 0])).sum())
+            rows += enc.n
+            part = np.asarray(resp.T @ X32, dtype=np.float64)
+            S += part[:, : d * d + d + 1]
+            counts += part[:, d * d + d + 1:] if dense_cat else np.asarray(oh.T @ resp, dtype=np.float64).T
+        if rows == 0:
+            raise ValueError("em_pass needs at least one row")
+        weights, means, covs, thetas = self._mstep_stats(S, counts, d, float(getattr(self, "shrinkage_", 0.0)))
+        if self.class_column is not None:  # components keep their class
+            thetas[int(self.class_column)] = self.thetas_[int(self.class_column)]
+        self.weights_, self.means_, self.covariances_, self.thetas_ = weights, means, covs, thetas
+        for cache in ("_chol_cache", "_alias_cache"):
+            self.__dict__.pop(cache, None)
+        self.log_likelihood_ = total / rows
+        return self.log_likelihood_
 
     def _component_logpdf(self, z, c, params, num_cols=None, cat_cols=None, oh=None):
         """log pi_k + log p(observed part | k), shape (n, K), for any subset of observed columns.
@@ -318,14 +407,14 @@ class GMMBackend(BackendBase):
         X, dense_cat = self._design(z, oh)
         return logsumexp(self._design_logpdf(X, dense_cat, oh, params), axis=1)
 
-    def _em(self, z, c, k, rng, progress: Progress | None = None, stage: str = ""):
+    def _em(self, z, c, k, rng, progress: Progress | None = None, stage: str = "", shrink: float = 0.0):
         """EM from a k-means++ start. Each iteration is two GEMMs over the design matrix
         (:meth:`_design`) in single precision; parameters, Cholesky factors and the
         log-likelihood are kept in double precision."""
         oh = self._onehot(c)
         X32, dense_cat = self._design(z, oh, np.float32)
         resp = self._init(z, oh, k, rng).astype(np.float32)
-        params = self._mstep_design(X32, dense_cat, oh, resp, z.shape[1])
+        params = self._mstep_design(X32, dense_cat, oh, resp, z.shape[1], shrink)
         prev = -np.inf
         it = 0
         for it in range(1, self.max_iter + 1):
@@ -335,7 +424,7 @@ class GMMBackend(BackendBase):
             norm = resp.sum(1, keepdims=True, dtype=np.float64)
             resp /= norm.astype(np.float32)
             ll = top[:, 0].astype(np.float64) + np.log(norm[:, 0])
-            params = self._mstep_design(X32, dense_cat, oh, resp, z.shape[1])
+            params = self._mstep_design(X32, dense_cat, oh, resp, z.shape[1], shrink)
             mean_ll = float(ll.mean())
             if progress:
                 progress(stage, it, self.max_iter)
@@ -363,11 +452,14 @@ class GMMBackend(BackendBase):
                     x_num[rows] = self.means_[k] + eps[rows] @ chol[k].T
             x_cat = np.empty((n, lay.n_cat), dtype="int64")
             u = rng.random((n, lay.n_cat))
-            for j, flat in enumerate(self._shifted_cumulative()):
-                # component k's cumulative probabilities live in [k, k + 1]: one search for every row
-                card = len(flat) // self.n_components_
-                pos = np.searchsorted(flat, comp + u[:, j], side="right") - comp * card
-                x_cat[:, j] = pos.clip(0, card - 1)
+            for j, (keep, alias) in enumerate(self._alias_tables()):
+                # Walker's alias method, one uniform per cell: its integer part (times the cardinality) picks a
+                # class, its fraction keeps it or takes the class's alias; constant time per row
+                card = keep.shape[1]
+                scaled = u[:, j] * card
+                pick = np.minimum(scaled.astype("int64"), card - 1)
+                cell = comp * card + pick
+                x_cat[:, j] = np.where(scaled - pick < keep.ravel()[cell], pick, alias.ravel()[cell])
             return Encoded(x_num.astype("float32"), x_cat, lay)
         return self._conditional(given, rng)
 
@@ -378,18 +470,12 @@ class GMMBackend(BackendBase):
             cached = self._chol_cache = np.linalg.cholesky(self.covariances_)
         return cached
 
-    def _shifted_cumulative(self) -> list[np.ndarray]:
-        """Per categorical column: every component's cumulative class probabilities, shifted by the component's
-        index and flattened (an increasing array; cached like :meth:`_cholesky`)."""
-        cached = getattr(self, "_cum_cache", None)
+    def _alias_tables(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per categorical column, every component's alias table (keep probabilities, aliases), built once per
+        model like :meth:`_cholesky`."""
+        cached = getattr(self, "_alias_cache", None)
         if cached is None or len(cached) != len(self.thetas_):
-            cached = []
-            for theta in self.thetas_:
-                cum = np.cumsum(theta, axis=1)
-                cum /= cum[:, -1:]
-                cum[:, -1] = 1.0
-                cached.append((cum + np.arange(len(cum))[:, None]).ravel())
-            self._cum_cache = cached
+            cached = self._alias_cache = [_alias_table(theta) for theta in self.thetas_]
         return cached
 
     def _conditional(self, given: Encoded, rng: np.random.Generator) -> Encoded:
@@ -446,7 +532,8 @@ class GMMBackend(BackendBase):
         arrays = {"weights": self.weights_, "means": self.means_, "covariances": self.covariances_}
         for j, t in enumerate(self.thetas_):
             arrays[f"theta{j}"] = t
-        meta = {"n_components": int(self.n_components_), "layout": self.layout_.to_dict()}
+        meta = {"n_components": int(self.n_components_), "layout": self.layout_.to_dict(),
+                "shrinkage": float(getattr(self, "shrinkage_", 0.0))}
         return meta, arrays
 
     @classmethod
@@ -457,6 +544,7 @@ class GMMBackend(BackendBase):
         self = cls(**params)
         self.layout_ = Layout.from_dict(meta["layout"])
         self.n_components_ = int(meta["n_components"])
+        self.shrinkage_ = float(meta.get("shrinkage", 0.0))
         self.weights_ = arrays["weights"]
         self.means_ = arrays["means"]
         self.covariances_ = arrays["covariances"]
@@ -478,3 +566,28 @@ def _draw(p: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     cum /= cum[-1]
     return np.searchsorted(cum, rng.random(size), side="right").clip(max=len(p) - 1)
 
+
+def _alias_table(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker / Vose alias tables for each row of ``theta`` (rows: distributions over the same classes).
+
+    Class ``i`` of row ``r`` is kept with probability ``keep[r, i]`` and otherwise replaced by
+    ``alias[r, i]``; choosing ``i`` uniformly then applying the rule draws from ``theta[r]`` exactly (up to
+    rounding). Classes of probability zero are never drawn.
+    """
+    k, card = theta.shape
+    keep = np.ones((k, card))
+    alias = np.tile(np.arange(card), (k, 1))
+    for r in range(k):
+        p = np.asarray(theta[r], dtype="float64")
+        q = (p / p.sum() * card).tolist()
+        small = [i for i in range(card) if q[i] < 1.0]
+        large = [i for i in range(card) if q[i] >= 1.0]
+        row_keep, row_alias = keep[r], alias[r]
+        while small and large:
+            s, big = small.pop(), large[-1]
+            row_keep[s], row_alias[s] = q[s], big
+            q[big] -= 1.0 - q[s]
+            if q[big] < 1.0:
+                small.append(large.pop())
+        # what is left holds (up to rounding) probability one per slot: kept as it is
+    return keep, alias

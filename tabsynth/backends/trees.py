@@ -304,8 +304,8 @@ class TreesBackend(BackendBase):
         # rows whose known cells all come before their unknown ones in the chain are exact draws
         pos = np.empty(d, dtype="int64")
         pos[self.order_] = np.arange(d)
-        last_known = np.where(known, pos, -1).max(1)
-        first_unknown = np.where(~known, pos, d).min(1)
+        last_known = np.where(known, pos, -1).max(1, initial=-1)
+        first_unknown = np.where(~known, pos, d).min(1, initial=d)
         redo = last_known > first_unknown
         if redo.any() and self.gibbs_sweeps:
             idx = np.flatnonzero(redo)
