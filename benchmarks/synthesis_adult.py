@@ -14,6 +14,7 @@ that is not installed is reported as such, not silently dropped.
     python benchmarks/synthesis_adult.py --models gmm,vae,gan,sdv-gaussiancopula,sdv-tvae,sdv-ctgan
     python benchmarks/synthesis_adult.py --models gmm,trees,mostlyai   # mostlyai-engine's TabularARGN
     python benchmarks/synthesis_adult.py --tables adult,breast_cancer,diabetes --models gmm,trees
+    python benchmarks/synthesis_adult.py --models trees,trees+target,mostlyai   # +target: Synthesizer(target=...)
 
 ``--epochs`` sets the epochs of every neural model; unset, each uses its own
 default (tabsynth: "auto", SDV: 300).
@@ -58,7 +59,8 @@ def sdv_fit(synth, train) -> None:
             raise first from None
 
 
-def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int, epochs: int | None) -> None:
+def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int, epochs: int | None,
+          target: str | None = None) -> None:
     import pandas as pd
 
     train = pd.read_parquet(train_path)
@@ -91,15 +93,19 @@ def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int,
     else:
         from tabsynth import Synthesizer
 
-        params = {"epochs": epochs} if epochs and model not in ("gmm",) else {}
-        synth = Synthesizer(model, random_state=seed, **params).fit(train)
+        # "trees+target": told which column is the class (Synthesizer(target=...), what augment --target does)
+        backend, _, told = model.partition("+")
+        params = {"epochs": epochs} if epochs and backend not in ("gmm", "trees") else {}
+        if told:
+            params["target"] = target
+        synth = Synthesizer(backend, random_state=seed, **params).fit(train)
         t_fit = time.perf_counter() - t0
         t1 = time.perf_counter()
         syn = synth.sample(len(train), seed=seed)
     t_sample = time.perf_counter() - t1
     syn.to_parquet(out_path)
     extra = {}
-    if model == "gmm":
+    if model.startswith("gmm"):
         extra["n_components"] = int(synth.backend_.n_components_)
     elif model in ("vae", "gan"):
         extra["epochs"] = len(synth.backend_.history_)
@@ -137,9 +143,10 @@ def main() -> None:
     ap.add_argument("--train", help=argparse.SUPPRESS)
     ap.add_argument("--syn", help=argparse.SUPPRESS)
     ap.add_argument("--meta", help=argparse.SUPPRESS)
+    ap.add_argument("--target", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.train, args.syn, args.meta, args.seed, args.epochs)
+        child(args.child, args.train, args.syn, args.meta, args.seed, args.epochs, args.target)
         return
 
     tables = [t.strip() for t in args.tables.split(",") if t.strip()]
@@ -200,11 +207,12 @@ def run_table(table: str, models: list[str], args) -> tuple[list[dict], dict]:
     rows = []
     # the CLI end to end, as a user runs it: read, fit, sample, write 2x rows
     augment_cli_s = {}
-    for backend in [m for m in models if m in ("gmm", "trees")] or ["gmm"]:
+    for backend in [m for m in models if m.partition("+")[0] in ("gmm", "trees")] or ["gmm"]:
+        told = ["--target", target] if backend.endswith("+target") else []
         t0 = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "tabsynth.cli", "augment", str(train_path), "-o",
-                               str(tmp / "augmented.parquet"), "--backend", backend, "--seed", str(args.seed), "-q"],
-                              capture_output=True, text=True)
+                               str(tmp / "augmented.parquet"), "--backend", backend.partition("+")[0], "--seed",
+                               str(args.seed), "-q", *told], capture_output=True, text=True)
         augment_cli_s[backend] = time.perf_counter() - t0 if proc.returncode == 0 else None
         print(f"{table}: tabsynth augment --backend {backend} on the {len(train)}-row training part: "
               + (f"{augment_cli_s[backend]:.1f} s" if augment_cli_s[backend] else f"failed: {proc.stderr.strip()}"),
@@ -216,7 +224,7 @@ def run_table(table: str, models: list[str], args) -> tuple[list[dict], dict]:
     for model in models:
         syn_path, meta_path = tmp / f"{model}.parquet", tmp / f"{model}.json"
         child_args = ["--child", model, "--train", str(train_path), "--syn", str(syn_path), "--meta", str(meta_path),
-                      "--seed", str(args.seed)] + (["--epochs", str(args.epochs)] if args.epochs else [])
+                      "--seed", str(args.seed), "--target", target] + (["--epochs", str(args.epochs)] if args.epochs else [])
         print(f"{table}: running {model} ...", flush=True)
         info = run_child(Path(__file__), child_args)
         if "error" in info:

@@ -115,11 +115,12 @@ def write_directory(ddf: Any, path: Path) -> None:
 
 
 def fit_model(input: str, fit_rows: int, backend: str, seed: int, categorical: list | None, ignore: list | None,
-              extra: dict, verbose: bool, passes: int = 0) -> Any:
+              extra: dict, verbose: bool, passes: int = 0, target: str | None = None) -> Any:
     """A Synthesizer fitted on a dataset's seeded sample, with its exact statistics (then ``passes`` EM passes)."""
     from .synthesizer import Synthesizer
 
-    model = Synthesizer(backend, random_state=seed, categorical=categorical, ignore=ignore, verbose=verbose, **extra)
+    model = Synthesizer(backend, random_state=seed, categorical=categorical, ignore=ignore, target=target,
+                        verbose=verbose, **extra)
     return model.fit_dataset(input, fit_rows=fit_rows, passes=passes)
 
 

@@ -247,11 +247,11 @@ def _backend_params(backend: str, params: tuple[str, ...]) -> dict[str, Any]:
     return extra
 
 
-def _fit_model(df, backend, seed, categorical, ignore, extra, verbose):
+def _fit_model(df, backend, seed, categorical, ignore, extra, verbose, target=None):
     from .synthesizer import Synthesizer
 
     model = Synthesizer(backend, random_state=seed, categorical=_split(categorical), ignore=_split(ignore),
-                        verbose=verbose, **extra)
+                        target=target, verbose=verbose, **extra)
     return model.fit(df)
 
 
@@ -433,11 +433,14 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
 @cli.command()
 @click.argument("input", type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
+@click.option("--target", metavar="COL", default=None,
+              help="A class column models will be trained to predict from the synthetic rows: trees draw it first, "
+                   "gmm fits a mixture per class.")
 @fit_rows_option
 @fit_passes_option
 @model_options
 @output_options
-def fit(input, output, fit_rows, fit_passes, backend, seed, na_values, sep, categorical, ignore, params, quiet, as_json):
+def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, sep, categorical, ignore, params, quiet, as_json):
     """Fit a model on INPUT and save it to OUTPUT (a zip of JSON and arrays).
 
     INPUT may be a parquet dataset larger than memory (a directory of
@@ -457,11 +460,11 @@ def fit(input, output, fit_rows, fit_passes, backend, seed, na_values, sep, cate
         from ._large import fit_model
 
         model = fit_model(input, fit_rows, backend, seed, _split(categorical), _split(ignore), extra,
-                          _show_progress(quiet, as_json), fit_passes)
+                          _show_progress(quiet, as_json), fit_passes, target)
         n_rows = model.dataset_rows_
     else:
         df = _read(input, na_values, sep)
-        model = _fit_model(df, backend, seed, categorical, ignore, extra, _show_progress(quiet, as_json))
+        model = _fit_model(df, backend, seed, categorical, ignore, extra, _show_progress(quiet, as_json), target)
         n_rows = len(df)
     with plan.writing():
         model.save(plan.stage(Path(output)))

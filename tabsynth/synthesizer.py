@@ -46,6 +46,13 @@ class Synthesizer(BaseEstimator):
         Columns not modelled. They keep their place and dtype in the output
         and are empty (missing) in synthetic rows; a non-nullable dtype
         becomes its nullable counterpart (``int64`` -> ``Int64``).
+    target : str, optional
+        A categorical column that models will later be trained to predict
+        from the synthetic rows (a class label). ``trees`` draws it first
+        and every other column given it; ``gmm`` fits one mixture per
+        class. Both keep each class's joint distribution apart, which is
+        what a classifier trained on the rows needs (benchmarks/README.md,
+        synthesis). A numeric column is modelled like any other.
     verbose : bool, default False
         Show progress bars on stderr.
     **backend_params
@@ -69,6 +76,7 @@ class Synthesizer(BaseEstimator):
         random_state: int | None = None,
         categorical: Iterable[str] | None = None,
         ignore: Iterable[str] | None = None,
+        target: str | None = None,
         verbose: bool = False,
         **backend_params: Any,
     ):
@@ -76,6 +84,7 @@ class Synthesizer(BaseEstimator):
         self.random_state = random_state
         self.categorical = categorical
         self.ignore = ignore
+        self.target = target
         self.verbose = verbose
         for k, v in backend_params.items():
             setattr(self, k, v)
@@ -149,7 +158,7 @@ class Synthesizer(BaseEstimator):
         self.schema_ = schema
         self.encoder_ = TableEncoder(schema).fit(df, rng)
         encoded = self.encoder_.transform(df, rng, missing="model")
-        by = getattr(self, "_class_target", None)  # set by class-conditional augmentation
+        by = getattr(self, "_class_target", None) or self._checked_target(df)  # (augment --target sets the first)
         if by is not None and "class_column" in backend_cls.param_names():
             names = [col.spec.name for col in self.encoder_.cat_cols_]
             if str(by) in names:  # the backend models each class on its own
@@ -224,6 +233,15 @@ class Synthesizer(BaseEstimator):
         self.dataset_rows_ = scanned.rows
         self.pass_log_likelihoods_ = self._em_passes(path, passes, progress) if passes else []
         return self
+
+    def _checked_target(self, df: pd.DataFrame) -> str | None:
+        if self.target is None:
+            return None
+        names = [str(c) for c in df.columns]
+        if str(self.target) not in names:
+            raise InputError(f"target {self.target!r} is not a column of the table; its columns are: "
+                             + ", ".join(names[:20]) + (", ..." if len(names) > 20 else ""))
+        return str(self.target)
 
     def _redraw_fillers(self, encoded: Encoded, rng: np.random.Generator) -> None:
         """Replace the filler cells of missing or spike numbers in ``encoded`` by draws from the model given the
@@ -568,7 +586,8 @@ class Synthesizer(BaseEstimator):
                 )
             p = doc["params"]
             self = cls(p["backend"], random_state=p["random_state"], categorical=p["categorical"],
-                       ignore=p["ignore"], verbose=p.get("verbose", False), **doc["backend_params"])
+                       ignore=p["ignore"], target=p.get("target"), verbose=p.get("verbose", False),
+                       **doc["backend_params"])
             self.columns_ = doc["columns"]
             self.dtypes_ = doc["dtypes"]
             self.ignored_ = doc["ignored"]

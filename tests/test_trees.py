@@ -175,3 +175,22 @@ def test_conditional_draw_with_no_modelled_columns():
     assert out.equals(df)
     given = Synthesizer("trees", random_state=0).fit(df).impute(df)
     assert given.equals(df)
+
+
+def test_target_goes_first_and_is_checked(cli, tmp_path):
+    df = _two_clusters(600)
+    df["y"] = np.where(df["x"] + 0.3 * df["y"] > 0, "pos", "neg")
+    model = Synthesizer("trees", target="y", random_state=0).fit(df)
+    y_code = model.encoder_.layout_.n_num + [c.spec.name for c in model.encoder_.cat_cols_].index("y")
+    assert model.backend_.order_[0] == y_code                     # the class is drawn first
+    assert Synthesizer("trees", random_state=0).fit(df).backend_.order_[0] != y_code
+    model.save(tmp_path / "m.tabsynth")
+    assert Synthesizer.load(tmp_path / "m.tabsynth").target == "y"
+    with pytest.raises(InputError, match="target 'nope' is not a column"):
+        Synthesizer("trees", target="nope").fit(df)
+    df.to_csv(tmp_path / "t.csv", index=False)
+    code, _, err = cli("fit", tmp_path / "t.csv", "-o", tmp_path / "n.tabsynth", "--backend", "trees", "--target", "y")
+    assert code == 0, err
+    assert Synthesizer.load(tmp_path / "n.tabsynth").backend_.order_[0] == y_code
+    code, _, err = cli("fit", tmp_path / "t.csv", "-o", tmp_path / "z.tabsynth", "--target", "nope")
+    assert code == 2 and err.count("\n") == 1 and "target 'nope'" in err
