@@ -268,7 +268,7 @@ def augment(
     check: bool = False,
     check_models: Sequence[str] | None = None,
     tolerance: float = 0.01,
-    backend: str = "gmm",
+    backend: str = "trees",
     seed: int | None = None,
     categorical: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
@@ -316,7 +316,7 @@ def augment(
         Evaluators of the gate (default :data:`CHECK_MODELS`).
     tolerance : float, default 0.01
         Largest drop in held-out score the gate allows.
-    backend : str, default "gmm"
+    backend : str, default "trees"
     seed : int, optional
         Seed for fitting and sampling: same seed, same data => same output.
     categorical, ignore : list of str, optional
@@ -353,7 +353,7 @@ def augment(
 
 
 def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False, target=None, balance=False,
-                class_ratio=None, given=None, check=False, check_models=None, tolerance=0.01, backend="gmm",
+                class_ratio=None, given=None, check=False, check_models=None, tolerance=0.01, backend="trees",
                 seed=None, categorical=None, ignore=None, verbose=False, progress=None, model=None,
                 stream=False, batch_size=65536, **backend_params) -> tuple[Any, dict[str, Any]]:
     """:func:`augment`, plus what was done: ``{"model", "per_class", "check", "given", "rows"}`` (for the CLI).
@@ -501,7 +501,7 @@ class GenerativeOverSampler(BaseEstimator):
 
     Parameters
     ----------
-    backend : str, default "gmm"
+    backend : str, default "trees"
     sampling_strategy : "auto", "minority", "not majority", "all", float or dict, default "auto"
         ``"auto"`` / ``"not majority"`` / ``"all"``: every class up to the
         majority's count; ``"minority"``: only the smallest class; a float
@@ -536,7 +536,7 @@ class GenerativeOverSampler(BaseEstimator):
 
     def __init__(
         self,
-        backend: str = "gmm",
+        backend: str = "trees",
         *,
         sampling_strategy: str | float | dict = "auto",
         random_state: int | None = None,

@@ -170,7 +170,7 @@ def default_output(input_path: str | Path, tag: str = "augmented") -> Path:
 
 
 # ------------------------------------------------------------------ options
-def model_options(f: Callable | None = None, *, backend: str = "gmm") -> Callable:
+def model_options(f: Callable | None = None, *, backend: str = "trees") -> Callable:
     """Options shared by commands that fit a model (``backend``: the command's default backend)."""
     if f is None:
         return lambda g: model_options(g, backend=backend)
@@ -184,7 +184,7 @@ def model_options(f: Callable | None = None, *, backend: str = "gmm") -> Callabl
     f = read_options(f)
     f = click.option("--seed", type=click.IntRange(min=0), default=None,
                      help="Random seed: same seed, same output [default: a fresh seed, reported by --json].")(f)
-    f = click.option("--backend", default=backend, show_default=True, help="Generative backend: gmm, vae, gan or trees.")(f)
+    f = click.option("--backend", default=backend, show_default=True, help="Generative backend: trees, gmm, vae or gan.")(f)
     return f
 
 

@@ -143,7 +143,7 @@ def impute(imputer: Any, ddf: Any) -> Any:
 
 def augment(ddf: Any, *, model: Any = None, ratio: float | None = None, rows: int | None = None,
             seed: RandomState = None, given: dict[str, Any] | None = None, synthetic_only: bool = False,
-            fit_rows: int = 200_000, backend: str = "gmm", **backend_params: Any) -> Any:
+            fit_rows: int = 200_000, backend: str = "trees", **backend_params: Any) -> Any:
     """``ddf`` followed by synthetic rows, as one ``dask.dataframe.DataFrame``.
 
     Parameters
@@ -165,7 +165,7 @@ def augment(ddf: Any, *, model: Any = None, ratio: float | None = None, rows: in
     synthetic_only : bool, default False
         Only the synthetic rows.
     fit_rows : int, default 200,000
-    backend : str, default "gmm"
+    backend : str, default "trees"
     **backend_params
         Backend parameters when fitting.
 

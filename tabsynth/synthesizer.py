@@ -36,7 +36,7 @@ class Synthesizer(BaseEstimator):
 
     Parameters
     ----------
-    backend : str, default "gmm"
+    backend : str, default "trees"
         Generative backend (see :func:`tabsynth.backends.available`).
     random_state : int or None
         Seed for fitting; sampling without a ``seed`` continues from it.
@@ -71,7 +71,7 @@ class Synthesizer(BaseEstimator):
 
     def __init__(
         self,
-        backend: str = "gmm",
+        backend: str = "trees",
         *,
         random_state: int | None = None,
         categorical: Iterable[str] | None = None,

@@ -66,7 +66,7 @@ def test_json_and_quiet(capsys, table, tmp_path):
 
 def test_fit_sample_inspect(capsys, table, tmp_path):
     model = tmp_path / "m.tabsynth"
-    assert run(capsys, "fit", str(table), "-o", str(model), "--seed", "1", "--param", "n_components=3")[0] == 0
+    assert run(capsys, "fit", str(table), "-o", str(model), "--seed", "1", "--backend", "gmm", "--param", "n_components=3")[0] == 0
     code, out, _ = run(capsys, "sample", str(model), "--rows", "50", "-o", str(tmp_path / "s.csv"), "--seed", "2")
     assert code == 0
     assert len(pd.read_csv(tmp_path / "s.csv")) == 50
@@ -79,7 +79,7 @@ def test_fit_sample_inspect(capsys, table, tmp_path):
 def test_model_file_any_name(capsys, table, tmp_path):
     """A model saved under any name (here ``.model``) can be sampled from."""
     model = tmp_path / "adult.model"
-    assert run(capsys, "fit", str(table), "-o", str(model), "--param", "n_components=2", "-q")[0] == 0
+    assert run(capsys, "fit", str(table), "-o", str(model), "--backend", "gmm", "--param", "n_components=2", "-q")[0] == 0
     assert run(capsys, "sample", str(model), "--rows", "5", "-o", str(tmp_path / "s.csv"), "-q")[0] == 0
     assert len(pd.read_csv(tmp_path / "s.csv")) == 5
 

@@ -193,8 +193,8 @@ def test_cli_impute(capsys, tmp_path):
 def test_cli_impute_bad_input(capsys, tmp_path, extra, match):
     d = tmp_path
     punch(correlated(), cols=["y"]).to_csv(d / "t.csv", index=False)
-    Synthesizer(n_components=2).fit(correlated()).save(d / "m.tabsynth")
-    Synthesizer(n_components=2).fit(correlated().drop(columns="y")).save(d / "other.tabsynth")
+    Synthesizer("gmm", n_components=2).fit(correlated()).save(d / "m.tabsynth")
+    Synthesizer("gmm", n_components=2).fit(correlated().drop(columns="y")).save(d / "other.tabsynth")
     before = sorted(p.name for p in d.iterdir())
     code, _, err = run(capsys, "impute", d / "t.csv", *[a.format(d=d) for a in extra])
     assert code == 2 and err.count("\n") == 1 and err.startswith("error: ") and match in err, err

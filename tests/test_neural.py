@@ -158,7 +158,7 @@ def test_cli_epochs_and_progress_free_output(tmp_path, capsys):
     assert len(Synthesizer.load(model).backend_.history_) == 2
     with pytest.raises(SystemExit) as exc:
         main(["augment", str(path), "--epochs", "2", "-q"])
-    assert exc.value.code == 2 and "gmm backend has no epochs" in capsys.readouterr().err
+    assert exc.value.code == 2 and "trees backend has no epochs" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("backend", NEURAL)

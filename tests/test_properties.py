@@ -125,8 +125,11 @@ def test_synthetic_rows_keep_the_tables_promises(df, seed, backend):
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(df=tables())
 def test_same_seed_same_rows(df):
-    a = Synthesizer(random_state=3, n_components=2).fit(df).sample(50, seed=9)
-    b = Synthesizer(random_state=3, n_components=2).fit(df).sample(50, seed=9)
+    a = Synthesizer("gmm", random_state=3, n_components=2).fit(df).sample(50, seed=9)
+    b = Synthesizer("gmm", random_state=3, n_components=2).fit(df).sample(50, seed=9)
+    pd.testing.assert_frame_equal(a, b)
+    a = Synthesizer(random_state=3).fit(df).sample(50, seed=9)  # the default backend (trees)
+    b = Synthesizer(random_state=3).fit(df).sample(50, seed=9)
     pd.testing.assert_frame_equal(a, b)
 
 

@@ -24,7 +24,7 @@ def check_promises(real: pd.DataFrame, out: pd.DataFrame) -> None:
 
 
 def test_adult(adult_small):
-    syn = Synthesizer(random_state=0, selection_rows=2000).fit(adult_small)
+    syn = Synthesizer("gmm", random_state=0, selection_rows=2000).fit(adult_small)
     out = syn.sample(3000, seed=0)
     check_promises(adult_small, out)
     # modelled missingness: the three columns with '?' keep their share
@@ -43,5 +43,5 @@ def test_adult(adult_small):
 @pytest.mark.parametrize("name", ["letter.csv", "spam.csv"])
 def test_imputation_tables(name, shared):
     real = pd.read_csv(shared(name)).sample(1500, random_state=0).reset_index(drop=True)
-    out = Synthesizer(random_state=0, selection_rows=1500).fit(real).sample(1500, seed=0)
+    out = Synthesizer("gmm", random_state=0, selection_rows=1500).fit(real).sample(1500, seed=0)
     check_promises(real, out)
