@@ -44,6 +44,8 @@ features, thresholds, leaf values) and walked by ``_Tree.apply``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..encoding import Encoded, Layout
@@ -79,7 +81,10 @@ class _Tree:
             # wide tables: each split weighs at most MAX_FEATURES candidate columns (drawn per split),
             # so the cost grows linearly, not quadratically, with the number of columns
             k = min(len(cols), MAX_FEATURES)
-            model = Model(min_samples_leaf=min_leaf, max_features=k, random_state=seed).fit(X[:, cols], y)
+            model = Model(min_samples_leaf=min_leaf, max_features=k, random_state=seed)
+            with warnings.catch_warnings():  # many classes on few rows is expected here (e.g. a code column)
+                warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
+                model.fit(X[:, cols], y)
             t = model.tree_
             left, right = t.children_left.astype("int32"), t.children_right.astype("int32")
             feature = np.where(left < 0, -1, cols[np.maximum(t.feature, 0)]).astype("int32")
