@@ -108,9 +108,24 @@ def test_bad_backend_params_are_one_line_errors(backend, param, value):
 
 
 def test_auto_epochs():
+    from tabsynth.backends.train import batch_rows
+
     assert auto_epochs(26048, 500, 3000) == 57
     assert auto_epochs(100, 500, 3000) == 300
-    assert auto_epochs(10**7, 500, 3000) == 30
+    assert auto_epochs(10**7, 500, 3000) == 1          # about 3,000 steps, however many rows
+    assert auto_epochs(10**6, 500, 3000) == 2
+    # small tables: eight steps per epoch (a batch of 500 on 455 rows was one step per epoch)
+    assert batch_rows(455, 500) == 57 and batch_rows(100, 500) == 32 and batch_rows(26048, 500) == 500
+    assert batch_rows(455, 20) == 20 and batch_rows(10, 500) == 32
+
+
+def test_small_tables_train_in_small_batches():
+    from tabsynth.backends.gan import GANBackend
+
+    df = _two_clusters(200)
+    syn = Synthesizer("gan", random_state=0, epochs=2, hidden=[16]).fit(df)
+    assert isinstance(syn.backend_, GANBackend)
+    assert [h["steps"] for h in syn.backend_.history_] == [7, 7]   # 200 rows, batches of 32
 
 
 def test_codec_and_cat_head_round_trip():

@@ -31,9 +31,12 @@ class GANBackend(NeuralBackend, BackendBase):
     ----------
     epochs : int or "auto", default "auto"
         Passes over the data; ``"auto"`` gives about ``steps`` generator steps
-        (30 to 300 epochs).
+        (at most 300 epochs).
     steps : int, default 4000
     batch_size : int, default 500
+        Rows per step at most: on tables under 4,000 rows a batch is an
+        eighth of the rows (at least 32), so that an epoch has eight steps
+        (:func:`tabsynth.backends.train.batch_rows`).
     lr : float, default 2e-4
         Adam learning rate (betas 0.5, 0.9) of both networks.
     weight_decay : float, default 1e-6

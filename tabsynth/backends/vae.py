@@ -31,10 +31,13 @@ class VAEBackend(NeuralBackend, BackendBase):
     ----------
     epochs : int or "auto", default "auto"
         Passes over the data; ``"auto"`` gives about ``steps`` optimiser steps
-        (30 to 300 epochs).
+        (at most 300 epochs).
     steps : int, default 3000
         Target number of optimiser steps for ``epochs="auto"``.
     batch_size : int, default 500
+        Rows per step at most: on tables under 4,000 rows a batch is an
+        eighth of the rows (at least 32), so that an epoch has eight steps
+        (:func:`tabsynth.backends.train.batch_rows`).
     lr : float, default 1e-3
         Adam learning rate.
     weight_decay : float, default 1e-5
