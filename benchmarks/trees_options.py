@@ -3,6 +3,7 @@
     python benchmarks/trees_options.py '{"smoothing": 0}'
     python benchmarks/trees_options.py '{"class_column": 8}'      # the class first in the chain
     python benchmarks/trees_options.py '{"backend": "gmm"}'
+    python benchmarks/trees_options.py '{"backend": "gan", "batch_size": 64}' --table breast_cancer
 
 Prints one JSON line: fit and sample seconds, column shapes, pair trends,
 TSTR AUC (logistic regression, boosting; and real rows'), detection AUC,
@@ -19,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DEFAULT_DATA, load_adult, split  # noqa: E402
+from _common import DEFAULT_DATA, split  # noqa: E402
 
 
 def main() -> None:
@@ -27,22 +28,26 @@ def main() -> None:
     ap.add_argument("params", nargs="?", default="{}", help="JSON: backend parameters (and 'backend')")
     ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--table", default="adult", help="adult, breast_cancer or diabetes (synthesis_adult.py's tables)")
     args = ap.parse_args()
     from tabsynth import Synthesizer
     from tabsynth.evaluate import evaluate
 
     params = json.loads(args.params)
     backend = params.pop("backend", "trees")
-    train, test = split(load_adult(args.data_dir), "income")
+    from synthesis_adult import load_table
+
+    df, target = load_table(args.table, args.data_dir)
+    train, test = split(df, target)
     t0 = time.perf_counter()
     model = Synthesizer(backend, random_state=args.seed, **params).fit(train)
     fit_s = time.perf_counter() - t0
     syn = model.sample(len(train), seed=args.seed)
     sample_s = time.perf_counter() - t0 - fit_s
-    res = evaluate(train, syn, holdout=test, target="income")
+    res = evaluate(train, syn, holdout=test, target=target)
     um = res["utility"]["models"]
     print(json.dumps({
-        "backend": backend, "params": params, "fit_s": round(fit_s, 1), "sample_s": round(sample_s, 1),
+        "table": args.table, "backend": backend, "params": params, "fit_s": round(fit_s, 1), "sample_s": round(sample_s, 1),
         "column_shapes": round(res["fidelity"]["column_shapes"], 4), "pair_trends": round(res["fidelity"]["pair_trends"], 4),
         "tstr_logreg": round(um["logistic_regression"]["synthetic"], 4),
         "tstr_boosting": round(um["gradient_boosting"]["synthetic"], 4),

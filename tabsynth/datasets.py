@@ -8,7 +8,7 @@ import pandas as pd
 
 #: the zoo's tables, in order; see :func:`zoo_table`
 ZOO = ("dates", "epochs", "magnitudes", "heavy_tails", "spikes", "high_cardinality", "free_text", "wide",
-       "tiny", "mostly_missing", "yes_no", "numbers_as_text", "mixed_types", "long")
+       "tiny", "mostly_missing", "yes_no", "numbers_as_text", "mixed_types", "imbalanced", "long")
 
 
 def load_example() -> pd.DataFrame:
@@ -69,6 +69,9 @@ def zoo_table(name: str, n_rows: int = 2000, seed: int = 0) -> pd.DataFrame:
           thousands separators;
         - ``mixed_types``: numbers with a few words among them
           (``"n/a"``, ``"unknown"``);
+        - ``imbalanced``: four columns, a binary ``label`` with a 3%
+          minority that depends on ``x``, and a skewed (log-normal) amount
+          shifted for the minority (the real-tables issue's GAN case);
         - ``long``: a plain table meant to be asked for with many rows.
     n_rows : int, default 2000
     seed : int, default 0
@@ -133,6 +136,10 @@ def zoo_table(name: str, n_rows: int = 2000, seed: int = 0) -> pd.DataFrame:
         odd = rng.random(n) < 0.05
         v[odd] = rng.choice(["n/a", "unknown", "-"], int(odd.sum()))
         cols = {"reading": v}
+    elif name == "imbalanced":
+        label = np.where(rng.random(n) < 1 / (1 + np.exp(-(1.5 * x - 6.0))), "yes", "no")
+        amount = np.exp(rng.normal(3.0 + 1.0 * (label == "yes"), 1.2, n)).round(2)
+        cols = {"amount": amount, "label": label}
     else:  # long
         cols = {"y": (x + rng.normal(size=n)).round(3), "k": rng.integers(0, 5, n)}
     return pd.DataFrame({**base, **cols})

@@ -52,7 +52,7 @@ from ..encoding import Encoded, Layout
 from .base import BackendBase, Progress, check_given, check_params
 
 #: columns weighed at each split (all of them on tables up to this width)
-MAX_FEATURES = 48
+MAX_FEATURES = 32
 #: what the trees see in the cell of a number that is a spike or missing (normal scores lie in +-5.3)
 _FILLER = np.float32(-9.0)
 
