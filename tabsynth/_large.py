@@ -180,13 +180,13 @@ def run_augment(plan: Any, input: str, out: Path, *, rows: int | None, ratio: fl
 def run_impute(plan: Any, input: str, out: Path, *, imputer_for: Callable[[Any], Any], only: list | None, seed: int,
                fit_rows: int, workers: int | None, scheduler: str | None, progress: bool) -> dict:
     """``tabsynth impute`` on a parquet dataset or a cluster: fit on a seeded sample, fill batch by batch."""
-    from .dataset import iter_batches, open_dataset, scan
+    import pandas as pd
 
-    names = open_dataset(input).schema.names
-    unknown = [c for c in (only or []) if c not in names]
-    if unknown:  # before the pass over the data
-        raise InputError(f"--columns: {unknown[0]!r} is not a column of '{input}'; its columns are: "
-                         + ", ".join(names[:20]) + (", ..." if len(names) > 20 else ""))
+    from .dataset import iter_batches, open_dataset, scan
+    from .schema import check_columns
+
+    # unknown --columns are refused before the pass over the data
+    check_columns(pd.DataFrame(columns=open_dataset(input).schema.names), only, "--columns")
     scanned = scan(input, fit_rows=fit_rows, seed=seed)
     imputer = imputer_for(scanned.sample)
     counts = {"filled": {}, "left": {}, "unseen": {}}

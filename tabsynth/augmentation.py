@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from .backends import DEFAULT_BACKEND
 from .backends.base import Progress
 from .errors import InputError, TabsynthError
 from .schema import check_table
@@ -268,7 +269,7 @@ def augment(
     check: bool = False,
     check_models: Sequence[str] | None = None,
     tolerance: float = 0.01,
-    backend: str = "trees",
+    backend: str = DEFAULT_BACKEND,
     seed: int | None = None,
     categorical: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
@@ -353,7 +354,7 @@ def augment(
 
 
 def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False, target=None, balance=False,
-                class_ratio=None, given=None, check=False, check_models=None, tolerance=0.01, backend="trees",
+                class_ratio=None, given=None, check=False, check_models=None, tolerance=0.01, backend=DEFAULT_BACKEND,
                 seed=None, categorical=None, ignore=None, verbose=False, progress=None, model=None,
                 stream=False, batch_size=65536, **backend_params) -> tuple[Any, dict[str, Any]]:
     """:func:`augment`, plus what was done: ``{"model", "per_class", "check", "given", "rows"}`` (for the CLI).
@@ -536,7 +537,7 @@ class GenerativeOverSampler(BaseEstimator):
 
     def __init__(
         self,
-        backend: str = "trees",
+        backend: str = DEFAULT_BACKEND,
         *,
         sampling_strategy: str | float | dict = "auto",
         random_state: int | None = None,

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import click
 
 from ._large import cluster_options, fit_passes_option, fit_rows_option
+from .backends import DEFAULT_BACKEND
 from ._version import __version__
 from .errors import TabsynthError
 
@@ -170,7 +171,7 @@ def default_output(input_path: str | Path, tag: str = "augmented") -> Path:
 
 
 # ------------------------------------------------------------------ options
-def model_options(f: Callable | None = None, *, backend: str = "trees") -> Callable:
+def model_options(f: Callable | None = None, *, backend: str = DEFAULT_BACKEND) -> Callable:
     """Options shared by commands that fit a model (``backend``: the command's default backend)."""
     if f is None:
         return lambda g: model_options(g, backend=backend)
@@ -547,7 +548,7 @@ def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, qui
                    "bootstrap sample of INPUT. Analyse each copy and pool with Rubin's rules.")
 @fit_rows_option
 @cluster_options
-@model_options(backend="trees")
+@model_options
 @output_options
 def impute(input, output, model_path, save_model, only, draws, strategy, fit_rows, workers, scheduler, backend, seed,
            na_values, sep, categorical, ignore, params, quiet, as_json, multiple):

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ._rng import RandomState, draw_seed, make_rng
+from .backends import DEFAULT_BACKEND
 from .errors import InputError, TabsynthError
 
 
@@ -143,7 +144,7 @@ def impute(imputer: Any, ddf: Any) -> Any:
 
 def augment(ddf: Any, *, model: Any = None, ratio: float | None = None, rows: int | None = None,
             seed: RandomState = None, given: dict[str, Any] | None = None, synthetic_only: bool = False,
-            fit_rows: int = 200_000, backend: str = "trees", **backend_params: Any) -> Any:
+            fit_rows: int = 200_000, backend: str = DEFAULT_BACKEND, **backend_params: Any) -> Any:
     """``ddf`` followed by synthetic rows, as one ``dask.dataframe.DataFrame``.
 
     Parameters

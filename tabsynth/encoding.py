@@ -372,7 +372,7 @@ class _CategoricalCol:
         """Decoded column in the schema's dtype. Arrow-backed strings are gathered from a dictionary of the
         values (several times faster than building them from Python objects)."""
         dtype = make_dtype(self.spec.dtype)
-        arrow_str = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or str(dtype) == "string[pyarrow]"
+        arrow_str = isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"  # "str" and "string[pyarrow]"
         if not arrow_str or self.spec.value_type != "str":
             vals, isna = self.inverse(codes, rng)
             return restore(vals, isna, self.spec)

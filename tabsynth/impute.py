@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._rng import RandomState, make_rng
 from ._threads import limits_threads
+from .backends import DEFAULT_BACKEND
 from .encoding import category_pool
 from .errors import InputError
 from .schema import check_table
@@ -102,7 +103,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        backend: str = "trees",
+        backend: str = DEFAULT_BACKEND,
         *,
         n_draws: int = 10,
         strategy: str = "refine",

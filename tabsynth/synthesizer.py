@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator
 from ._rng import RandomState, draw_seed, make_rng
 from ._threads import limits_threads
 from ._version import __version__
-from .backends import get_backend_class
+from .backends import DEFAULT_BACKEND, get_backend_class
 from .backends.base import Progress
 from .encoding import Encoded, TableEncoder
 from .schema import dtype_name, make_dtype
@@ -71,7 +71,7 @@ class Synthesizer(BaseEstimator):
 
     def __init__(
         self,
-        backend: str = "trees",
+        backend: str = DEFAULT_BACKEND,
         *,
         random_state: int | None = None,
         categorical: Iterable[str] | None = None,
@@ -235,13 +235,9 @@ class Synthesizer(BaseEstimator):
         return self
 
     def _checked_target(self, df: pd.DataFrame) -> str | None:
-        if self.target is None:
-            return None
-        names = [str(c) for c in df.columns]
-        if str(self.target) not in names:
-            raise InputError(f"target {self.target!r} is not a column of the table; its columns are: "
-                             + ", ".join(names[:20]) + (", ..." if len(names) > 20 else ""))
-        return str(self.target)
+        from .schema import check_columns
+
+        return check_columns(df, [self.target], "target")[0] if self.target is not None else None
 
     def _redraw_fillers(self, encoded: Encoded, rng: np.random.Generator) -> None:
         """Replace the filler cells of missing or spike numbers in ``encoded`` by draws from the model given the
@@ -262,6 +258,7 @@ class Synthesizer(BaseEstimator):
 
         rng = np.random.default_rng([_seed_of(self.random_state) or 0, 1])  # fillers of missing numbers
         lls = []
+
         def encoded(batch: pd.DataFrame) -> Encoded:
             enc = self.encoder_.transform(batch, rng, missing="model")
             self._redraw_fillers(enc, rng)  # as fit's refits do: fillers drawn given the row, not the marginal

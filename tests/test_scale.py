@@ -140,7 +140,7 @@ def test_a_large_parquet_file_is_a_dataset(cli, tmp_path):
     (["augment", "{d}/ds", "--check", "--target", "sex"], "is not available"),
     (["impute", "{d}/ds", "--multiple", "3"], "--multiple is not available"),
     (["augment", "{d}/empty"], "holds no parquet files"),
-    (["impute", "{d}/ds", "--columns", "nope"], "--columns: 'nope' is not a column"),
+    (["impute", "{d}/ds", "--columns", "nope"], "--columns: unknown column(s) 'nope'"),
     (["sample", "{d}/m.tabsynth", "--rows", "10", "-o", "{d}/o.parquet", "--workers", "1", "--scheduler", "x:1"],
      "give one"),
 ])

@@ -186,11 +186,11 @@ def test_target_goes_first_and_is_checked(cli, tmp_path):
     assert Synthesizer("trees", random_state=0).fit(df).backend_.order_[0] != y_code
     model.save(tmp_path / "m.tabsynth")
     assert Synthesizer.load(tmp_path / "m.tabsynth").target == "y"
-    with pytest.raises(InputError, match="target 'nope' is not a column"):
+    with pytest.raises(InputError, match="target: unknown column\\(s\\) 'nope'"):
         Synthesizer("trees", target="nope").fit(df)
     df.to_csv(tmp_path / "t.csv", index=False)
     code, _, err = cli("fit", tmp_path / "t.csv", "-o", tmp_path / "n.tabsynth", "--backend", "trees", "--target", "y")
     assert code == 0, err
     assert Synthesizer.load(tmp_path / "n.tabsynth").backend_.order_[0] == y_code
     code, _, err = cli("fit", tmp_path / "t.csv", "-o", tmp_path / "z.tabsynth", "--target", "nope")
-    assert code == 2 and err.count("\n") == 1 and "target 'nope'" in err
+    assert code == 2 and err.count("\n") == 1 and "target: unknown column(s) 'nope'" in err

@@ -13,6 +13,10 @@ _REGISTRY = {
     "trees": ("tabsynth.backends.trees", "TreesBackend"),
 }
 
+#: the backend of every fitting entry point (Synthesizer, augment, the over-sampler, the imputer, Dask, the CLI)
+#: unless one is named; README, "Why `trees` is the default"
+DEFAULT_BACKEND = "trees"
+
 
 def available() -> list[str]:
     """Names of the registered backends."""

@@ -263,9 +263,24 @@ class GMMBackend(BackendBase):
 
     def _mstep_design(self, X, dense_cat, oh, resp, d, shrink: float = 0.0):
         """M-step from the design matrix: one GEMM gives every component's weight, moments and counts."""
+        return self._mstep_stats(*self._stats(X, dense_cat, oh, resp, d), d, shrink)
+
+    @staticmethod
+    def _stats(X, dense_cat, oh, resp, d):
+        """Sufficient statistics of the rows of a design matrix: ``S`` = sum of resp x [vec(z z'), z, 1] and the
+        responsibility-weighted category counts (sums over rows, so batches add up)."""
         S = np.asarray(resp.T @ X, dtype=np.float64)  # (K, d*d + d + 1 [+ one-hot])
         counts = S[:, d * d + d + 1:] if dense_cat else np.asarray(oh.T @ resp, dtype=np.float64).T
-        return self._mstep_stats(S[:, : d * d + d + 1], counts, d, shrink)
+        return S[:, : d * d + d + 1], counts
+
+    def _estep(self, X, dense_cat, oh, params):
+        """Responsibilities (in place of the log-densities, single precision) and each row's log-likelihood."""
+        lp = self._design_logpdf(X, dense_cat, oh, params)
+        top = lp.max(1, keepdims=True)
+        resp = np.exp(lp - top, out=lp)
+        norm = resp.sum(1, keepdims=True, dtype=np.float64)
+        resp /= norm.astype(resp.dtype)
+        return resp, top[:, 0].astype(np.float64) + np.log(norm[:, 0])
 
     def _mstep_stats(self, S, counts, d, shrink: float = 0.0):
         """Parameters from summed statistics: ``S`` = sum of resp x [vec(z z'), z, 1], ``counts`` = resp x one-hot."""
@@ -309,19 +324,14 @@ class GMMBackend(BackendBase):
         for enc in batches:
             if enc.n == 0:
                 continue
-            z = enc.x_num.astype("float64")
             oh = self._onehot(enc.x_cat)
-            X32, dense_cat = self._design(z, oh, np.float32)
-            lp = self._design_logpdf(X32, dense_cat, oh, params)
-            top = lp.max(1, keepdims=True)
-            resp = np.exp(lp - top, out=lp)
-            norm = resp.sum(1, keepdims=True, dtype=np.float64)
-            resp /= norm.astype(np.float32)
-            total += float((top[:, 0].astype(np.float64) + np.log(norm[:, 0])).sum())
+            X32, dense_cat = self._design(enc.x_num.astype("float64"), oh, np.float32)
+            resp, ll = self._estep(X32, dense_cat, oh, params)
+            total += float(ll.sum())
             rows += enc.n
-            part = np.asarray(resp.T @ X32, dtype=np.float64)
-            S += part[:, : d * d + d + 1]
-            counts += part[:, d * d + d + 1:] if dense_cat else np.asarray(oh.T @ resp, dtype=np.float64).T
+            part_S, part_counts = self._stats(X32, dense_cat, oh, resp, d)
+            S += part_S
+            counts += part_counts
         if rows == 0:
             raise ValueError("em_pass needs at least one row")
         weights, means, covs, thetas = self._mstep_stats(S, counts, d, float(getattr(self, "shrinkage_", 0.0)))
@@ -418,12 +428,7 @@ class GMMBackend(BackendBase):
         prev = -np.inf
         it = 0
         for it in range(1, self.max_iter + 1):
-            lp = self._design_logpdf(X32, dense_cat, oh, params)
-            top = lp.max(1, keepdims=True)
-            resp = np.exp(lp - top, out=lp)
-            norm = resp.sum(1, keepdims=True, dtype=np.float64)
-            resp /= norm.astype(np.float32)
-            ll = top[:, 0].astype(np.float64) + np.log(norm[:, 0])
+            resp, ll = self._estep(X32, dense_cat, oh, params)
             params = self._mstep_design(X32, dense_cat, oh, resp, z.shape[1], shrink)
             mean_ll = float(ll.mean())
             if progress:
