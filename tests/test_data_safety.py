@@ -73,7 +73,7 @@ def test_signal_during_streamed_write_leaves_nothing(tmp_path, name, sig):
     """Case 8: a signal while rows are being streamed removes the staged file; exit code 128 + 15 / 130."""
     model = tmp_path / "m.tabsynth"
     Synthesizer(random_state=0).fit(load_example()).save(model)
-    proc = subprocess.Popen([sys.executable, "-m", "tabsynth", "sample", str(model), "--rows", "3000000",
+    proc = subprocess.Popen([sys.executable, "-m", "tabsynth", "sample", str(model), "--rows", "10000000",
                              "--batch-rows", "20000", "-o", str(tmp_path / name), "--seed", "1"],
                             stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60

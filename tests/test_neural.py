@@ -111,7 +111,8 @@ def test_auto_epochs():
     from tabsynth.backends.train import batch_rows
 
     assert auto_epochs(26048, 500, 3000) == 57
-    assert auto_epochs(100, 500, 3000) == 300
+    assert auto_epochs(100, 500, 3000) == 500
+    assert auto_epochs(4000, 500, 4000) == 500          # every step: 8 per epoch
     assert auto_epochs(10**7, 500, 3000) == 1          # about 3,000 steps, however many rows
     assert auto_epochs(10**6, 500, 3000) == 2
     # small tables: eight steps per epoch (a batch of 500 on 455 rows was one step per epoch)
@@ -189,3 +190,20 @@ def test_degenerate_layouts(backend):
             syn = small(backend, epochs=2).fit(df)
             assert syn.sample(5, seed=0).shape == (5, df.shape[1])
             assert syn.impute(df.head(3), seed=0).shape == (3, df.shape[1])
+
+
+def test_auto_hidden_widths_follow_the_number_of_columns(tmp_path):
+    from tabsynth.backends.nn import hidden_widths
+
+    assert hidden_widths("auto", 3) == (128, 128)
+    assert hidden_widths("auto", 6) == (192, 192)
+    assert hidden_widths("auto", 19) == (256, 256)   # adult: 6 numbers and 13 categorical codes
+    assert hidden_widths([64, 32], 19) == (64, 32)
+    df = _two_clusters(200)
+    for backend in NEURAL:
+        syn = Synthesizer(backend, random_state=0, epochs=1).fit(df)
+        first = next(m for m in getattr(syn.backend_, syn.backend_._nets[0]).modules() if isinstance(m, torch.nn.Linear))
+        assert first.out_features == 128   # a narrow table gets the narrow network
+        syn.save(tmp_path / f"{backend}.tsyn")
+        again = Synthesizer.load(tmp_path / f"{backend}.tsyn")
+        pd.testing.assert_frame_equal(again.sample(50, seed=3), syn.sample(50, seed=3))

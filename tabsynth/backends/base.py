@@ -90,8 +90,9 @@ _RULES = {
     "auto_or_pos_int": ("a positive integer or 'auto'", lambda v: v == "auto" or _RULES["pos_int"][1](v)),
     "auto_or_nonneg_float": ("a non-negative number or 'auto'",
                              lambda v: (isinstance(v, str) and v == "auto") or _RULES["nonneg_float"][1](v)),
-    "widths": ("a list of positive integers, e.g. [256,256]",
-               lambda v: isinstance(v, (list, tuple)) and len(v) > 0 and all(_RULES["pos_int"][1](h) for h in v)),
+    "widths": ("'auto' or a list of positive integers, e.g. [256,256]",
+               lambda v: (isinstance(v, str) and v == "auto")
+               or (isinstance(v, (list, tuple)) and len(v) > 0 and all(_RULES["pos_int"][1](h) for h in v))),
 }
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from .base import BackendBase, Progress
-from .nn import MLP, NeuralBackend, random_masks
+from .nn import MLP, NeuralBackend, hidden_widths, random_masks
 from .train import train_loop
 from .vae import _epochs
 
@@ -31,7 +31,7 @@ class GANBackend(NeuralBackend, BackendBase):
     ----------
     epochs : int or "auto", default "auto"
         Passes over the data; ``"auto"`` gives about ``steps`` generator steps
-        (at most 300 epochs).
+        (at most 500 epochs: every step on tables of 256 rows or more).
     steps : int, default 4000
     batch_size : int, default 500
         Rows per step at most: on tables under 4,000 rows a batch is an
@@ -40,8 +40,11 @@ class GANBackend(NeuralBackend, BackendBase):
     lr : float, default 2e-4
         Adam learning rate (betas 0.5, 0.9) of both networks.
     weight_decay : float, default 1e-6
-    hidden : tuple of int, default (256, 256)
+    hidden : tuple of int or "auto", default "auto"
         Hidden widths of the generator and the critic.
+        ``"auto"``: two layers of 32 units per modelled column, from 128
+        (tables of four columns or fewer) to 256 (eight or more; see
+        :func:`tabsynth.backends.nn.hidden_widths`).
     noise_dim : int, default 64
     gp_weight : float, default 10.0
         Weight of the gradient penalty.
@@ -63,7 +66,7 @@ class GANBackend(NeuralBackend, BackendBase):
         batch_size: int = 500,
         lr: float = 2e-4,
         weight_decay: float = 1e-6,
-        hidden: tuple[int, ...] = (256, 256),
+        hidden: tuple[int, ...] | str = "auto",
         noise_dim: int = 64,
         gp_weight: float = 10.0,
         tau: float = 0.2,
@@ -80,7 +83,7 @@ class GANBackend(NeuralBackend, BackendBase):
 
     def _build(self) -> None:
         c = self.codec_
-        hidden = tuple(int(h) for h in self.hidden)
+        hidden = hidden_widths(self.hidden, c.n_cols)
         self.generator_ = MLP(int(self.noise_dim) + c.width + c.n_cols, hidden, c.n_num + self.cat_head_.total, norm=True)
         self.critic_ = MLP(c.width + c.n_cols, hidden, 1, act="leaky_relu")
 
@@ -94,8 +97,8 @@ class GANBackend(NeuralBackend, BackendBase):
         n = rows.shape[0]
         epochs = _epochs(self.epochs, n, self.batch_size, self.steps)
         betas = (0.5, 0.9)
-        opt_g = torch.optim.Adam(self.generator_.parameters(), lr=self.lr, betas=betas, weight_decay=self.weight_decay)
-        opt_d = torch.optim.Adam(self.critic_.parameters(), lr=self.lr, betas=betas, weight_decay=self.weight_decay)
+        opt_g = torch.optim.Adam(self.generator_.parameters(), lr=self.lr, betas=betas, weight_decay=self.weight_decay, foreach=True)
+        opt_d = torch.optim.Adam(self.critic_.parameters(), lr=self.lr, betas=betas, weight_decay=self.weight_decay, foreach=True)
         codec = self.codec_
 
         def fake_rows(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -93,6 +93,26 @@ class MLP(nn.Sequential):
         super().__init__(*layers)
 
 
+#: ``hidden="auto"``: two layers of this many units per modelled column, within [AUTO_MIN, AUTO_MAX]
+AUTO_PER_COLUMN = 32
+AUTO_MIN, AUTO_MAX = 128, 256
+
+
+def hidden_widths(hidden: tuple[int, ...] | list[int] | str, n_cols: int) -> tuple[int, ...]:
+    """The hidden widths of a network over ``n_cols`` modelled columns.
+
+    ``"auto"`` gives two layers of ``32 * n_cols`` units, at least 128 and at most 256:
+    256 from eight modelled columns on (adult has 19), 128 for tables of four or fewer.
+    The cost of a step is mostly the 256 x 256 middle layer, whatever the number of
+    columns, so a fixed width made a 3-column table cost 4x adult's time per cell
+    (benchmarks/zoo.py) for a distribution with a fraction of the dependencies.
+    """
+    if isinstance(hidden, str):
+        h = int(min(AUTO_MAX, max(AUTO_MIN, AUTO_PER_COLUMN * int(n_cols))))
+        return (h, h)
+    return tuple(int(h) for h in hidden)
+
+
 class CatHead:
     """Vectorised cross-entropy and sampling for all categorical columns.
 

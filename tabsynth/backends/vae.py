@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from .base import BackendBase, Progress
-from .nn import MLP, NeuralBackend, random_masks
+from .nn import MLP, NeuralBackend, hidden_widths, random_masks
 from .train import auto_epochs, train_loop
 
 
@@ -31,7 +31,7 @@ class VAEBackend(NeuralBackend, BackendBase):
     ----------
     epochs : int or "auto", default "auto"
         Passes over the data; ``"auto"`` gives about ``steps`` optimiser steps
-        (at most 300 epochs).
+        (at most 500 epochs: every step on tables of 256 rows or more).
     steps : int, default 3000
         Target number of optimiser steps for ``epochs="auto"``.
     batch_size : int, default 500
@@ -41,8 +41,11 @@ class VAEBackend(NeuralBackend, BackendBase):
     lr : float, default 1e-3
         Adam learning rate.
     weight_decay : float, default 1e-5
-    hidden : tuple of int, default (256, 256)
+    hidden : tuple of int or "auto", default "auto"
         Hidden widths of the encoder (the decoder mirrors them).
+        ``"auto"``: two layers of 32 units per modelled column, from 128
+        (tables of four columns or fewer) to 256 (eight or more; see
+        :func:`tabsynth.backends.nn.hidden_widths`).
     latent_dim : int, default 64
     beta : float, default 0.5
         Weight of the KL term (TVAE's loss factor 2 corresponds to 0.5).
@@ -64,7 +67,7 @@ class VAEBackend(NeuralBackend, BackendBase):
         batch_size: int = 500,
         lr: float = 1e-3,
         weight_decay: float = 1e-5,
-        hidden: tuple[int, ...] = (256, 256),
+        hidden: tuple[int, ...] | str = "auto",
         latent_dim: int = 64,
         beta: float = 0.5,
         gibbs_steps: int = 5,
@@ -82,7 +85,7 @@ class VAEBackend(NeuralBackend, BackendBase):
     # ------------------------------------------------------------ networks
     def _build(self) -> None:
         c = self.codec_
-        hidden = tuple(int(h) for h in self.hidden)
+        hidden = hidden_widths(self.hidden, c.n_cols)
         self.encoder_ = MLP(c.width + c.n_cols, hidden, 2 * int(self.latent_dim))
         self.decoder_ = MLP(int(self.latent_dim), hidden[::-1], c.n_num + self.cat_head_.total)
         self.log_sigma_ = _Scale(c.n_num)
@@ -101,7 +104,7 @@ class VAEBackend(NeuralBackend, BackendBase):
         n = rows.shape[0]
         epochs = _epochs(self.epochs, n, self.batch_size, self.steps)
         params = [p for name in self._nets for p in getattr(self, name).parameters()]
-        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay, foreach=True)
         n_num = self.codec_.n_num
 
         def step(idx: torch.Tensor) -> dict[str, float]:
