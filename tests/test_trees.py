@@ -249,3 +249,15 @@ def test_two_continuous_columns_stay_as_far_from_training_rows_as_unseen_rows():
     res = privacy(train, syn, holdout=holdout)
     assert res["exact_copies"] < 0.005
     assert res["dcr_synthetic_median"] >= 0.9 * res["dcr_holdout_median"]   # 0.99 here; 0.80 before the kernel
+
+
+def test_repeated_amounts_are_drawn_as_they_occur():
+    # 200 amounts over 5,000 rows (more than sqrt(rows) distinct values, but each repeated ~25 times,
+    # as adult's capital gains): drawn as observed values, not smoothed between them
+    rng = np.random.default_rng(0)
+    levels = np.round(np.exp(rng.normal(8, 1, 200)))
+    df = pd.DataFrame({"g": rng.choice(["a", "b"], 5000), "amount": rng.choice(levels, 5000),
+                       "x": rng.normal(size=5000)})
+    out = Synthesizer("trees", random_state=0).fit(df).sample(5000, seed=0)
+    assert out["amount"].isin(set(df["amount"])).all()
+    assert out["x"].isin(set(df["x"])).mean() < 0.01   # a continuous column is still smoothed

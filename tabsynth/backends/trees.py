@@ -14,12 +14,13 @@ down the column's tree to a leaf, and the value is drawn from that leaf:
 * a category from the leaf's class frequencies (shrunk towards its parent
   node's by ``alpha`` pseudo-rows, so a leaf never rules out a category
   outright and a column's shares are kept);
-* a number with many distinct values (more than ``max(10, sqrt(rows))``)
-  from a kernel density estimate of the leaf's training values: a value of
+* a number with many distinct values (more than ``max(10, sqrt(rows))``,
+  and fewer than a fifth of its rows) from a kernel density estimate of the leaf's training values: a value of
   the leaf plus Gaussian noise of Silverman's bandwidth for the leaf,
   shrunk towards the leaf's mean so that its variance is kept, reflected
   at the leaf's smallest and largest value; a number with few distinct
-  values (ages, counts) as the values occur in the leaf.
+  values (ages, counts) or with values that repeat (amounts of a few
+  hundred values over thousands of rows) as the values occur in the leaf.
 
 The rows that reach one leaf draw with stratified uniforms, so that the
 leaf's draws follow its distribution closely. The kernel is what keeps
@@ -56,6 +57,8 @@ from .base import BackendBase, Progress, check_given, check_params
 
 #: columns weighed at each split (all of them on tables up to this width)
 MAX_FEATURES = 32
+#: a number whose values repeat this many times on average is drawn as its values occur (see ``_Tree.fit``)
+TIED = 5
 #: what the trees see in the cell of a number that is a spike or missing (normal scores lie in +-5.3)
 _FILLER = np.float32(-9.0)
 
@@ -110,7 +113,10 @@ class _Tree:
         order = np.lexsort((y, leaf))  # by leaf, then by value: each leaf's range is its first and last value
         values = y[order].astype("float32")
         offsets = np.r_[0, np.cumsum(np.bincount(leaf, minlength=n_nodes))].astype("int64")
-        discrete = len(np.unique(y)) <= max(10.0, np.sqrt(n))
+        distinct = len(np.unique(y))
+        # few distinct values (ages, counts), or values that repeat (amounts such as adult's capital gains,
+        # a few hundred values over thousands of rows): drawn as they occur, not smoothed across
+        discrete = distinct <= max(10.0, np.sqrt(n)) or n >= TIED * distinct
         return cls(np.asarray(cols, "int32"), left, right, feature, threshold, 0, offsets=offsets, values=values,
                    discrete=discrete)
 
