@@ -174,6 +174,12 @@ def sniff_separator(p: Path) -> str:
 
 
 def _read_text_table(p: Path, sep: str | None, tokens: frozenset[str] | set[str]) -> pd.DataFrame:
+    with _open_text(p) as f:
+        first = f.readline()
+        if first.strip() == "" and f.read(1 << 16).strip():
+            # the reader skips blank lines, so the first data row would silently become the header
+            raise FileFormatError(f"input file '{p}' has a blank first line; put the column names on line 1 "
+                                  "(a one-column table needs a name that is not blank)")
     sep = sep or sniff_separator(p)
     raw = pd.read_csv(p, sep=sep, header=None, dtype=str, keep_default_na=False, na_filter=False,
                       encoding="utf-8-sig", skip_blank_lines=True)

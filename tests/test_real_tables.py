@@ -105,3 +105,14 @@ def test_high_cardinality_imputation_and_round_trip(tmp_path):
     given = pd.DataFrame({"case": df["case"].iloc[:50]})
     out = model.sample(50, seed=0, given=given)  # a pooled value can be given: it is kept as it is
     assert out["case"].tolist() == given["case"].tolist()
+
+
+def test_blank_first_line_is_refused_not_read_as_a_header(cli, tmp_path):
+    # a one-column table named "   " (or ""): the CSV reader skips the blank header line and would take the
+    # first data row for the column names (found by tests/test_hostile.py)
+    src = tmp_path / "t.csv"
+    pd.DataFrame({"   ": [41, 30, 23]}).to_csv(src, index=False)
+    code, _, err = cli("augment", src, "-o", tmp_path / "out.csv")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "blank first line" in err and "t.csv" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
