@@ -157,9 +157,9 @@ class _Tree:
             return np.clip(pos - leaf * self.card, 0, self.card - 1).astype("float32")
         start, m = self.offsets[leaf], self.offsets[leaf + 1] - self.offsets[leaf]
         i = start + np.minimum((u * m).astype("int64"), m - 1)
-        v = self.values[i].astype("float64")
         if self.discrete or smoothing <= 0:
-            return v.astype("float32")
+            return self.values[i].astype("float32", copy=False)
+        v = self.values[i].astype("float64")
         # a kernel density estimate of the leaf's values: a training value plus Gaussian noise of the
         # leaf's bandwidth, shrunk towards the leaf's mean so the leaf's variance is kept, reflected
         # at the leaf's smallest and largest value (so a draw never leaves the leaf's range)
@@ -181,24 +181,23 @@ class _Tree:
         (the IQR is left out when it is zero, e.g. a leaf of mostly tied values).
         """
         if getattr(self, "_kern", None) is None:
-            off = self.offsets.astype("int64")
-            m = np.diff(off)
+            # fitted trees always hold values (a number never regular keeps one), and a node's values are sorted
+            start, m = self.offsets[:-1].astype("int64"), np.diff(self.offsets).astype("int64")
             has = m > 0
             vals = self.values.astype("float64")
-            sums = np.zeros(len(m))
-            sq = np.zeros(len(m))
-            if vals.size:
-                sums[has] = np.add.reduceat(vals, off[:-1][has])
-                sq[has] = np.add.reduceat(vals ** 2, off[:-1][has])
+            sums, sq = np.zeros(len(m)), np.zeros(len(m))
+            sums[has] = np.add.reduceat(vals, start[has])
+            sq[has] = np.add.reduceat(vals ** 2, start[has])
             mm = np.maximum(m, 1)
             mean = sums / mm
             sd = np.sqrt(np.maximum(sq / mm - mean ** 2, 0.0))
-            q1 = vals[np.minimum(off[:-1] + (0.25 * (mm - 1)).astype("int64"), max(len(vals) - 1, 0))] if vals.size else mean
-            q3 = vals[np.minimum(off[:-1] + (0.75 * (mm - 1)).astype("int64"), max(len(vals) - 1, 0))] if vals.size else mean
-            iqr = (q3 - q1) / 1.34
+
+            def quantile(q: float) -> np.ndarray:
+                return vals[np.minimum(start + (q * (mm - 1)).astype("int64"), len(vals) - 1)]
+
+            iqr = (quantile(0.75) - quantile(0.25)) / 1.34
             spread = np.where(iqr > 0, np.minimum(sd, iqr), sd)
-            band = np.where(has, 0.9 * spread * mm ** -0.2, 0.0)
-            self._kern = (mean, sd, band)
+            self._kern = (mean, sd, np.where(has, 0.9 * spread * mm ** -0.2, 0.0))
         return self._kern
 
     # -------------------------------------------------------------- state
@@ -410,7 +409,8 @@ def auto_min_leaf(n_rows: int) -> int:
     Leaves of 30 rows on every table sharpened adult's conditionals until its
     synthetic rows sat closer to the training rows than unseen real rows do
     (median DCR 0.0254 vs 0.0266); 50-row leaves there kept DCR above the
-    holdout's with the same TSTR (benchmarks/README.md, "trees").
+    holdout's with the same TSTR (benchmarks/README.md, "The current defaults,
+    told and not told the target").
     """
     return int(max(30, round(np.sqrt(max(int(n_rows), 0)) / 3.0)))
 
