@@ -189,7 +189,7 @@ def run_impute(plan: Any, input: str, out: Path, *, imputer_for: Callable[[Any],
     check_columns(pd.DataFrame(columns=open_dataset(input).schema.names), only, "--columns")
     scanned = scan(input, fit_rows=fit_rows, seed=seed)
     imputer = imputer_for(scanned.sample)
-    counts = {"filled": {}, "left": {}, "unseen": {}}
+    counts = {"filled": {}, "left": {}, "unseen": {}, "structural": {}}
 
     def fill(batch):
         filled = imputer.transform(batch)
@@ -198,7 +198,8 @@ def run_impute(plan: Any, input: str, out: Path, *, imputer_for: Callable[[Any],
                 if str(c) not in only:
                     filled[c] = batch[c]
         for key, values in (("filled", batch.isna().sum() - filled.isna().sum()), ("left", filled.isna().sum()),
-                            ("unseen", imputer.synthesizer_.unseen_cells(batch))):
+                            ("unseen", imputer.synthesizer_.unseen_cells(batch)),
+                            ("structural", imputer.structural_cells(batch, filled))):
             for c, k in dict(values).items():
                 if int(k):
                     counts[key][str(c)] = counts[key].get(str(c), 0) + int(k)
@@ -210,7 +211,7 @@ def run_impute(plan: Any, input: str, out: Path, *, imputer_for: Callable[[Any],
         _, dd = tdask.require_dask()
         with cluster(workers, scheduler):
             write_directory(tdask.impute(imputer, dd.read_parquet(str(input))), out)
-        counts = {"filled": None, "left": None, "unseen": None}  # (counted on the workers' side: not gathered)
+        counts = {"filled": None, "left": None, "unseen": None, "structural": None}  # (counted on the workers' side: not gathered)
     else:
         from .cli import _stream
 

@@ -546,12 +546,16 @@ def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, qui
               help="Multiple imputation: write M completed copies of INPUT, one under the other, with an "
                    "'_imputation' column (0..M-1) in front; each copy is drawn from a model refitted on a "
                    "bootstrap sample of INPUT. Analyse each copy and pool with Rubin's rules.")
+@click.option("--fill-structural", is_flag=True,
+              help="Also fill cells whose missingness a rule of the table explains (a column missing in every "
+                   "row where another has certain values, e.g. a cause of death for people alive); by default "
+                   "they stay missing and --json counts them as cells_structural.")
 @fit_rows_option
 @cluster_options
 @model_options
 @output_options
 def impute(input, output, model_path, save_model, only, draws, strategy, fit_rows, workers, scheduler, backend, seed,
-           na_values, sep, categorical, ignore, params, quiet, as_json, multiple):
+           na_values, sep, categorical, ignore, params, quiet, as_json, multiple, fill_structural):
     """Fill the missing cells of INPUT: a model of the table proposes, per-column models correct.
 
     Known cells are kept exactly as they are. By default (--strategy refine)
@@ -560,6 +564,9 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
     model of that column fitted on INPUT. --strategy mean / sample use the
     generative model alone (average of draws / one draw). Fit on INPUT
     itself (default) or use a generative model fitted earlier (--model).
+    Filled cells keep the rules that hold in every row of the fitted table;
+    a cell that such a rule wants missing (structural) stays missing unless
+    --fill-structural.
     """
     import numpy as np
     import pandas as pd
@@ -590,7 +597,8 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
     seed = _resolve_seed(seed)
     t0 = time.perf_counter()
     # --multiple refits its refinement on bootstrap samples: the single-guess one is not fitted
-    imp_params = {"n_draws": draws, "strategy": "sample" if multiple else strategy, "random_state": seed}
+    imp_params = {"n_draws": draws, "strategy": "sample" if multiple else strategy, "random_state": seed,
+                  "fill_structural": fill_structural}
 
     def imputer_for(frame):
         """The imputer fitted on ``frame`` (INPUT, or a dataset's sample), or around the --model file."""
@@ -615,7 +623,8 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
         seconds = time.perf_counter() - t0
         _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": done["rows"],
                              "rows_fitted": done["rows_fitted"], "cells_filled": done["filled"],
-                             "cells_left_missing": done["left"], "cells_unseen": done["unseen"],
+                             "cells_left_missing": done["left"], "cells_structural": done["structural"],
+                             "cells_unseen": done["unseen"],
                              "model": model_path or save_model, "strategy": strategy, "imputations": 1,
                              "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
         filled_note = f"filled {sum(done['filled'].values())} missing cells in" if done["filled"] is not None \
@@ -656,11 +665,20 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
     seconds = time.perf_counter() - t0
     cells = {str(c): int(before[c] - after[c]) for c in df.columns if before[c] - after[c] > 0}
     left = {str(c): int(after[c]) for c in df.columns if after[c] > 0}
+    structural = imputer.structural_cells(df, tables[0])
     _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": len(df), "cells_filled": cells,
-                         "cells_left_missing": left, "cells_unseen": unseen, "model": model_path or save_model,
+                         "cells_left_missing": left, "cells_structural": structural, "cells_unseen": unseen,
+                         "model": model_path or save_model,
                          "strategy": "multiple" if multiple else strategy, "imputations": multiple or 1,
                          "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
-    note = f"; {sum(left.values())} cells left empty (unmodelled columns or not in --columns)" if left else ""
+    note = ""
+    if structural:
+        what = "filled (--fill-structural)" if fill_structural else "left empty"
+        note += (f"; {sum(structural.values())} structural cells {what}, missing where a rule of the table says "
+                 f"they cannot exist: " + ", ".join(f"{c} ({k})" for c, k in structural.items()))
+    rest = sum(left.values()) - (0 if fill_structural else sum(structural.values()))
+    if rest > 0:
+        note += f"; {rest} cells left empty (unmodelled columns or not in --columns)"
     if not cells:
         note += "; INPUT had no missing cells to fill, so the output is a copy of it"
     if unseen:
@@ -678,18 +696,31 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
 @click.option("--ignore", metavar="COLS", help="Comma-separated columns to leave out.")
 @click.option("--json", "as_json", is_flag=True, help="Print the schema as JSON.")
 def inspect(input, na_values, sep, categorical, ignore, as_json):
-    """Show the schema tabsynth infers for INPUT."""
+    """Show the schema tabsynth infers for INPUT, and the rules that hold in every row of it.
+
+    The rules (allowed combinations of two columns, a number equal to another
+    plus a constant) are found without being declared and kept in every row
+    a model fitted on INPUT generates or fills.
+    """
+    from .rules import find_rules
     from .schema import infer_schema
 
     _plan({"INPUT": input})
     df = _read(input, na_values, sep)
     schema = infer_schema(df, categorical=_split(categorical), ignore=_split(ignore))
+    rules = find_rules(df, schema).describe()
     if as_json:
-        click.echo(schema.to_json(indent=2))
+        click.echo(json.dumps({**schema.to_dict(), "rules": rules}, indent=2, default=str))
         return
     frame = schema.to_frame()
     click.echo(f"{input}: {len(df)} rows, {df.shape[1]} columns")
     click.echo(frame.to_string(index=False))
+    shown = 40
+    click.echo(f"\nrules that hold in every row (kept in generated and filled rows): {len(rules) or 'none found'}")
+    for line in rules[:shown]:
+        click.echo(f"  {line if len(line) <= 160 else line[:157] + '...'}")
+    if len(rules) > shown:
+        click.echo(f"  ... and {len(rules) - shown} more (--json lists them all)")
 
 
 def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet, note=None) -> dict:

@@ -75,6 +75,12 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
     backend_params : dict, optional
         Parameters of the backend, e.g. ``{"n_components": 8}`` or
         ``{"epochs": 100}``.
+    fill_structural : bool, default False
+        Fill cells whose missingness a rule of the fitted table explains
+        (a cause of death for a person alive: missing in every real row
+        where the person is alive). By default they are left missing
+        (:meth:`structural_cells` counts them). Filled cells also keep the
+        table's other rules (see :mod:`tabsynth.rules`).
     verbose : bool, default False
         Progress bars while fitting.
 
@@ -112,6 +118,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         categorical: list[str] | None = None,
         ignore: list[str] | None = None,
         backend_params: dict[str, Any] | None = None,
+        fill_structural: bool = False,
         verbose: bool = False,
     ):
         self.backend = backend
@@ -122,6 +129,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         self.categorical = categorical
         self.ignore = ignore
         self.backend_params = backend_params
+        self.fill_structural = fill_structural
         self.verbose = verbose
 
     def __sklearn_tags__(self):
@@ -358,7 +366,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                         residuals.update({j: inside.get(j, np.zeros(2)) for j in short})
                     pred = refiner.draw(matrix[todo], rng, residuals)
                     drawn = self._refined(part, drawn, refiner, pred, draws=True, rng=rng)
-                out = syn._merge_known(df, drawn, prefer="input", rows=todo)
+                out = self._settled(syn._merge_known(df, drawn, prefer="input", rows=todo), missing, rng, best=False)
             else:
                 out = df.copy()
             tables.append(self._finish(out, missing, was_frame))
@@ -448,10 +456,36 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                 rest = self._uncovered(refiner, missing, todo)
                 drawn = self._draw(part, make_rng(self.random_state)) if rest else None
                 drawn = self._refined(part, drawn)
-            out = syn._merge_known(df, drawn, prefer="input", rows=todo)
+            out = self._settled(syn._merge_known(df, drawn, prefer="input", rows=todo), missing,
+                                make_rng(self.random_state), best=self.strategy != "sample")
         else:
             out = df.copy()
         return self._finish(out, missing, was_frame)
+
+    def _settled(self, out: pd.DataFrame, missing: pd.DataFrame, rng: np.random.Generator, best: bool) -> pd.DataFrame:
+        """``out`` with the fitted table's rules kept (see ``Synthesizer.settle``)."""
+        holes = pd.DataFrame(missing.to_numpy(), columns=out.columns, index=out.index)
+        return self.synthesizer_.settle(out, holes, rng=rng, best=best, fill_structural=bool(self.fill_structural))[0]
+
+    def structural_cells(self, X: Any, Xt: Any) -> dict[str, int]:
+        """Cells missing in ``X`` whose missingness a rule of the fitted table explains, per column.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            The table given to :meth:`transform`.
+        Xt : pandas.DataFrame
+            Its output (the filled values of the other cells of a row decide).
+
+        Returns
+        -------
+        dict of str to int
+            Columns with structural cells and how many: left missing by
+            ``transform``, or filled when ``fill_structural``.
+        """
+        check_is_fitted(self, "synthesizer_")
+        holes = pd.DataFrame({c: pd.isna(X[c]).to_numpy() for c in X.columns})
+        return self.synthesizer_.structural_cells(Xt[list(X.columns)], holes)
 
     def _check_columns(self, X: pd.DataFrame) -> None:
         have, want = [str(c) for c in X.columns], [str(c) for c in self._columns_]

@@ -20,6 +20,7 @@ from .backends.base import Progress
 from .encoding import Encoded, TableEncoder
 from .schema import dtype_name, make_dtype
 from .errors import FileFormatError, InputError, NotFittedError
+from .rules import Rules, find_rules
 from .schema import check_table, infer_schema
 
 #: Rows per sampling block. Row ``i`` of ``sample(n, seed=s)`` is drawn in block ``i // SAMPLE_BLOCK`` with
@@ -53,6 +54,14 @@ class Synthesizer(BaseEstimator):
         class. Both keep each class's joint distribution apart, which is
         what a classifier trained on the rows needs (benchmarks/README.md,
         synthesis). A numeric column is modelled like any other.
+    rules : bool, default True
+        Keep the rules that hold in every row of the fitted table in every
+        generated row, without declaring them: allowed combinations of two
+        columns (implications, exclusions, a column present exactly when
+        another has certain values) and one number column equal to another
+        plus a constant (see :mod:`tabsynth.rules`; ``rules_`` holds them,
+        ``tabsynth inspect --rules`` lists them). Rows that break one are
+        drawn again; given cells are never changed.
     verbose : bool, default False
         Show progress bars on stderr.
     **backend_params
@@ -77,6 +86,7 @@ class Synthesizer(BaseEstimator):
         categorical: Iterable[str] | None = None,
         ignore: Iterable[str] | None = None,
         target: str | None = None,
+        rules: bool = True,
         verbose: bool = False,
         **backend_params: Any,
     ):
@@ -85,6 +95,7 @@ class Synthesizer(BaseEstimator):
         self.categorical = categorical
         self.ignore = ignore
         self.target = target
+        self.rules = rules
         self.verbose = verbose
         for k, v in backend_params.items():
             setattr(self, k, v)
@@ -156,6 +167,7 @@ class Synthesizer(BaseEstimator):
         self.dtypes_ = [dtype_name(t) for t in df.dtypes]
         self.ignored_ = [str(c) for c in df.columns if str(c) not in modelled]
         self.schema_ = schema
+        self.rules_ = find_rules(df, schema) if self.rules else Rules()
         self.encoder_ = TableEncoder(schema).fit(df, rng)
         encoded = self.encoder_.transform(df, rng, missing="model")
         by = getattr(self, "_class_target", None) or self._checked_target(df)  # (augment --target sets the first)
@@ -318,7 +330,7 @@ class Synthesizer(BaseEstimator):
                                      "condition on (not seen when it was fitted); use a value of the fitted table")
             return self._finish(self._merge_known(given, gen, prefer="model"), keep=given)
         if n == 0:
-            return self._finish(self.encoder_.inverse(self.backend_.sample(0, rng=rng), rng))
+            return self._finish(self._drawn(0, rng))
         parts = list(self._blocks(0, int(n), draw_seed(rng), {}))
         return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
@@ -406,7 +418,20 @@ class Synthesizer(BaseEstimator):
         if fixed:
             given = pd.DataFrame({c: pd.Series([v] * SAMPLE_BLOCK, dtype=object) for c, v in fixed.items()})
             return self.sample(SAMPLE_BLOCK, given=given, seed=rng)
-        return self._finish(self.encoder_.inverse(self.backend_.sample(SAMPLE_BLOCK, rng=rng), rng))
+        return self._finish(self._drawn(SAMPLE_BLOCK, rng))
+
+    def _drawn(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
+        """``n`` rows from the model (schema names, fitted dtypes), rows that break a rule drawn again."""
+        def draw(k: int) -> pd.DataFrame:
+            return self.encoder_.inverse(self.backend_.sample(k, rng=rng), rng)
+
+        out = draw(n)
+        if self._rules():
+            out, _ = self._rules().enforce(out, rng=rng, redraw=lambda rows: draw(len(rows)), replace_rows=True)
+        return out
+
+    def _rules(self) -> Rules:
+        return getattr(self, "rules_", None) or Rules()
 
     @limits_threads
     def impute(self, df: pd.DataFrame, *, seed: RandomState = None) -> pd.DataFrame:
@@ -422,8 +447,73 @@ class Synthesizer(BaseEstimator):
         """
         self._check_fitted()
         check_table(df)
-        gen, _ = self._conditional(df, self._rng(seed), exclude_missing=True)
-        return self._merge_known(df, gen, prefer="input")
+        rng = self._rng(seed)
+        gen, _ = self._conditional(df, rng, exclude_missing=True)
+        return self.settle(self._merge_known(df, gen, prefer="input"), df.isna(), rng=rng)[0]
+
+    def settle(self, filled: pd.DataFrame, holes: pd.DataFrame, *, rng: RandomState = None,
+               fill_structural: bool = False, best: bool = False) -> tuple[pd.DataFrame, dict[str, int]]:
+        """Keep the fitted table's rules in a filled table; empty the cells that cannot exist.
+
+        A filled cell that breaks a rule with its row (see :mod:`tabsynth.rules`)
+        is replaced by a value the real rows show with the rest of the row; a
+        cell that was missing and that a rule wants missing given the rest of
+        its row (a cause of death for a person alive) is structural: it is
+        emptied again unless ``fill_structural``. Known cells never change.
+
+        Parameters
+        ----------
+        filled : DataFrame
+            The table after filling (the fitted columns; labels as given).
+        holes : DataFrame of bool
+            Which cells were missing before filling (same shape and labels).
+        rng : int or numpy.random.Generator, optional
+            For repairs drawn from the real rows' values.
+        fill_structural : bool, default False
+            Keep the filled values of structural cells.
+        best : bool, default False
+            Repairs take the most frequent allowed value (a single best guess) instead of a draw.
+
+        Returns
+        -------
+        (DataFrame, dict)
+            The table, and the structural cells per column (left missing, or filled with ``fill_structural``).
+        """
+        self._check_fitted()
+        rules = self._rules()
+        if not rules or not len(filled):
+            return filled, {}
+        labels = {str(c): c for c in filled.columns}
+        named = pd.DataFrame({name: filled[c].reset_index(drop=True) for name, c in labels.items()
+                              if name in rules.views or name in {o.a for o in rules.offsets} | {o.b for o in rules.offsets}})
+        free = {name: holes[labels[name]].to_numpy(dtype=bool) for name in named.columns}
+        named, _ = rules.enforce(named, rng=make_rng(rng), free=free, keep_present=True, best=best)
+        counts = self._structural(named, free)
+        if not fill_structural:
+            from .rules import empty_cells
+
+            for name, cells in counts.items():
+                named[name] = empty_cells(named[name], cells)
+        out = filled.copy()
+        for name in named.columns:
+            out[labels[name]] = named[name].set_axis(filled.index)
+        return out, {name: int(cells.sum()) for name, cells in counts.items()}
+
+    def structural_cells(self, filled: pd.DataFrame, holes: pd.DataFrame) -> dict[str, int]:
+        """Per column, the cells that were missing (``holes``) and that a rule wants missing given ``filled``'s rows."""
+        self._check_fitted()
+        labels = {str(c): c for c in filled.columns}
+        named = pd.DataFrame({name: filled[c].reset_index(drop=True) for name, c in labels.items()})
+        free = {name: holes[labels[name]].to_numpy(dtype=bool) for name in named.columns}
+        return {name: int(cells.sum()) for name, cells in self._structural(named, free).items()}
+
+    def _structural(self, named: pd.DataFrame, free: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        out = {}
+        for name, must in self._rules().structural(named).items():
+            cells = must & free.get(name, np.zeros(len(named), dtype=bool))
+            if cells.any():
+                out[name] = cells
+        return out
 
     def unseen_cells(self, df: pd.DataFrame) -> dict[str, int]:
         """Known cells per column that the model cannot condition on (categories or values never seen in ``fit``)."""
@@ -470,9 +560,20 @@ class Synthesizer(BaseEstimator):
                 data[s.name], unseen[s.name] = for_model(df[cols[s.name]], s)
             else:
                 data[s.name] = pd.Series([None] * n, dtype=object)
-        enc = self.encoder_.transform(pd.DataFrame(data), rng, missing="unobserved")
-        enc.exclude_missing = exclude_missing
-        return self.encoder_.inverse(self.backend_.sample(n, given=enc, rng=rng), rng), unseen
+        frame = pd.DataFrame(data)
+
+        def draw(rows: np.ndarray | None) -> pd.DataFrame:
+            part = frame if rows is None else frame.iloc[rows].reset_index(drop=True)
+            enc = self.encoder_.transform(part, rng, missing="unobserved")
+            enc.exclude_missing = exclude_missing
+            return self.encoder_.inverse(self.backend_.sample(len(part), given=enc, rng=rng), rng)
+
+        out = draw(None)
+        rules = self._rules()
+        if rules:
+            free = {name: frame[name].isna().to_numpy() for name in frame.columns}
+            out, _ = rules.enforce(out, rng=rng, redraw=draw, free=free, keep_present=exclude_missing)
+        return out, unseen
 
     def _merge_known(self, df: pd.DataFrame, gen: pd.DataFrame, *, prefer: str,
                      rows: np.ndarray | None = None) -> pd.DataFrame:
@@ -552,6 +653,7 @@ class Synthesizer(BaseEstimator):
             "ignored": self.ignored_,
             "seed": getattr(self, "seed_", None),
             "text_layout": getattr(self, "text_layout_", None),
+            "rules": self._rules().to_dict(),
             "encoder": enc_meta,
             "backend_state": be_meta,
         }
@@ -583,7 +685,8 @@ class Synthesizer(BaseEstimator):
                 )
             p = doc["params"]
             self = cls(p["backend"], random_state=p["random_state"], categorical=p["categorical"],
-                       ignore=p["ignore"], target=p.get("target"), verbose=p.get("verbose", False),
+                       ignore=p["ignore"], target=p.get("target"), rules=p.get("rules", True),
+                       verbose=p.get("verbose", False),
                        **doc["backend_params"])
             self.columns_ = doc["columns"]
             self.dtypes_ = doc["dtypes"]
@@ -595,6 +698,7 @@ class Synthesizer(BaseEstimator):
             self.n_features_in_ = len(self.columns_)
             self.seed_ = doc.get("seed")
             self.text_layout_ = doc.get("text_layout")
+            self.rules_ = Rules.from_dict(doc.get("rules"))
             self._sample_rng = make_rng(p["random_state"])
         except FileFormatError:
             raise

@@ -1,0 +1,569 @@
+"""Rules that hold in every real row, found without being declared, and kept in every synthetic row.
+
+Real tables carry logic that a row-by-row model only approximates: a
+participant is always eligible, a cause of death is present exactly when the
+person died, a husband is never female, one column equals another minus 9.
+A model that gets such a rule right in 99.98% of its rows still prints rows a
+domain expert calls impossible. :func:`find_rules` reads two kinds of rules
+off the fitted table:
+
+* **Allowed combinations of two columns** (:class:`PairRule`). Each column is
+  seen through a *view*: its values when it has at most
+  :data:`MAX_LEVELS` distinct ones (categories, flags, small counts), else
+  only "present" / "missing"; a missing cell is a value of the view. For
+  columns ``A`` and ``B`` and a value ``a`` of ``A`` seen in at least
+  :data:`MIN_SUPPORT` rows, the values of ``B`` seen with ``a`` form a set
+  ``S``. ``A = a => B in S`` becomes a rule when ``S`` is not every value of
+  ``B`` and the chance that ``n_a`` rows drawn independently of ``A`` all
+  fall in ``S`` is below :data:`MAX_CHANCE` (``P(B in S) ** n_a``). This one
+  test covers implications (participation => eligibility), exclusions
+  (a husband is not female), functional dependencies (education =>
+  education-num) and structural missingness (cause of death missing exactly
+  when alive). A rule from a handful of rows, or one that chance explains,
+  is never made.
+* **Offsets** (:class:`Offset`): a number column equal to another plus a
+  constant in every row where both are present (``b = a + c``), with at
+  least :data:`MIN_SUPPORT` such rows and three distinct values.
+
+:meth:`Rules.enforce` keeps them in generated rows: offsets are applied
+(the column that was given, else the first of the pair, is the source), rows
+that break a pair rule in a cell the model drew are drawn again (so the rows
+follow the model's distribution restricted to what the rules allow), and what
+still breaks after :data:`MAX_ROUNDS` draws is repaired: a drawn value of a
+view with values is replaced by one drawn from the real rows' values for
+that combination, a required missing cell is emptied, and in unconditional
+sampling a row is replaced by another valid row of the same block. Cells
+given by the caller are never changed. :meth:`Rules.structural` tells, for
+imputation, which missing cells *must* stay missing (missingness a rule
+explains): those are left missing by default.
+
+Rules work on DataFrames in the fitted table's column names and dtypes, so
+they never depend on a backend; they are saved with the model as JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .schema import TableSchema
+
+#: a view with more distinct values than this is seen as "present" / "missing" only
+MAX_LEVELS = 64
+#: a rule needs a value seen in at least this many rows (and an offset this many rows with both cells)
+MIN_SUPPORT = 10
+#: ... and a chance below this of arising from a column independent of the other
+MAX_CHANCE = 1e-12
+#: rows breaking a rule are drawn again at most this many times, then repaired
+MAX_ROUNDS = 10
+#: kinds of column a view is made of
+_VIEW_KINDS = ("categorical", "boolean", "constant", "numeric", "integer", "datetime")
+
+PRESENT = "<present>"
+MISSING = "<missing>"
+
+
+@dataclass
+class View:
+    """A column seen as a few values: its own (``values``) or just present/missing (``values=None``)."""
+
+    name: str
+    values: list | None  # distinct observed values, or None: only "present"
+    has_missing: bool
+
+    @property
+    def levels(self) -> int:
+        return (1 if self.values is None else len(self.values)) + int(self.has_missing)
+
+    @property
+    def missing_code(self) -> int:
+        return self.levels - 1 if self.has_missing else -1
+
+    def labels(self) -> list:
+        own = [PRESENT] if self.values is None else list(self.values)
+        return own + ([MISSING] if self.has_missing else [])
+
+    def codes(self, s: pd.Series) -> np.ndarray:
+        """Level of each cell; ``levels`` (one past the last) for a value the view never saw."""
+        isna = s.isna().to_numpy()
+        if self.values is None:
+            out = np.zeros(len(s), dtype=np.int64)
+        else:
+            out = self._lookup(s)
+            slow = np.flatnonzero((out < 0) & ~isna)
+            if len(slow):  # dtypes that drift (integers where strings were fitted): match by canonical text
+                from ._cells import canon
+
+                lookup = {canon(v): i for i, v in enumerate(self.values)}
+                vals = s.to_numpy(dtype=object)
+                out[slow] = [lookup.get(canon(vals[i]), -1) for i in slow]
+            out = np.where(out < 0, self.levels, out).astype(np.int64)
+        out[isna] = self.missing_code if self.has_missing else self.levels
+        return out
+
+    def _lookup(self, s: pd.Series) -> np.ndarray:
+        """Index of each cell's value in ``values`` (-1: not there), by the fastest route the dtype allows."""
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            table = pd.Index(self.values).get_indexer(s.cat.categories.astype(object))
+            codes = s.cat.codes.to_numpy()
+            return np.where(codes < 0, -1, table[np.maximum(codes, 0)]).astype(np.int64)
+        if (pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype)
+                and all(isinstance(v, str) for v in self.values)):
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            arr = pa.array(s, from_pandas=True)
+            arr = arr if arr.type == pa.string() else arr.cast(pa.string())
+            found = pc.index_in(arr, value_set=pa.array(self.values, type=pa.string())).fill_null(-1)
+            return np.asarray(found, dtype=np.int64)
+        return np.asarray(pd.Index(self.values).get_indexer(s), dtype=np.int64)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "values": None if self.values is None else [_plain(v) for v in self.values],
+                "has_missing": self.has_missing}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "View":
+        return cls(str(d["name"]), None if d["values"] is None else list(d["values"]), bool(d["has_missing"]))
+
+
+@dataclass
+class PairRule:
+    """Allowed combinations of the views of two columns (``allowed[i, j]``: level i of ``a`` with level j of ``b``).
+
+    ``counts`` are the real rows per combination (the draws of a repair).
+    """
+
+    a: str
+    b: str
+    allowed: np.ndarray
+    counts: np.ndarray
+
+    def broken(self, ca: np.ndarray, cb: np.ndarray, keep_present: bool = False,
+               views: tuple[View, View] | None = None) -> np.ndarray:
+        """Rows whose combination is not allowed (an unseen level is always allowed).
+
+        ``keep_present``: a present cell where the rule wants it missing is let be.
+        """
+        ka, kb = self.allowed.shape
+        ok = np.ones((ka + 1, kb + 1), dtype=bool)
+        ok[:ka, :kb] = self.allowed
+        if keep_present and views is not None:
+            mb, ma = views[1].missing_code, views[0].missing_code
+            if mb >= 0:
+                ok[:ka, :kb][self.allowed[:, mb] & (self.allowed.sum(axis=1) == 1)] = True
+            if ma >= 0:
+                ok[:ka, :kb][:, self.allowed[ma, :] & (self.allowed.sum(axis=0) == 1)] = True
+        return ~ok[ca, cb]
+
+    def describe(self, va: View, vb: View) -> list[str]:
+        """The rule in words, one line per value of either column that restricts the other."""
+        out = []
+        log_chance = math.log(MAX_CHANCE)
+        for (na, la), (nb, lb), cnt in (((self.a, va.labels()), (self.b, vb.labels()), self.counts),
+                                        ((self.b, vb.labels()), (self.a, va.labels()), self.counts.T)):
+            own = _restrict(cnt, log_chance)
+            for i in np.flatnonzero(~own.all(axis=1)):
+                allowed = ", ".join(_show(lb[j]) for j in np.flatnonzero(own[i]))
+                out.append(f"{na} = {_show(la[i])} => {nb} in {{{allowed}}}")
+        return out
+
+    def to_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "allowed": self.allowed.astype(int).tolist(), "counts": self.counts.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "PairRule":
+        return cls(str(d["a"]), str(d["b"]), np.asarray(d["allowed"], dtype=bool), np.asarray(d["counts"], dtype=np.int64))
+
+
+@dataclass
+class Offset:
+    """``b = a + c`` in every real row where both are present (numbers)."""
+
+    a: str
+    b: str
+    c: float
+
+    def to_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "c": self.c}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Offset":
+        return cls(str(d["a"]), str(d["b"]), float(d["c"]))
+
+
+@dataclass
+class Rules:
+    """The rules of one table (see the module docstring).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tabsynth.rules import find_rules
+    >>> df = pd.DataFrame({"died": [0, 1] * 50, "cause": [None, "heart"] * 50, "x": [i % 37 for i in range(100)]})
+    >>> df["x9"] = df["x"] - 9
+    >>> print("\\n".join(find_rules(df).describe()))
+    died = 0 => cause in {<missing>}
+    died = 1 => cause in {heart}
+    cause = heart => died in {1}
+    cause = <missing> => died in {0}
+    x9 = x - 9
+    """
+
+    views: dict[str, View] = field(default_factory=dict)
+    pairs: list[PairRule] = field(default_factory=list)
+    offsets: list[Offset] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.pairs or self.offsets)
+
+    # ------------------------------------------------------------- reading
+    def describe(self) -> list[str]:
+        """Every rule in words (``tabsynth inspect``)."""
+        lines = []
+        for p in self.pairs:
+            lines += p.describe(self.views[p.a], self.views[p.b])
+        for o in self.offsets:
+            lines.append(f"{o.b} = {o.a} {'+' if o.c >= 0 else '-'} {_show(abs(o.c))}")
+        return lines
+
+    def _codes(self, df: pd.DataFrame) -> dict[str, np.ndarray]:
+        names = {p.a for p in self.pairs} | {p.b for p in self.pairs}
+        return {c: self.views[c].codes(df[c]) for c in names if c in df.columns}
+
+    def broken(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None = None,
+               keep_present: bool = False) -> np.ndarray:
+        """Rows of ``df`` breaking a pair rule in a cell that is free (default: every cell is free).
+
+        ``free[col]`` is a bool array: the cells the model drew (given cells are
+        not free). A combination of two given cells is never counted.
+        """
+        bad = np.zeros(len(df), dtype=bool)
+        if not len(df):
+            return bad
+        codes = self._codes(df)
+        for p in self.pairs:
+            if p.a not in codes or p.b not in codes:
+                continue
+            hit = p.broken(codes[p.a], codes[p.b], keep_present, (self.views[p.a], self.views[p.b]))
+            if free is not None:
+                hit &= _free(free, p.a, len(df)) | _free(free, p.b, len(df))
+            bad |= hit
+        return bad
+
+    def count_broken(self, df: pd.DataFrame) -> int:
+        """Rows of ``df`` that break at least one rule (pairs and offsets)."""
+        bad = self.broken(df)
+        for o in self.offsets:
+            if o.a in df.columns and o.b in df.columns:
+                a, b = _floats(df[o.a]), _floats(df[o.b])
+                both = ~np.isnan(a) & ~np.isnan(b)
+                bad |= both & ~np.isclose(b, a + o.c, rtol=1e-9, atol=1e-9 * max(1.0, abs(o.c)))
+        return int(bad.sum())
+
+    def structural(self, df: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Per column, the cells that must be missing given the other cells of their row (missingness a rule explains)."""
+        out: dict[str, np.ndarray] = {}
+        codes = self._codes(df)
+        log_chance = math.log(MAX_CHANCE)
+        for p in self.pairs:
+            # a value's own rule only: a rare value forbidden everything else by the other column's rules is not one
+            for src, dst, table in ((p.a, p.b, _restrict(p.counts, log_chance)),
+                                    (p.b, p.a, _restrict(p.counts.T, log_chance))):
+                m = self.views[dst].missing_code
+                if m < 0 or src not in codes:
+                    continue
+                only = table[:, m] & (table.sum(axis=1) == 1)  # levels of src that allow dst only missing
+                if not only.any():
+                    continue
+                hit = np.concatenate([only, [False]])[codes[src]]
+                out[dst] = out.get(dst, np.zeros(len(df), dtype=bool)) | hit
+        return out
+
+    # ------------------------------------------------------------- keeping
+    def apply_offsets(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
+        """``b = a + c`` set in place where both cells are present and one is free (the given one is the source)."""
+        n = len(df)
+        for o in self.offsets:
+            if o.a not in df.columns or o.b not in df.columns or not n:
+                continue
+            a, b = _floats(df[o.a]), _floats(df[o.b])
+            both = ~np.isnan(a) & ~np.isnan(b)
+            fa, fb = _free(free, o.a, n), _free(free, o.b, n)
+            set_b = both & fb  # b from a (a given, or both drawn)
+            set_a = both & fa & ~fb  # a from b (b given)
+            if set_b.any():
+                df[o.b] = _put(df[o.b], set_b, a[set_b] + o.c)
+            if set_a.any():
+                df[o.a] = _put(df[o.a], set_a, b[set_a] - o.c)
+        return df
+
+    def enforce(self, df: pd.DataFrame, *, rng: np.random.Generator,
+                redraw: Callable[[np.ndarray], pd.DataFrame] | None = None,
+                free: Mapping[str, np.ndarray] | None = None, replace_rows: bool = False,
+                keep_present: bool = False, best: bool = False) -> tuple[pd.DataFrame, int]:
+        """Make the rows of ``df`` follow the rules; returns the table and the rows still breaking one.
+
+        Parameters
+        ----------
+        df : DataFrame
+            Generated rows in the fitted column names and dtypes (modified in place).
+        rng : numpy.random.Generator
+            For repairs (and the caller's ``redraw``): same generator state, same rows.
+        redraw : callable, optional
+            ``redraw(rows)`` draws those rows again (same given cells), a DataFrame of ``len(rows)`` rows.
+        free : mapping of column to bool array, optional
+            The cells the model drew; given cells are never changed. Default: all.
+        replace_rows : bool
+            Rows still breaking a rule are replaced by valid rows of ``df`` (unconditional sampling).
+        keep_present : bool
+            A present cell where a rule wants it missing is not a break (imputation that fills
+            structurally missing cells on request).
+        best : bool
+            A repair takes the most frequent allowed value (a best single guess) instead of a draw.
+        """
+        if not self or not len(df):
+            return df, 0
+        self.apply_offsets(df, free)
+        bad = self.broken(df, free, keep_present)
+        rounds = 0
+        while redraw is not None and bad.any() and rounds < MAX_ROUNDS:
+            rows = np.flatnonzero(bad)
+            new = redraw(rows)
+            sub_free = None if free is None else {c: np.asarray(v)[rows] for c, v in free.items()}
+            self.apply_offsets(new, sub_free)
+            for c in df.columns:
+                if c in new.columns:
+                    df[c] = _put(df[c], bad, new[c])
+            still = self.broken(new, sub_free, keep_present)
+            bad = np.zeros(len(df), dtype=bool)
+            bad[rows[still]] = True
+            rounds += 1
+        if bad.any():
+            self._repair(df, free, rng, keep_present, best)
+            bad = self.broken(df, free, keep_present)
+        if bad.any() and replace_rows and (~bad).any():
+            rows, good = np.flatnonzero(bad), np.flatnonzero(~bad)
+            src = good[rng.integers(0, len(good), len(rows))]
+            fixed = df.iloc[src].reset_index(drop=True)
+            for c in df.columns:
+                df[c] = _put(df[c], bad, fixed[c])
+            bad = self.broken(df, free, keep_present)
+        return df, int(bad.sum())
+
+    def _repair(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None,
+                rng: np.random.Generator, keep_present: bool, best: bool) -> None:
+        """Replace free cells of broken pairs by values the real rows show with the other cell."""
+        for p in self.pairs:
+            codes = self._codes(df)
+            if p.a not in codes or p.b not in codes:
+                continue
+            hit = p.broken(codes[p.a], codes[p.b], keep_present, (self.views[p.a], self.views[p.b]))
+            n = len(df)
+            for src, dst, table, cnt in ((p.a, p.b, p.allowed, p.counts), (p.b, p.a, p.allowed.T, p.counts.T)):
+                rows = np.flatnonzero(hit & _free(free, dst, n) & (codes[src] < table.shape[0]))
+                view = self.views[dst]
+                if not len(rows):
+                    continue
+                weights = (cnt * table)[codes[src][rows]].astype(float)
+                labels = view.labels()
+                for r, w in zip(rows, weights):
+                    if view.values is None:  # only "missing" can be given without inventing a value
+                        if view.has_missing and w[view.missing_code] > 0 and w[:view.missing_code].sum() == 0:
+                            df[dst] = _put(df[dst], _one(n, r), [None])
+                        continue
+                    if w.sum() <= 0:
+                        continue
+                    j = int(np.argmax(w)) if best else int(rng.choice(len(w), p=w / w.sum()))
+                    value = None if labels[j] == MISSING else labels[j]
+                    df[dst] = _put(df[dst], _one(n, r), [value])
+                codes = self._codes(df)
+                hit = p.broken(codes[p.a], codes[p.b], keep_present, (self.views[p.a], self.views[p.b]))
+
+    # ---------------------------------------------------------------- files
+    def to_dict(self) -> dict:
+        used = {p.a for p in self.pairs} | {p.b for p in self.pairs}
+        return {"views": [v.to_dict() for k, v in self.views.items() if k in used],
+                "pairs": [p.to_dict() for p in self.pairs], "offsets": [o.to_dict() for o in self.offsets]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> "Rules":
+        if not d:
+            return cls()
+        views = {v["name"]: View.from_dict(v) for v in d.get("views", [])}
+        return cls(views, [PairRule.from_dict(p) for p in d.get("pairs", [])],
+                   [Offset.from_dict(o) for o in d.get("offsets", [])])
+
+
+# ----------------------------------------------------------------- finding
+def find_rules(df: pd.DataFrame, schema: TableSchema | None = None) -> Rules:
+    """The rules that hold in every row of ``df`` and that chance does not explain (module docstring).
+
+    Parameters
+    ----------
+    df : DataFrame
+        The real table.
+    schema : TableSchema, optional
+        Its schema (inferred when not given); columns of other kinds
+        (ids, constants, text) take no part.
+    """
+    from .schema import infer_schema
+
+    schema = schema if schema is not None else infer_schema(df)
+    labels = {str(c): c for c in df.columns}
+    views: dict[str, View] = {}
+    codes: dict[str, np.ndarray] = {}
+    for spec in schema.columns:
+        if spec.kind not in _VIEW_KINDS or spec.name not in labels:
+            continue
+        view = _view_of(df[labels[spec.name]], spec.name, spec.kind)
+        if view is not None and view.levels >= 2:
+            views[spec.name] = view
+            codes[spec.name] = view.codes(df[labels[spec.name]])
+    pairs = _find_pairs(views, codes, len(df))
+    offsets = _find_offsets(df, labels, [s.name for s in schema.columns if s.kind in ("numeric", "integer")])
+    return Rules(views, pairs, offsets)
+
+
+def _view_of(s: pd.Series, name: str, kind: str) -> View | None:
+    isna = s.isna().to_numpy()
+    has_missing = bool(isna.any())
+    observed = s[~isna]
+    if not len(observed):
+        return None
+    if kind == "datetime":
+        return View(name, None, has_missing) if has_missing else None
+    uniques = pd.unique(observed.astype(object) if _is_cat(observed) else observed)
+    if len(uniques) <= MAX_LEVELS:
+        values = sorted(uniques, key=_sort_key)
+        return View(name, [_plain(v) for v in values], has_missing)
+    return View(name, None, has_missing) if has_missing else None
+
+
+def _find_pairs(views: dict[str, View], codes: dict[str, np.ndarray], n: int) -> list[PairRule]:
+    names = list(views)
+    log_chance = math.log(MAX_CHANCE)
+    pairs = []
+    for i, a in enumerate(names):
+        ka = views[a].levels
+        for b in names[i + 1:]:
+            kb = views[b].levels
+            counts = np.bincount(codes[a] * kb + codes[b], minlength=ka * kb).reshape(ka, kb)
+            allowed = _restrict(counts, log_chance) & _restrict(counts.T, log_chance).T
+            if not allowed.all():
+                pairs.append(PairRule(a, b, allowed, counts))
+    return pairs
+
+
+def _restrict(counts: np.ndarray, log_chance: float) -> np.ndarray:
+    """``allowed[i, j]``: False where value i of the rows' column rules out value j of the columns' one."""
+    n_a = counts.sum(axis=1)
+    p_b = counts.sum(axis=0) / max(1, counts.sum())
+    seen = counts > 0
+    mass = np.clip(seen @ p_b, 1e-300, 1.0)
+    strong = (n_a >= MIN_SUPPORT) & (mass < 1.0 - 1e-12) & (n_a * np.log(mass) < log_chance)
+    allowed = np.ones_like(seen)
+    allowed[strong] = seen[strong]
+    return allowed
+
+
+def _find_offsets(df: pd.DataFrame, labels: dict[str, Any], numeric: list[str]) -> list[Offset]:
+    cols = [c for c in numeric if c in labels]
+    if len(cols) < 2:
+        return []
+    X = np.column_stack([_floats(df[labels[c]]) for c in cols])
+    distinct = [len(np.unique(x[~np.isnan(x)])) for x in X.T]
+    keep = [j for j, d in enumerate(distinct) if d >= 3]
+    out: list[Offset] = []
+    derived: set[int] = set()
+    head = X[: min(len(X), 256)]
+    for ii, i in enumerate(keep):
+        if i in derived:
+            continue
+        for j in keep[ii + 1:]:
+            if j in derived:
+                continue
+            d = head[:, j] - head[:, i]
+            d = d[~np.isnan(d)]
+            if len(d) and np.ptp(d) > 1e-9 * max(1.0, float(np.abs(d).max())):
+                continue  # cheap screen on the first rows
+            both = ~np.isnan(X[:, i]) & ~np.isnan(X[:, j])
+            if both.sum() < MIN_SUPPORT:
+                continue
+            diff = X[both, j] - X[both, i]
+            scale = max(1.0, float(np.abs(X[both, i]).max()), float(np.abs(X[both, j]).max()))
+            if np.ptp(diff) <= 1e-9 * scale:
+                c = float(np.median(diff))
+                out.append(Offset(cols[i], cols[j], round(c) if abs(c - round(c)) <= 1e-9 * scale else c))
+                derived.add(j)
+    return out
+
+
+# ----------------------------------------------------------------- helpers
+def _is_cat(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.CategoricalDtype)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _sort_key(v: Any) -> tuple:
+    return (type(v).__name__, v) if isinstance(v, (int, float, str, bool)) else (type(v).__name__, str(v))
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _free(free: Mapping[str, np.ndarray] | None, col: str, n: int) -> np.ndarray:
+    if free is None or col not in free:
+        return np.ones(n, dtype=bool)
+    return np.asarray(free[col], dtype=bool)
+
+
+def _floats(s: pd.Series) -> np.ndarray:
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _one(n: int, r: int) -> np.ndarray:
+    m = np.zeros(n, dtype=bool)
+    m[r] = True
+    return m
+
+
+def empty_cells(s: pd.Series, where: np.ndarray) -> pd.Series:
+    """``s`` with the cells at ``where`` (a bool mask) missing (a dtype that cannot hold missing widens)."""
+    return _put(s, where, [None] * int(np.count_nonzero(where)))
+
+
+def _put(s: pd.Series, where: np.ndarray, values: Any) -> pd.Series:
+    """``s`` with ``values`` at the rows ``where`` (a bool mask), in ``s``'s dtype where the values fit it."""
+    from ._cells import merge
+
+    rows = np.flatnonzero(where)
+    if not len(rows):
+        return s
+    values = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    values = values.reset_index(drop=True)
+    out = s.reset_index(drop=True)
+    if values.dtype == out.dtype:
+        out = out.copy()
+        out.iloc[rows] = values.array
+        return out.set_axis(s.index)
+    isna = values.isna().to_numpy()
+    if isna.any():
+        kind = getattr(out.dtype, "kind", "O") if not pd.api.types.is_extension_array_dtype(out.dtype) else "O"
+        out = out.astype({"i": "Int64", "u": "UInt64", "b": "boolean"}[kind]) if kind in "iub" else out.copy()
+        out.iloc[rows[isna]] = None
+    if (~isna).any():
+        out = merge(out, rows[~isna], values[~isna])
+    return out.set_axis(s.index)
