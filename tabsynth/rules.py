@@ -14,19 +14,25 @@ off the fitted table:
   columns ``A`` and ``B`` and a value ``a`` of ``A`` seen in at least
   :data:`MIN_SUPPORT` rows, the values of ``B`` seen with ``a`` form a set
   ``S``. ``A = a => B in S`` becomes a rule when ``S`` is not every value of
-  ``B`` and the chance that ``n_a`` rows drawn independently of ``A`` all
-  fall in ``S`` is below :data:`MAX_CHANCE` (``P(B in S) ** n_a``). This one
+  ``B``, every value in ``S`` was seen with ``a`` at least twice (a value
+  seen once says other values of its kind were missed by chance: the tail
+  of a numeric relation, not a rule), and the chance that ``n_a`` rows
+  drawn independently of ``A`` all fall in ``S`` is below
+  :data:`MAX_CHANCE` (``P(B in S) ** n_a``). This one
   test covers implications (participation => eligibility), exclusions
   (a husband is not female), functional dependencies (education =>
   education-num) and structural missingness (cause of death missing exactly
   when alive). A rule from a handful of rows, or one that chance explains,
   is never made.
-* **Offsets** (:class:`Offset`): a number column equal to another plus a
-  constant in every row where both are present (``b = a + c``), with at
-  least :data:`MIN_SUPPORT` such rows and three distinct values.
+* **Equations** (:class:`Equation`): a number column equal to another plus
+  a constant (``b = a + c``), or to the sum or difference of two others
+  plus a constant (``b = a1 - a2 + c``), in every row where the cells are
+  present, with at least :data:`MIN_SUPPORT` such rows and three distinct
+  values in each column.
 
-:meth:`Rules.enforce` keeps them in generated rows: offsets are applied
-(the column that was given, else the first of the pair, is the source), rows
+:meth:`Rules.enforce` keeps them in generated rows: equations are applied
+(the target is computed from the terms; when the target was given, a lone
+drawn term is solved for), rows
 that break a pair rule in a cell the model drew are drawn again (so the rows
 follow the model's distribution restricted to what the rules allow), and what
 still breaks after :data:`MAX_ROUNDS` draws is repaired: a drawn value of a
@@ -54,10 +60,12 @@ from .schema import TableSchema
 
 #: a view with more distinct values than this is seen as "present" / "missing" only
 MAX_LEVELS = 64
-#: a rule needs a value seen in at least this many rows (and an offset this many rows with both cells)
+#: a rule needs a value seen in at least this many rows (and an equation this many rows with its cells)
 MIN_SUPPORT = 10
 #: ... and a chance below this of arising from a column independent of the other
 MAX_CHANCE = 1e-12
+#: equations among three columns are looked for in tables of at most this many number columns
+MAX_EQUATION_COLUMNS = 60
 #: rows breaking a rule are drawn again at most this many times, then repaired
 MAX_ROUNDS = 10
 #: kinds of column a view is made of
@@ -181,19 +189,61 @@ class PairRule:
 
 
 @dataclass
-class Offset:
-    """``b = a + c`` in every real row where both are present (numbers)."""
+class Equation:
+    """``target = sum(coef * term) + c`` in every real row where its cells are present (numbers, coefs +-1)."""
 
-    a: str
-    b: str
+    target: str
+    terms: list[tuple[str, int]]
     c: float
 
+    @property
+    def columns(self) -> list[str]:
+        return [self.target] + [t for t, _ in self.terms]
+
+    def describe(self) -> str:
+        text = f"{self.target} = "
+        for k, (col, coef) in enumerate(self.terms):
+            sign = ("-" if coef < 0 else "") if k == 0 else (" - " if coef < 0 else " + ")
+            text += sign + col
+        if self.c:
+            text += f" {'+' if self.c > 0 else '-'} {_show(abs(self.c))}"
+        return text
+
+    def values(self, df: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {col: _floats(df[col]) for col in self.columns}
+
+    def broken(self, df: pd.DataFrame) -> np.ndarray:
+        v = self.values(df)
+        rhs = self.c + sum(coef * v[col] for col, coef in self.terms)
+        present = ~np.isnan(rhs) & ~np.isnan(v[self.target])
+        scale = 1e-9 * np.maximum(1.0, np.abs(rhs))
+        return present & (np.abs(v[self.target] - rhs) > scale)
+
+    def apply(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None) -> None:
+        """Set the equation's free cell in place: the target from the terms, or a lone free term from the rest."""
+        n = len(df)
+        v = self.values(df)
+        present = np.all([~np.isnan(x) for x in v.values()], axis=0)
+        is_free = {col: _free(free, col, n) for col in self.columns}
+        rhs = self.c + sum(coef * v[col] for col, coef in self.terms)
+        set_target = present & is_free[self.target]
+        if set_target.any():
+            df[self.target] = _put(df[self.target], set_target, _typed(rhs[set_target], df[self.target]))
+        for col, coef in self.terms:  # the target given: a term drawn alone takes what the others leave
+            others = [o for o, _ in self.terms if o != col]
+            rows = present & ~is_free[self.target] & is_free[col]
+            for o in others:
+                rows &= ~is_free[o]
+            if rows.any():
+                rest = v[self.target] - self.c - sum(oc * v[o] for o, oc in self.terms if o != col)
+                df[col] = _put(df[col], rows, _typed(rest[rows] * coef, df[col]))
+
     def to_dict(self) -> dict:
-        return {"a": self.a, "b": self.b, "c": self.c}
+        return {"target": self.target, "terms": [[t, int(k)] for t, k in self.terms], "c": self.c}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "Offset":
-        return cls(str(d["a"]), str(d["b"]), float(d["c"]))
+    def from_dict(cls, d: Mapping[str, Any]) -> "Equation":
+        return cls(str(d["target"]), [(str(t), int(k)) for t, k in d["terms"]], float(d["c"]))
 
 
 @dataclass
@@ -216,10 +266,10 @@ class Rules:
 
     views: dict[str, View] = field(default_factory=dict)
     pairs: list[PairRule] = field(default_factory=list)
-    offsets: list[Offset] = field(default_factory=list)
+    equations: list[Equation] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.pairs or self.offsets)
+        return bool(self.pairs or self.equations)
 
     # ------------------------------------------------------------- reading
     def describe(self) -> list[str]:
@@ -227,8 +277,7 @@ class Rules:
         lines = []
         for p in self.pairs:
             lines += p.describe(self.views[p.a], self.views[p.b])
-        for o in self.offsets:
-            lines.append(f"{o.b} = {o.a} {'+' if o.c >= 0 else '-'} {_show(abs(o.c))}")
+        lines += [e.describe() for e in self.equations]
         return lines
 
     def _codes(self, df: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -256,13 +305,11 @@ class Rules:
         return bad
 
     def count_broken(self, df: pd.DataFrame) -> int:
-        """Rows of ``df`` that break at least one rule (pairs and offsets)."""
+        """Rows of ``df`` that break at least one rule (pairs and equations)."""
         bad = self.broken(df)
-        for o in self.offsets:
-            if o.a in df.columns and o.b in df.columns:
-                a, b = _floats(df[o.a]), _floats(df[o.b])
-                both = ~np.isnan(a) & ~np.isnan(b)
-                bad |= both & ~np.isclose(b, a + o.c, rtol=1e-9, atol=1e-9 * max(1.0, abs(o.c)))
+        for e in self.equations:
+            if all(c in df.columns for c in e.columns):
+                bad |= e.broken(df)
         return int(bad.sum())
 
     def structural(self, df: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -285,21 +332,12 @@ class Rules:
         return out
 
     # ------------------------------------------------------------- keeping
-    def apply_offsets(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
-        """``b = a + c`` set in place where both cells are present and one is free (the given one is the source)."""
-        n = len(df)
-        for o in self.offsets:
-            if o.a not in df.columns or o.b not in df.columns or not n:
-                continue
-            a, b = _floats(df[o.a]), _floats(df[o.b])
-            both = ~np.isnan(a) & ~np.isnan(b)
-            fa, fb = _free(free, o.a, n), _free(free, o.b, n)
-            set_b = both & fb  # b from a (a given, or both drawn)
-            set_a = both & fa & ~fb  # a from b (b given)
-            if set_b.any():
-                df[o.b] = _put(df[o.b], set_b, a[set_b] + o.c)
-            if set_a.any():
-                df[o.a] = _put(df[o.a], set_a, b[set_a] - o.c)
+    def apply_equations(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
+        """Every equation set in place where its cells are present and one is free (given cells are the source)."""
+        if len(df):
+            for e in self.equations:
+                if all(c in df.columns for c in e.columns):
+                    e.apply(df, free)
         return df
 
     def enforce(self, df: pd.DataFrame, *, rng: np.random.Generator,
@@ -328,14 +366,14 @@ class Rules:
         """
         if not self or not len(df):
             return df, 0
-        self.apply_offsets(df, free)
+        self.apply_equations(df, free)
         bad = self.broken(df, free, keep_present)
         rounds = 0
         while redraw is not None and bad.any() and rounds < MAX_ROUNDS:
             rows = np.flatnonzero(bad)
             new = redraw(rows)
             sub_free = None if free is None else {c: np.asarray(v)[rows] for c, v in free.items()}
-            self.apply_offsets(new, sub_free)
+            self.apply_equations(new, sub_free)
             for c in df.columns:
                 if c in new.columns:
                     df[c] = _put(df[c], bad, new[c])
@@ -388,7 +426,7 @@ class Rules:
     def to_dict(self) -> dict:
         used = {p.a for p in self.pairs} | {p.b for p in self.pairs}
         return {"views": [v.to_dict() for k, v in self.views.items() if k in used],
-                "pairs": [p.to_dict() for p in self.pairs], "offsets": [o.to_dict() for o in self.offsets]}
+                "pairs": [p.to_dict() for p in self.pairs], "equations": [e.to_dict() for e in self.equations]}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> "Rules":
@@ -396,7 +434,7 @@ class Rules:
             return cls()
         views = {v["name"]: View.from_dict(v) for v in d.get("views", [])}
         return cls(views, [PairRule.from_dict(p) for p in d.get("pairs", [])],
-                   [Offset.from_dict(o) for o in d.get("offsets", [])])
+                   [Equation.from_dict(e) for e in d.get("equations", [])])
 
 
 # ----------------------------------------------------------------- finding
@@ -425,8 +463,11 @@ def find_rules(df: pd.DataFrame, schema: TableSchema | None = None) -> Rules:
             views[spec.name] = view
             codes[spec.name] = view.codes(df[labels[spec.name]])
     pairs = _find_pairs(views, codes, len(df))
-    offsets = _find_offsets(df, labels, [s.name for s in schema.columns if s.kind in ("numeric", "integer")])
-    return Rules(views, pairs, offsets)
+    numbers = [s.name for s in schema.columns if s.name in labels and s.kind in ("numeric", "integer", "categorical")
+               and pd.api.types.is_numeric_dtype(df[labels[s.name]].dtype)
+               and not pd.api.types.is_bool_dtype(df[labels[s.name]].dtype)]  # (small counts may be categorical)
+    equations = _find_equations(df, labels, numbers)
+    return Rules(views, pairs, equations)
 
 
 def _view_of(s: pd.Series, name: str, kind: str) -> View | None:
@@ -465,41 +506,57 @@ def _restrict(counts: np.ndarray, log_chance: float) -> np.ndarray:
     p_b = counts.sum(axis=0) / max(1, counts.sum())
     seen = counts > 0
     mass = np.clip(seen @ p_b, 1e-300, 1.0)
-    strong = (n_a >= MIN_SUPPORT) & (mass < 1.0 - 1e-12) & (n_a * np.log(mass) < log_chance)
+    complete = ~(counts == 1).any(axis=1)  # no value seen once: the values seen with it are all it takes
+    strong = (n_a >= MIN_SUPPORT) & complete & (mass < 1.0 - 1e-12) & (n_a * np.log(mass) < log_chance)
     allowed = np.ones_like(seen)
     allowed[strong] = seen[strong]
     return allowed
 
 
-def _find_offsets(df: pd.DataFrame, labels: dict[str, Any], numeric: list[str]) -> list[Offset]:
+def _find_equations(df: pd.DataFrame, labels: dict[str, Any], numeric: list[str]) -> list[Equation]:
+    """``b = a + c`` between two number columns, then ``b = a1 +- a2 + c`` among three (tables of at most
+    :data:`MAX_EQUATION_COLUMNS` number columns), each checked on every row where its cells are present."""
     cols = [c for c in numeric if c in labels]
-    if len(cols) < 2:
-        return []
-    X = np.column_stack([_floats(df[labels[c]]) for c in cols])
-    distinct = [len(np.unique(x[~np.isnan(x)])) for x in X.T]
-    keep = [j for j, d in enumerate(distinct) if d >= 3]
-    out: list[Offset] = []
-    derived: set[int] = set()
+    X = np.column_stack([_floats(df[labels[c]]) for c in cols]) if cols else np.zeros((len(df), 0))
+    keep = [j for j, x in enumerate(X.T) if len(np.unique(x[~np.isnan(x)])) >= 3]
     head = X[: min(len(X), 256)]
+    out: list[Equation] = []
+    used: set[int] = set()  # a column explained by an equation is not explained again
+
+    def holds(target: int, terms: list[tuple[int, int]]) -> float | None:
+        cells = [target] + [t for t, _ in terms]
+        for rows in (head, X):  # a cheap screen on the first rows, then every row
+            ok = np.all(~np.isnan(rows[:, cells]), axis=1)
+            if rows is X and ok.sum() < MIN_SUPPORT:
+                return None
+            diff = rows[ok, target] - sum(k * rows[ok, t] for t, k in terms)
+            scale = max(1.0, float(np.abs(rows[ok][:, cells]).max(initial=0.0)))
+            if len(diff) and np.ptp(diff) > 1e-9 * scale:
+                return None
+        c = float(np.median(diff))
+        return float(round(c)) if abs(c - round(c)) <= 1e-9 * scale else c
+
     for ii, i in enumerate(keep):
-        if i in derived:
-            continue
         for j in keep[ii + 1:]:
-            if j in derived:
+            if j in used or i in used:
                 continue
-            d = head[:, j] - head[:, i]
-            d = d[~np.isnan(d)]
-            if len(d) and np.ptp(d) > 1e-9 * max(1.0, float(np.abs(d).max())):
-                continue  # cheap screen on the first rows
-            both = ~np.isnan(X[:, i]) & ~np.isnan(X[:, j])
-            if both.sum() < MIN_SUPPORT:
-                continue
-            diff = X[both, j] - X[both, i]
-            scale = max(1.0, float(np.abs(X[both, i]).max()), float(np.abs(X[both, j]).max()))
-            if np.ptp(diff) <= 1e-9 * scale:
-                c = float(np.median(diff))
-                out.append(Offset(cols[i], cols[j], round(c) if abs(c - round(c)) <= 1e-9 * scale else c))
-                derived.add(j)
+            c = holds(j, [(i, 1)])
+            if c is not None:
+                out.append(Equation(cols[j], [(cols[i], 1)], c))
+                used.add(j)
+    rest = [j for j in keep if j not in used]
+    if len(rest) <= MAX_EQUATION_COLUMNS:
+        for ii, i in enumerate(rest):
+            for jj, j in enumerate(rest[ii + 1:], ii + 1):
+                for k in rest[jj + 1:]:  # the last of the three is the sum (or difference) of the first two
+                    if k in used or {i, j} & used:
+                        continue
+                    for terms in ([(i, 1), (j, 1)], [(i, 1), (j, -1)], [(j, 1), (i, -1)]):
+                        c = holds(k, terms)
+                        if c is not None:
+                            out.append(Equation(cols[k], [(cols[t], s) for t, s in terms], c))
+                            used.add(k)
+                            break
     return out
 
 
@@ -543,6 +600,13 @@ def _one(n: int, r: int) -> np.ndarray:
 def empty_cells(s: pd.Series, where: np.ndarray) -> pd.Series:
     """``s`` with the cells at ``where`` (a bool mask) missing (a dtype that cannot hold missing widens)."""
     return _put(s, where, [None] * int(np.count_nonzero(where)))
+
+
+def _typed(values: np.ndarray, like: pd.Series) -> np.ndarray:
+    """Computed numbers for a column: whole numbers for an integer column (they are, when the rule holds)."""
+    if pd.api.types.is_integer_dtype(like.dtype):
+        return np.round(values).astype(np.int64)
+    return values
 
 
 def _put(s: pd.Series, where: np.ndarray, values: Any) -> pd.Series:

@@ -485,7 +485,7 @@ class Synthesizer(BaseEstimator):
             return filled, {}
         labels = {str(c): c for c in filled.columns}
         named = pd.DataFrame({name: filled[c].reset_index(drop=True) for name, c in labels.items()
-                              if name in rules.views or name in {o.a for o in rules.offsets} | {o.b for o in rules.offsets}})
+                              if name in rules.views or any(name in e.columns for e in rules.equations)})
         free = {name: holes[labels[name]].to_numpy(dtype=bool) for name in named.columns}
         named, _ = rules.enforce(named, rng=make_rng(rng), free=free, keep_present=True, best=best)
         counts = self._structural(named, free)

@@ -65,8 +65,10 @@ def test_offset_needs_every_row():
     a = rng.normal(size=500)
     b = a + 3.5
     b[7] += 1e-3
-    assert find_rules(pd.DataFrame({"a": a, "b": b})).offsets == []
-    assert [(o.a, o.b, o.c) for o in find_rules(pd.DataFrame({"a": a, "b": a + 3.5})).offsets] == [("a", "b", 3.5)]
+    assert find_rules(pd.DataFrame({"a": a, "b": b})).equations == []
+    assert find_rules(pd.DataFrame({"a": a, "b": a + 3.5})).describe() == ["b = a + 3.5"]
+    c = rng.integers(0, 9, 500)
+    assert find_rules(pd.DataFrame({"a": a, "c": c, "d": c - a})).describe() == ["d = c - a"]
 
 
 @pytest.mark.parametrize("backend", ["trees", "gmm"])
@@ -168,3 +170,19 @@ def test_docstring_examples():
     import tabsynth.rules
 
     assert doctest.testmod(tabsynth.rules).failed == 0
+
+
+def test_three_column_equation_kept_in_samples_and_fills():
+    rng = np.random.default_rng(4)
+    n = 2000
+    age = rng.integers(25, 65, n)
+    service = np.minimum(age - 20, rng.integers(0, 30, n))
+    df = pd.DataFrame({"age": age, "service": service, "age_at_hire": age - service, "pay": rng.normal(size=n)})
+    syn = Synthesizer(random_state=0).fit(df)
+    assert "age_at_hire = age - service" in syn.rules_.describe()
+    out = syn.sample(3000, seed=1)
+    assert (out["age_at_hire"] == out["age"] - out["service"]).all() and out.dtypes.equals(df.dtypes)
+    holes = df.astype(float)
+    holes.loc[::4, "service"] = np.nan
+    filled = GenerativeImputer(random_state=0).fit(holes).transform(holes)
+    assert (filled["age_at_hire"] == filled["age"] - filled["service"]).all()
