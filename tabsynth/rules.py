@@ -195,6 +195,7 @@ class Equation:
     target: str
     terms: list[tuple[str, int]]
     c: float
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)  # observed range of each column
 
     @property
     def columns(self) -> list[str]:
@@ -219,6 +220,16 @@ class Equation:
         scale = 1e-9 * np.maximum(1.0, np.abs(rhs))
         return present & (np.abs(v[self.target] - rhs) > scale)
 
+    def outside(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None) -> np.ndarray:
+        """Rows where a drawn or computed cell of the equation lies outside its column's observed range."""
+        n = len(df)
+        out = np.zeros(n, dtype=bool)
+        for col, (lo, hi) in self.bounds.items():
+            x = _floats(df[col])
+            tol = 1e-9 * max(1.0, abs(lo), abs(hi))
+            out |= _free(free, col, n) & ((x < lo - tol) | (x > hi + tol))
+        return out
+
     def apply(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None) -> None:
         """Set the equation's free cell in place: the target from the terms, or a lone free term from the rest."""
         n = len(df)
@@ -239,11 +250,13 @@ class Equation:
                 df[col] = _put(df[col], rows, _typed(rest[rows] * coef, df[col]))
 
     def to_dict(self) -> dict:
-        return {"target": self.target, "terms": [[t, int(k)] for t, k in self.terms], "c": self.c}
+        return {"target": self.target, "terms": [[t, int(k)] for t, k in self.terms], "c": self.c,
+                "bounds": {k: [float(lo), float(hi)] for k, (lo, hi) in self.bounds.items()}}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Equation":
-        return cls(str(d["target"]), [(str(t), int(k)) for t, k in d["terms"]], float(d["c"]))
+        return cls(str(d["target"]), [(str(t), int(k)) for t, k in d["terms"]], float(d["c"]),
+                   {str(k): (float(v[0]), float(v[1])) for k, v in d.get("bounds", {}).items()})
 
 
 @dataclass
@@ -302,6 +315,14 @@ class Rules:
             if free is not None:
                 hit &= _free(free, p.a, len(df)) | _free(free, p.b, len(df))
             bad |= hit
+        return bad
+
+    def _breaks(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None, keep_present: bool) -> np.ndarray:
+        """What a redraw mends: broken pairs, and equations whose computed cell left its column's observed range."""
+        bad = self.broken(df, free, keep_present)
+        for e in self.equations:
+            if all(c in df.columns for c in e.columns):
+                bad |= e.outside(df, free)
         return bad
 
     def count_broken(self, df: pd.DataFrame) -> int:
@@ -367,7 +388,7 @@ class Rules:
         if not self or not len(df):
             return df, 0
         self.apply_equations(df, free)
-        bad = self.broken(df, free, keep_present)
+        bad = self._breaks(df, free, keep_present)
         rounds = 0
         while redraw is not None and bad.any() and rounds < MAX_ROUNDS:
             rows = np.flatnonzero(bad)
@@ -377,7 +398,7 @@ class Rules:
             for c in df.columns:
                 if c in new.columns:
                     df[c] = _put(df[c], bad, new[c])
-            still = self.broken(new, sub_free, keep_present)
+            still = self._breaks(new, sub_free, keep_present)
             bad = np.zeros(len(df), dtype=bool)
             bad[rows[still]] = True
             rounds += 1
@@ -536,13 +557,16 @@ def _find_equations(df: pd.DataFrame, labels: dict[str, Any], numeric: list[str]
         c = float(np.median(diff))
         return float(round(c)) if abs(c - round(c)) <= 1e-9 * scale else c
 
+    def bounds_of(idx: list[int]) -> dict[str, tuple[float, float]]:
+        return {cols[t]: (float(np.nanmin(X[:, t])), float(np.nanmax(X[:, t]))) for t in idx}
+
     for ii, i in enumerate(keep):
         for j in keep[ii + 1:]:
             if j in used or i in used:
                 continue
             c = holds(j, [(i, 1)])
             if c is not None:
-                out.append(Equation(cols[j], [(cols[i], 1)], c))
+                out.append(Equation(cols[j], [(cols[i], 1)], c, bounds_of([j, i])))
                 used.add(j)
     rest = [j for j in keep if j not in used]
     if len(rest) <= MAX_EQUATION_COLUMNS:
@@ -554,7 +578,7 @@ def _find_equations(df: pd.DataFrame, labels: dict[str, Any], numeric: list[str]
                     for terms in ([(i, 1), (j, 1)], [(i, 1), (j, -1)], [(j, 1), (i, -1)]):
                         c = holds(k, terms)
                         if c is not None:
-                            out.append(Equation(cols[k], [(cols[t], s) for t, s in terms], c))
+                            out.append(Equation(cols[k], [(cols[t], s) for t, s in terms], c, bounds_of([k, i, j])))
                             used.add(k)
                             break
     return out

@@ -182,6 +182,8 @@ def test_three_column_equation_kept_in_samples_and_fills():
     assert "age_at_hire = age - service" in syn.rules_.describe()
     out = syn.sample(3000, seed=1)
     assert (out["age_at_hire"] == out["age"] - out["service"]).all() and out.dtypes.equals(df.dtypes)
+    # a computed cell stays in its column's observed range (a row where it would not is drawn again)
+    assert out["age_at_hire"].between(df["age_at_hire"].min(), df["age_at_hire"].max()).all()
     holes = df.astype(float)
     holes.loc[::4, "service"] = np.nan
     filled = GenerativeImputer(random_state=0).fit(holes).transform(holes)
