@@ -321,14 +321,7 @@ class Synthesizer(BaseEstimator):
             check_table(given, what="given")
             if len(given) != n:
                 raise InputError(f"given has {len(given)} rows but n={n}; pass one row of fixed values per row to generate")
-            gen, unseen = self._conditional(given, rng, exclude_missing=False)
-            for name, bad in unseen.items():
-                if bad.any():
-                    col = self._column_of(given, name)
-                    value = given[col].reset_index(drop=True)[bad].iloc[0]
-                    raise InputError(f"given column '{name}' has value {_plain(value)!r}, which the model cannot "
-                                     "condition on (not seen when it was fitted); use a value of the fitted table")
-            return self._finish(self._merge_known(given, gen, prefer="model"), keep=given)
+            return self._given_rows(given, rng, start=0)
         if n == 0:
             return self._finish(self._drawn(0, rng))
         parts = list(self._blocks(0, int(n), draw_seed(rng), {}))
@@ -417,8 +410,37 @@ class Synthesizer(BaseEstimator):
         rng = np.random.default_rng([base, b])
         if fixed:
             given = pd.DataFrame({c: pd.Series([v] * SAMPLE_BLOCK, dtype=object) for c, v in fixed.items()})
-            return self.sample(SAMPLE_BLOCK, given=given, seed=rng)
-        return self._finish(self._drawn(SAMPLE_BLOCK, rng))
+            return self._given_rows(given, rng, start=b * SAMPLE_BLOCK)
+        return self._finish(self._renumber(self._drawn(SAMPLE_BLOCK, rng), b * SAMPLE_BLOCK))
+
+    def _given_rows(self, given: pd.DataFrame, rng: np.random.Generator, start: int) -> pd.DataFrame:
+        """One generated row per row of ``given`` (rows ``start ..`` of a stream), its known cells kept."""
+        gen, unseen = self._conditional(given, rng, exclude_missing=False)
+        for name, bad in unseen.items():
+            if bad.any():
+                col = self._column_of(given, name)
+                value = given[col].reset_index(drop=True)[bad].iloc[0]
+                raise InputError(f"given column '{name}' has value {_plain(value)!r}, which the model cannot "
+                                 "condition on (not seen when it was fitted); use a value of the fitted table")
+        out = self._renumber(gen, start)
+        return self._finish(self._merge_known(given, out, prefer="model"), keep=given)
+
+    def _renumber(self, out: pd.DataFrame, start: int) -> pd.DataFrame:
+        """Key columns numbered by row position (``start`` = the first row's index in the stream).
+
+        Keys are fresh values (integers after the largest real one, or ``<prefix>synN``); numbering them
+        by position keeps them unique across blocks, redrawn rows and batches.
+        """
+        from .encoding import restore
+
+        for spec in self.schema_.columns:
+            if spec.kind != "id" or spec.name not in out.columns or not len(out):
+                continue
+            pos = np.arange(len(out), dtype="int64") + int(start)
+            vals = (np.array([f"{spec.id_prefix or ''}syn{i}" for i in pos], dtype=object)
+                    if spec.value_type == "str" else pos + int(spec.max) + 1)
+            out[spec.name] = restore(vals, out[spec.name].isna().to_numpy(), spec)
+        return out
 
     def _drawn(self, n: int, rng: np.random.Generator) -> pd.DataFrame:
         """``n`` rows from the model (schema names, fitted dtypes), rows that break a rule drawn again."""

@@ -1,0 +1,651 @@
+"""Related tables: a whole database synthesized with its keys, cardinalities and cross-table relations.
+
+A database is a dict of DataFrames and relations ``child.col = parent.col``
+(a foreign key of ``child`` pointing at ``parent``'s key), declared or found
+(:func:`infer_relations`). The single-table :class:`~tabsynth.Synthesizer`
+stays the unit; a :class:`DatabaseSynthesizer` is a small composition of
+them, one per table, fitted parents first:
+
+* a table's model sees its own columns, minus its key and foreign keys
+  (generated here, never modelled), plus its **context**: the modelled
+  columns of the parent its first relation points at (``parent.col``), and
+  the columns of any further parent (several parents: flights to planes and
+  airports);
+* a parent's model also learns, as one more column, how many rows each
+  child table has per parent row (``__n_<child>``, zero included), so
+  children counts follow the parent's columns;
+* a child column equal to a parent column in every joined row (a school's
+  mean SES copied into each student) is not modelled: it is copied back.
+
+Sampling goes parents first: a root table gets ``scale`` times its rows;
+each parent row gets its drawn number of children, drawn given the parent's
+columns (``given=``); further parents are matched to each child row by its
+drawn context (the nearest generated parent row). Keys are new values in the
+real format (integers not among the real ones where the range allows, strings
+with the same prefix, length and character classes), so keys stay unique and
+every foreign key points at a generated parent row. Orphans (a foreign key
+with no parent row) and missing foreign keys keep their real shares.
+
+Saved as one zip: a JSON manifest plus each table's model in the single-table
+format (no pickle).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ._rng import RandomState, draw_seed, make_rng
+from .errors import FileFormatError, InputError, NotFittedError
+from .schema import check_table
+from .synthesizer import Synthesizer
+
+FORMAT = "tabsynth-database"
+FORMAT_VERSION = 1
+#: a child column that draws at least this share of its values from a parent's key refers to it (orphans allowed)
+MIN_REFERENCE_SHARE = 0.9
+COUNT = "__n_{}"
+PARENT_FLAG = "__has_parent"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``child.fk`` refers to ``parent.key``."""
+
+    child: str
+    fk: str
+    parent: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.child}.{self.fk}={self.parent}.{self.key}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Relation":
+        """``child.col=parent.col`` (table names may not contain dots; column names may)."""
+        m = re.fullmatch(r"\s*([^.=\s]+)\.([^=]+?)\s*=\s*([^.=\s]+)\.([^=]+?)\s*", str(text))
+        if not m:
+            raise InputError(f"relation {text!r} is not of the form child.column=parent.column "
+                             "(e.g. students.School=schools.School)")
+        if "+" in m.group(2) or "+" in m.group(4):
+            raise InputError(f"relation {text!r}: composite keys (a+b) are not supported yet; "
+                             "declare a single key column")
+        return cls(*m.groups())
+
+
+# ------------------------------------------------------------------ finding
+def infer_relations(tables: Mapping[str, pd.DataFrame]) -> list[Relation]:
+    """Relations found from names and values: a unique, complete key column that another table's column draws from.
+
+    A parent key is a column whose values are unique and never missing; a
+    child column refers to it when its values have the key's type and at
+    least 90% of its non-missing values are key values, and its name is the
+    key's name or names the parent table (``school_id`` for ``schools``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> schools = pd.DataFrame({"School": [11, 12, 13], "size": [300, 500, 420]})
+    >>> students = pd.DataFrame({"School": [11, 11, 12, 13, 13], "score": [1.0, 2.0, 3.0, 2.5, 1.5]})
+    >>> [str(r) for r in infer_relations({"schools": schools, "students": students})]
+    ['students.School=schools.School']
+    """
+    keys = {name: [c for c in df.columns if _is_key(df[c])] for name, df in tables.items()}
+    found = []
+    for child, cdf in tables.items():
+        for col in cdf.columns:
+            best = None
+            for parent, pdf in tables.items():
+                if parent == child:
+                    continue
+                for key in keys[parent]:
+                    if not (_same_name(str(col), str(key)) or _names_table(str(col), parent)):
+                        continue
+                    share = _reference_share(cdf[col], pdf[key])
+                    if share >= MIN_REFERENCE_SHARE and (best is None or share > best[0]):
+                        best = (share, Relation(child, str(col), parent, str(key)))
+            if best is not None and not (str(col) in map(str, keys[child]) and cdf[col].is_unique
+                                         and best[1].key == str(col) and len(cdf) > len(tables[best[1].parent])):
+                found.append(best[1])
+    # a one-to-one pair of keys (both unique) is kept one way: the larger table refers to the smaller
+    out = []
+    for r in found:
+        twin = Relation(r.parent, r.key, r.child, r.fk)
+        if twin in found and (len(tables[r.child]), r.child) < (len(tables[r.parent]), r.parent):
+            continue
+        out.append(r)
+    return out
+
+
+def _is_key(s: pd.Series) -> bool:
+    return len(s) > 0 and not s.isna().any() and s.is_unique and (
+        pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)
+        or pd.api.types.is_object_dtype(s.dtype))
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _same_name(a: str, b: str) -> bool:
+    return _norm(a) == _norm(b)
+
+
+def _names_table(col: str, table: str) -> bool:
+    c, t = _norm(col), _norm(table)
+    stems = {t, t[:-1] if t.endswith("s") else t, t[:-2] if t.endswith("es") else t}
+    return any(s and (c == s + "id" or c == s + "key" or c == s + "code" or c == s) for s in stems)
+
+
+def _reference_share(fk: pd.Series, key: pd.Series) -> float:
+    vals = fk.dropna()
+    if not len(vals) or _kind(vals) != _kind(key):
+        return 0.0
+    return float(vals.isin(set(key.tolist())).mean())
+
+
+def _kind(s: pd.Series) -> str:
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        return "number"
+    return "text"
+
+
+# ----------------------------------------------------------------- checking
+def check_relations(tables: Mapping[str, pd.DataFrame], relations: list[Relation]) -> list[str]:
+    """Validate relations; return the tables in an order where every parent comes before its children."""
+    for r in relations:
+        for table, col, side in ((r.child, r.fk, "child"), (r.parent, r.key, "parent")):
+            if table not in tables:
+                raise InputError(f"relation {r}: no table named {table!r}; tables: {', '.join(tables)}")
+            if col not in [str(c) for c in tables[table].columns]:
+                raise InputError(f"relation {r}: table {table!r} has no column {col!r}")
+        key = _col(tables[r.parent], r.key)
+        if key.isna().any() or not key.is_unique:
+            raise InputError(f"relation {r}: {r.parent}.{r.key} is not a key (its values must be unique and never "
+                             "missing); declare the parent's key column")
+        fk = _col(tables[r.child], r.fk)
+        if fk.notna().any() and _kind(fk.dropna()) != _kind(key):
+            raise InputError(f"relation {r}: {r.child}.{r.fk} holds {_kind(fk.dropna())}s and {r.parent}.{r.key} "
+                             f"{_kind(key)}s; a foreign key must have its key's type")
+    if any(r.child == r.parent for r in relations):
+        r = next(r for r in relations if r.child == r.parent)
+        raise InputError(f"relation {r} points a table at itself; self-references are not supported")
+    order: list[str] = []
+    remaining = list(tables)
+    while remaining:
+        ready = [t for t in remaining if all(r.parent in order for r in relations if r.child == t)]
+        if not ready:
+            raise InputError("the relations form a cycle (" + ", ".join(
+                str(r) for r in relations if r.child in remaining and r.parent in remaining)
+                + "); a database needs parents before children")
+        order += ready
+        remaining = [t for t in remaining if t not in ready]
+    return order
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    for c in df.columns:
+        if str(c) == name:
+            return df[c]
+    raise KeyError(name)
+
+
+# ------------------------------------------------------------------- model
+class DatabaseSynthesizer:
+    """Learn a database of related tables; sample a new database with its keys and relations intact.
+
+    Parameters
+    ----------
+    relations : list of str, optional
+        ``"child.col=parent.col"`` foreign keys; found from names and values
+        when not given (:func:`infer_relations`).
+    backend : str, default "trees"
+        Backend of every table's model.
+    random_state : int, optional
+        Seed for fitting; sampling without a ``seed`` continues from it.
+    **params
+        Further :class:`~tabsynth.Synthesizer` parameters for every table.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from tabsynth.database import DatabaseSynthesizer
+    >>> rng = np.random.default_rng(0)
+    >>> schools = pd.DataFrame({"School": np.arange(100, 140), "size": rng.integers(200, 900, 40)})
+    >>> students = pd.DataFrame({"School": rng.choice(schools["School"], 600), "score": rng.normal(size=600)})
+    >>> db = DatabaseSynthesizer(random_state=0).fit({"schools": schools, "students": students})
+    >>> out = db.sample(seed=1)
+    >>> len(out["schools"]), bool(out["students"]["School"].isin(out["schools"]["School"]).all())
+    (40, True)
+    """
+
+    def __init__(self, relations: list[str] | None = None, *, backend: str = "trees",
+                 random_state: int | None = None, **params: Any):
+        self.relations = relations
+        self.backend = backend
+        self.random_state = random_state
+        self.params = params
+
+    # ------------------------------------------------------------- fitting
+    def fit(self, tables: Mapping[str, pd.DataFrame]) -> "DatabaseSynthesizer":
+        """Fit one model per table, parents first.
+
+        Parameters
+        ----------
+        tables : dict of str to DataFrame
+            The database: table name -> rows.
+
+        Returns
+        -------
+        self
+        """
+        if not isinstance(tables, Mapping) or not tables:
+            raise InputError("tables must be a non-empty dict of table name -> DataFrame")
+        for name, df in tables.items():
+            check_table(df, what=f"table {name!r}")
+        rels = ([Relation.parse(r) if not isinstance(r, Relation) else r for r in self.relations]
+                if self.relations is not None else infer_relations(tables))
+        self.order_ = check_relations(tables, rels)
+        self.relations_ = rels
+        seed = self.random_state if self.random_state is not None else int(np.random.SeedSequence().entropy % 2**32)
+        self.seed_ = int(seed)
+        self.tables_: dict[str, dict] = {}
+        self.models_: dict[str, Synthesizer] = {}
+        for i, name in enumerate(self.order_):
+            df = tables[name].reset_index(drop=True)
+            plan = self._plan(name, df, tables)
+            frame = self._frame(name, df, tables, plan)
+            params = {**self.params}
+            model = Synthesizer(self.backend, random_state=int(np.random.SeedSequence([self.seed_, i]).generate_state(1)[0]),
+                                **params)
+            self.models_[name] = model.fit(frame)
+            self.tables_[name] = plan
+        self._sample_rng = make_rng(self.seed_ + 1)
+        return self
+
+    def _plan(self, name: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> dict:
+        """What the table's model sees and what is generated around it."""
+        mine = [r for r in self.relations_ if r.child == name]
+        keys = sorted({r.key for r in self.relations_ if r.parent == name})
+        fks = [r.fk for r in mine]
+        primary = mine[0] if mine else None
+        copied: dict[str, str] = {}
+        orphan_share = missing_share = 0.0
+        if primary is not None:
+            parent = tables[primary.parent]
+            fk = _col(df, primary.fk)
+            key = _col(parent, primary.key)
+            missing_share = float(fk.isna().mean())
+            matched = fk.isin(set(key.tolist())) & fk.notna()
+            orphan_share = float((~matched & fk.notna()).mean())
+            joined = self._join(df, parent, primary)
+            for c in df.columns:
+                c = str(c)
+                if c in fks or c in keys:
+                    continue
+                for pc in parent.columns:
+                    pc = str(pc)
+                    if pc == primary.key or pc in [r.fk for r in self.relations_ if r.child == primary.parent]:
+                        continue
+                    a, b = _col(joined, c)[matched.to_numpy()], joined[f"{primary.parent}.{pc}"][matched.to_numpy()]
+                    if matched.sum() >= 2 and _equal(a, b):
+                        copied[c] = pc
+                        break
+        own = [str(c) for c in df.columns if str(c) not in keys and str(c) not in fks and str(c) not in copied]
+        return {"columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes], "rows": len(df),
+                "keys": keys, "key_format": {k: _key_format(_col(df, k)) for k in keys},
+                "fk_format": {r.fk: _key_format(_col(df, r.fk).dropna()) for r in mine},
+                "own": own, "copied": copied, "orphan_share": orphan_share, "missing_share": missing_share,
+                "relations": [str(r) for r in mine], "children": [r.child for r in self.relations_
+                                                                  if r.parent == name and self._primary(r.child) == r]}
+
+    def _primary(self, child: str) -> Relation | None:
+        mine = [r for r in self.relations_ if r.child == child]
+        return mine[0] if mine else None
+
+    def _context_columns(self, relation: Relation) -> list[str]:
+        """The parent's modelled columns a child sees (``parent.col``)."""
+        plan = self.tables_[relation.parent]
+        return [f"{relation.parent}.{c}" for c in plan["own"]]
+
+    @staticmethod
+    def _join(df: pd.DataFrame, parent: pd.DataFrame, r: Relation) -> pd.DataFrame:
+        """``df`` with the columns of its ``r.parent`` row appended as ``parent.col`` (missing for orphans)."""
+        p = parent.copy()
+        p.columns = [f"{r.parent}.{c}" for c in parent.columns]
+        left = df.reset_index(drop=True).copy()
+        left["__k"] = _col(left, r.fk).to_numpy()
+        right = p.rename(columns={f"{r.parent}.{r.key}": "__k"})
+        right["__k"] = _col(parent, r.key).to_numpy()
+        out = left.merge(right, on="__k", how="left", sort=False)
+        return out.drop(columns="__k")
+
+    def _frame(self, name: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame], plan: dict) -> pd.DataFrame:
+        """The rows the table's model is fitted on: own columns, parents' context, children counts."""
+        frame = df[[c for c in df.columns if str(c) in plan["own"]]].copy()
+        frame.columns = [str(c) for c in frame.columns]
+        for r in [r for r in self.relations_ if r.child == name]:
+            joined = self._join(df, tables[r.parent], r)
+            for c in self._context_columns(r):
+                frame[c] = joined[c].to_numpy()
+            if r == self._primary(name) and (plan["orphan_share"] or plan["missing_share"]):
+                fk = _col(df, r.fk)
+                frame[PARENT_FLAG] = (fk.isin(set(_col(tables[r.parent], r.key).tolist())) & fk.notna()).to_numpy()
+        for child in plan["children"]:
+            r = self._primary(child)
+            fk = _col(tables[child], r.fk)
+            counts = fk.value_counts()
+            frame[COUNT.format(child)] = _col(df, r.key).map(counts).fillna(0).astype("int64").to_numpy()
+        return frame
+
+    # ------------------------------------------------------------ sampling
+    def sample(self, scale: float = 1.0, *, seed: RandomState = None) -> dict[str, pd.DataFrame]:
+        """A new database: root tables of ``scale`` times their rows, children as their parents draw them.
+
+        Parameters
+        ----------
+        scale : float, default 1.0
+            Rows of each table without parents, relative to the fitted ones.
+        seed : int, optional
+            Same seed, same database.
+
+        Returns
+        -------
+        dict of str to DataFrame
+            Every table, with its columns, order and dtypes.
+        """
+        if not hasattr(self, "models_"):
+            raise NotFittedError("this DatabaseSynthesizer is not fitted yet; call fit(tables) or load(path) first")
+        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(scale) or scale <= 0:
+            raise InputError(f"scale must be a positive number, got {scale!r}")
+        base = draw_seed(make_rng(seed) if seed is not None else self._sample_rng)
+        drawn: dict[str, pd.DataFrame] = {}  # model-space rows (own + context + counts), with keys
+        out: dict[str, pd.DataFrame] = {}
+        for i, name in enumerate(self.order_):
+            rng = np.random.default_rng([base, i])
+            plan = self.tables_[name]
+            primary = self._primary(name)
+            if primary is None:
+                rows = self.models_[name].sample(max(0, int(round(plan["rows"] * float(scale)))), seed=rng)
+            else:
+                rows = self._children(name, primary, drawn[primary.parent], rng)
+            for k in plan["keys"]:
+                rows[f"__key.{k}"] = _new_keys(len(rows), plan["key_format"][k], rng)
+            for r in [r for r in self.relations_ if r.child == name and r != primary]:
+                rows[f"__fk.{r.fk}"] = self._match(rows, r, drawn[r.parent])
+            drawn[name] = rows
+            out[name] = self._finish(name, rows, drawn, rng)
+        return out
+
+    def _children(self, name: str, r: Relation, parents: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+        plan = self.tables_[name]
+        counts = parents[COUNT.format(name)].to_numpy(dtype="float64") if len(parents) else np.zeros(0)
+        counts = np.maximum(np.round(np.nan_to_num(counts)), 0).astype("int64")
+        idx = np.repeat(np.arange(len(parents)), counts)
+        given = pd.DataFrame({c: parents[c.split(".", 1)[1]].to_numpy()[idx] if c.split(".", 1)[1] in parents
+                              else None for c in self._context_columns(r)})
+        share = plan["orphan_share"] + plan["missing_share"]
+        n_orphans = int(round(len(idx) * share / max(1e-12, 1 - share))) if share else 0
+        if PARENT_FLAG in self.models_[name].schema_.names:
+            flag = pd.DataFrame({PARENT_FLAG: [True] * len(idx) + [False] * n_orphans})
+            given = pd.concat([given, pd.DataFrame(index=range(n_orphans), columns=given.columns)], ignore_index=True)
+            given[PARENT_FLAG] = flag[PARENT_FLAG].to_numpy()
+        given = given.astype(object)
+        rows = self.models_[name].sample(len(given), given=given, seed=rng) if len(given) else \
+            self.models_[name].sample(0, seed=rng)
+        parent_key = parents[f"__key.{r.key}"].to_numpy() if len(parents) else np.array([])
+        fk = np.empty(len(rows), dtype=object)
+        fk[: len(idx)] = parent_key[idx]
+        if n_orphans:
+            missing = rng.random(n_orphans) < plan["missing_share"] / share
+            fresh = _new_keys(n_orphans, plan["fk_format"][r.fk], rng, avoid=set(parent_key.tolist()), salt="orphan")
+            fk[len(idx):] = np.where(missing, None, fresh.astype(object))
+        rows[f"__fk.{r.fk}"] = fk
+        rows["__parent_row"] = np.r_[idx, np.full(n_orphans, -1)].astype("int64")
+        return rows
+
+    def _match(self, rows: pd.DataFrame, r: Relation, parents: pd.DataFrame) -> np.ndarray:
+        """For a further parent: each child row's nearest generated parent row by the drawn context."""
+        from sklearn.neighbors import NearestNeighbors
+
+        cols = [c.split(".", 1)[1] for c in self._context_columns(r)]
+        if not len(parents) or not len(rows):
+            return np.array([None] * len(rows), dtype=object)
+        a = pd.DataFrame({c: parents[c] for c in cols})
+        b = pd.DataFrame({c: rows[f"{r.parent}.{c}"] for c in cols})
+        A, B = _features(a, b)
+        nn = NearestNeighbors(n_neighbors=1).fit(A)
+        pos = nn.kneighbors(B, return_distance=False)[:, 0]
+        return parents[f"__key.{r.key}"].to_numpy()[pos]
+
+    def _finish(self, name: str, rows: pd.DataFrame, drawn: dict[str, pd.DataFrame],
+                rng: np.random.Generator) -> pd.DataFrame:
+        plan = self.tables_[name]
+        primary = self._primary(name)
+        data = {}
+        for col, dtype in zip(plan["columns"], plan["dtypes"]):
+            if col in plan["keys"]:
+                values = rows[f"__key.{col}"]
+            elif f"__fk.{col}" in rows:
+                values = pd.Series(rows[f"__fk.{col}"].to_numpy(), dtype=object)
+            elif col in plan["copied"]:
+                parents = drawn[primary.parent]
+                src = parents[plan["copied"][col]].reset_index(drop=True)
+                pos = rows["__parent_row"].to_numpy()
+                values = src.iloc[np.maximum(pos, 0)].reset_index(drop=True)
+                if (pos < 0).any():
+                    values = values.astype(object).where(pos >= 0, None)
+            else:
+                values = rows[col]
+            data[col] = _as_dtype(pd.Series(values).reset_index(drop=True), dtype)
+        return pd.DataFrame(data)
+
+    # --------------------------------------------------------------- files
+    def save(self, path: str | Path) -> Path:
+        """Save as one zip: a JSON manifest and each table's model (no pickle); atomic."""
+        if not hasattr(self, "models_"):
+            raise NotFittedError("this DatabaseSynthesizer is not fitted yet; call fit(tables) first")
+        from .io import atomic_path
+
+        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "order": self.order_,
+                    "relations": [str(r) for r in self.relations_], "tables": self.tables_,
+                    "backend": self.backend, "random_state": self.random_state, "seed": self.seed_,
+                    "params": self.params}
+        path = Path(path)
+        with tempfile.TemporaryDirectory() as tmp, atomic_path(path) as out:
+            with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
+                _write(zf, "database.json", json.dumps(manifest, indent=1, default=_plain).encode())
+                for name in self.order_:
+                    p = Path(tmp) / f"{len(name)}.tabsynth"
+                    self.models_[name].save(p)
+                    _write(zf, f"tables/{self.order_.index(name)}.tabsynth", p.read_bytes())
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "DatabaseSynthesizer":
+        """Load a database model written by :meth:`save`."""
+        path = Path(path)
+        if not path.exists():
+            raise FileFormatError(f"model file '{path}' does not exist")
+        try:
+            with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as tmp:
+                doc = json.loads(zf.read("database.json"))
+                if doc.get("format") != FORMAT:
+                    raise ValueError("not a tabsynth database model")
+                if int(doc.get("format_version", -1)) > FORMAT_VERSION:
+                    raise FileFormatError(f"model file '{path}' has a newer format version; upgrade tabsynth")
+                self = cls([*doc["relations"]], backend=doc["backend"], random_state=doc["random_state"],
+                           **doc.get("params", {}))
+                self.order_ = list(doc["order"])
+                self.relations_ = [Relation.parse(r) for r in doc["relations"]]
+                self.tables_ = doc["tables"]
+                self.seed_ = int(doc["seed"])
+                self.models_ = {}
+                for i, name in enumerate(self.order_):
+                    p = Path(tmp) / f"{i}.tabsynth"
+                    p.write_bytes(zf.read(f"tables/{i}.tabsynth"))
+                    self.models_[name] = Synthesizer.load(p)
+                self._sample_rng = make_rng(self.seed_ + 1)
+        except FileFormatError:
+            raise
+        except Exception as e:
+            raise FileFormatError(f"model file '{path}' is not a valid tabsynth database model "
+                                  f"({type(e).__name__}: {e}); re-create it with 'tabsynth fit'") from None
+        return self
+
+
+# ------------------------------------------------------------------ helpers
+def is_database_model(path: str | Path) -> bool:
+    """Whether ``path`` is a zip holding a database manifest."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "database.json" in zf.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def _equal(a: pd.Series, b: pd.Series) -> bool:
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    both_na = a.isna().to_numpy() & b.isna().to_numpy()
+    try:
+        same = (a.astype(object) == b.astype(object)).to_numpy(dtype=bool)
+    except (TypeError, ValueError):
+        return False
+    return bool((same | both_na).all())
+
+
+def _key_format(s: pd.Series) -> dict:
+    """What new keys must look like: integers (their range and the real ones to avoid) or strings (a template)."""
+    vals = s.dropna()
+    if pd.api.types.is_integer_dtype(vals.dtype) or (pd.api.types.is_float_dtype(vals.dtype) and len(vals)
+                                                      and bool((vals == vals.round()).all())):
+        ints = vals.astype("int64")
+        return {"type": "int", "min": int(ints.min()) if len(ints) else 0, "max": int(ints.max()) if len(ints) else 0,
+                "n": int(len(ints))}
+    texts = vals.astype(str)
+    parts = texts.str.extract(r"^(\D*)(\d+)$") if len(texts) else None
+    if parts is not None and parts[1].notna().all() and parts[0].nunique() == 1:
+        # a stem and a number (C100231, INV-0042): new keys continue after the largest number, same width
+        digits = parts[1]
+        padded = bool((digits.str.len() == digits.str.len().iloc[0]).all() and digits.str.startswith("0").any())
+        return {"type": "tail", "stem": str(parts[0].iloc[0]), "max": int(digits.astype("int64").max()),
+                "width": int(digits.str.len().max()) if padded else 0}
+    prefix = _common_prefix(texts.tolist()) if len(texts) else ""
+    lengths = texts.str.len().value_counts(normalize=True).sort_index() if len(texts) else pd.Series({8: 1.0})
+    return {"type": "str", "prefix": prefix, "lengths": [int(k) for k in lengths.index],
+            "length_shares": [float(v) for v in lengths.to_numpy()],
+            "classes": _char_classes(texts.tolist(), len(prefix))}
+
+
+def _common_prefix(values: list[str]) -> str:
+    if not values:
+        return ""
+    lo, hi = min(values), max(values)
+    i = 0
+    while i < min(len(lo), len(hi)) and lo[i] == hi[i]:
+        i += 1
+    return lo[:i]
+
+
+def _char_classes(values: list[str], start: int) -> list[str]:
+    """Per position after the prefix, the character class seen most: digit, upper, lower or other."""
+    out = []
+    longest = max((len(v) for v in values), default=0)
+    for i in range(start, longest):
+        chars = [v[i] for v in values[:2000] if len(v) > i]
+        kinds = ["d" if c.isdigit() else "u" if c.isupper() else "l" if c.islower() else "o" for c in chars]
+        out.append(max(set(kinds), key=kinds.count) if kinds else "d")
+    return out
+
+
+def _new_keys(n: int, fmt: dict, rng: np.random.Generator, avoid: set | None = None, salt: str = "") -> np.ndarray:
+    """``n`` unique keys in the real format (nor in ``avoid``).
+
+    Integers continue after the largest real key, so they are never real
+    ones; so do strings made of a stem and a number (``C100231``: the
+    number continues, at the same width). Other strings keep the real keys' common prefix, lengths and character
+    classes per position; the model file holds no real key, so a string key
+    can equal a real one by chance where the format leaves little room.
+    """
+    if fmt["type"] == "int":  # after the largest real key: never a real one (orphans after the children's)
+        start = max([fmt["max"], *(int(v) for v in (avoid or ()) if isinstance(v, (int, np.integer)))]) + 1
+        return np.arange(n, dtype="int64") + start
+    if fmt["type"] == "tail":
+        taken = [int(v[len(fmt["stem"]):]) for v in (avoid or ()) if isinstance(v, str) and v.startswith(fmt["stem"])
+                 and v[len(fmt["stem"]):].isdigit()]
+        start = max([fmt["max"], *taken]) + 1
+        return np.array([f"{fmt['stem']}{str(start + i).zfill(fmt['width'])}" for i in range(n)], dtype=object)
+    classes = fmt["classes"]
+    alphabet = {"d": "0123456789", "u": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "l": "abcdefghijklmnopqrstuvwxyz", "o": "_"}
+    lengths = rng.choice(fmt["lengths"], size=n, p=fmt["length_shares"])
+    out, seen = [], set(avoid or ())
+    for length in lengths:
+        for _ in range(100):
+            body = "".join(rng.choice(list(alphabet[classes[i] if i < len(classes) else "d"]))
+                           for i in range(max(1, int(length) - len(fmt["prefix"]))))
+            key = fmt["prefix"] + salt + body if salt else fmt["prefix"] + body
+            if key not in seen:
+                break
+        seen.add(key)
+        out.append(key)
+    return np.array(out, dtype=object)
+
+
+def _features(a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Both frames as numbers for a nearest-neighbour match: standardised numbers, one-hot categories."""
+    cols_a, cols_b = [], []
+    for c in a.columns:
+        x, y = a[c], b[c]
+        if pd.api.types.is_numeric_dtype(x.dtype) and not pd.api.types.is_bool_dtype(x.dtype):
+            xv, yv = x.to_numpy(dtype="float64", na_value=np.nan), pd.to_numeric(y, errors="coerce").to_numpy(
+                dtype="float64", na_value=np.nan)
+            mu, sd = np.nanmean(xv), np.nanstd(xv) or 1.0
+            cols_a.append(np.nan_to_num((xv - mu) / sd)[:, None])
+            cols_b.append(np.nan_to_num((yv - mu) / sd)[:, None])
+        else:
+            cats = pd.Index(pd.unique(x.astype(object)))
+            ia, ib = cats.get_indexer(x.astype(object)), cats.get_indexer(y.astype(object))
+            cols_a.append(np.eye(len(cats) + 1)[np.where(ia < 0, len(cats), ia)])
+            cols_b.append(np.eye(len(cats) + 1)[np.where(ib < 0, len(cats), ib)])
+    if not cols_a:
+        return np.zeros((len(a), 1)), np.zeros((len(b), 1))
+    return np.hstack(cols_a), np.hstack(cols_b)
+
+
+def _as_dtype(s: pd.Series, dtype: str) -> pd.Series:
+    from .schema import make_dtype
+
+    try:
+        target = make_dtype(dtype)
+    except Exception:
+        return s
+    if str(s.dtype) == dtype:
+        return s
+    try:
+        if s.isna().any() and isinstance(target, np.dtype) and target.kind in "iub":
+            target = {"i": "Int64", "u": "UInt64", "b": "boolean"}[target.kind]
+        return s.astype(target)
+    except (TypeError, ValueError):
+        return s
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+def _write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.external_attr = 0o644 << 16
+    zf.writestr(info, data)
+

@@ -1,0 +1,150 @@
+"""Evaluation of a synthetic database against the real one: keys, cardinalities, joins, per-table fidelity.
+
+Only the measures that need keys are new; the rest reuses the single-table
+fidelity measures on each table and on each child table joined with its
+parent's columns:
+
+* **key integrity**: duplicated or missing parent keys, and foreign keys that
+  point at no parent row beyond the real table's own orphan share (0 is the
+  goal);
+* **cardinality shape**: ``1 - KS`` between the real and synthetic numbers of
+  children per parent row (parents without children included);
+* **parent-child pair trends**: the pair trends of every (child column,
+  parent column) pair over the joined rows;
+* per-table column shapes and pair trends.
+
+Key and foreign-key columns are identifiers: they count in key integrity
+only, never in the fidelity measures.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .fidelity import column_shapes, ks_statistic, pair_trends
+
+
+def _parse(relation: Any) -> tuple[str, str, str, str]:
+    text = str(relation)
+    left, right = text.split("=", 1)
+    child, fk = left.strip().split(".", 1)
+    parent, key = right.strip().split(".", 1)
+    return child, fk, parent, key
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    for c in df.columns:
+        if str(c) == name:
+            return df[c]
+    raise KeyError(name)
+
+
+def key_integrity(tables: Mapping[str, pd.DataFrame], relations: list[Any]) -> dict[str, Any]:
+    """Per relation: duplicated / missing parent keys, and foreign keys with no parent row (orphans)."""
+    out = {}
+    for r in relations:
+        child, fk, parent, key = _parse(r)
+        k = _col(tables[parent], key)
+        f = _col(tables[child], fk)
+        orphans = f.notna() & ~f.isin(set(k.dropna().tolist()))
+        out[str(r)] = {"duplicate_keys": int(k.duplicated().sum()), "missing_keys": int(k.isna().sum()),
+                       "orphans": int(orphans.sum()), "orphan_share": float(orphans.mean()) if len(f) else 0.0,
+                       "missing_foreign_keys": int(f.isna().sum())}
+    return out
+
+
+def children_per_parent(tables: Mapping[str, pd.DataFrame], relation: Any) -> np.ndarray:
+    """How many child rows each parent row has (zero included), in parent row order."""
+    child, fk, parent, key = _parse(relation)
+    counts = _col(tables[child], fk).value_counts()
+    return _col(tables[parent], key).map(counts).fillna(0).to_numpy(dtype="float64")
+
+
+def joined(tables: Mapping[str, pd.DataFrame], relation: Any) -> pd.DataFrame:
+    """Child rows with their parent's columns (``parent.col``); orphans get missing parent columns."""
+    child, fk, parent, key = _parse(relation)
+    p = tables[parent].copy()
+    p.columns = [f"{parent}.{c}" for c in p.columns]
+    p["__k"] = _col(tables[parent], key).to_numpy()
+    c = tables[child].copy()
+    c.columns = [str(x) for x in c.columns]
+    c["__k"] = _col(tables[child], fk).to_numpy()
+    out = c.merge(p.drop(columns=f"{parent}.{key}"), on="__k", how="left", sort=False).drop(columns="__k")
+    return out.drop(columns=[fk])
+
+
+def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, pd.DataFrame],
+                      relations: list[Any], *, max_rows: int = 50_000) -> dict[str, Any]:
+    """Score a synthetic database against the real one.
+
+    Parameters
+    ----------
+    real, synthetic : dict of str to DataFrame
+        The same table names and columns.
+    relations : list of str or Relation
+        ``"child.col=parent.col"`` foreign keys.
+    max_rows : int, default 50,000
+        Larger tables are subsampled (seeded) for the fidelity measures.
+
+    Returns
+    -------
+    dict
+        ``tables`` (per table: rows, column shapes, pair trends), ``relations``
+        (per relation: key integrity of the synthetic database, the real
+        orphan share, cardinality shape, parent-child pair trends) and the
+        means ``column_shapes``, ``pair_trends``, ``cardinality``,
+        ``parent_child_trends`` and ``key_violations`` (the synthetic
+        duplicated or missing keys, plus orphans beyond the real share).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> p = pd.DataFrame({"id": [1, 2, 3], "x": [0.1, 0.5, 0.9]})
+    >>> c = pd.DataFrame({"pid": [1, 1, 2, 3], "y": ["a", "b", "a", "b"]})
+    >>> res = evaluate_database({"p": p, "c": c}, {"p": p, "c": c}, ["c.pid=p.id"])
+    >>> res["key_violations"], res["cardinality"]
+    (0, 1.0)
+    """
+    ids: dict[str, set[str]] = {name: set() for name in real}  # keys and foreign keys: identifiers, not data
+    for rel in relations:
+        child, fk, parent, key = _parse(rel)
+        ids[child].add(fk)
+        ids[parent].add(key)
+    tables = {}
+    for name in real:
+        r, s = (t[[c for c in t.columns if str(c) not in ids[name]]] for t in (real[name], synthetic[name]))
+        tables[name] = {"rows_real": len(r), "rows_synthetic": len(s),
+                        "column_shapes": column_shapes(r, s, max_rows=max_rows)["score"],
+                        "pair_trends": pair_trends(r, s, max_rows=max_rows)["score"]}
+    rels = {}
+    real_keys = key_integrity(real, relations)
+    syn_keys = key_integrity(synthetic, relations)
+    violations = 0
+    for rel in relations:
+        child, fk, parent, key = _parse(rel)
+        integ = syn_keys[str(rel)]
+        allowed = int(np.ceil(real_keys[str(rel)]["orphan_share"] * len(_col(synthetic[child], fk))))
+        extra = max(0, integ["orphans"] - allowed)
+        violations += integ["duplicate_keys"] + integ["missing_keys"] + extra
+        card = 1.0 - ks_statistic(children_per_parent(real, rel), children_per_parent(synthetic, rel))
+        jr, js = joined(real, rel), joined(synthetic, rel)
+        drop = [c for c in jr.columns if c in ids[child] or (c.startswith(f"{parent}.") and c[len(parent) + 1:] in ids[parent])]
+        jr, js = jr.drop(columns=drop), js.drop(columns=drop)
+        pcols = [c for c in jr.columns if c.startswith(f"{parent}.")]
+        ccols = [c for c in jr.columns if c not in pcols]
+        trends = pair_trends(jr, js, max_rows=max_rows)
+        cross = [p["score"] for p in trends["pairs"] if p.get("score") is not None
+                 and ((p["columns"][0] in pcols) != (p["columns"][1] in pcols))]
+        rels[str(rel)] = {**integ, "real_orphan_share": real_keys[str(rel)]["orphan_share"],
+                          "orphans_beyond_real_share": extra, "cardinality_shape": card,
+                          "parent_child_trends": float(np.mean(cross)) if cross else None}
+    mean = (lambda xs: float(np.mean([x for x in xs if x is not None])) if any(x is not None for x in xs) else None)
+    return {"tables": tables, "relations": rels,
+            "column_shapes": mean([t["column_shapes"] for t in tables.values()]),
+            "pair_trends": mean([t["pair_trends"] for t in tables.values()]),
+            "cardinality": mean([r["cardinality_shape"] for r in rels.values()]),
+            "parent_child_trends": mean([r["parent_child_trends"] for r in rels.values()]),
+            "key_violations": int(violations)}

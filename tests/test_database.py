@@ -1,0 +1,153 @@
+"""Related tables: a database synthesized with its keys, cardinalities and cross-table relations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tabsynth.database import DatabaseSynthesizer, Relation, infer_relations
+from tabsynth.errors import InputError
+from tabsynth.evaluate.database import children_per_parent, evaluate_database
+
+HSB = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "hsb"
+
+
+def shop(seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Customers, products and orders: two parents, zero-child customers, orphans and missing keys."""
+    rng = np.random.default_rng(seed)
+    n_c, n_p = 300, 40
+    customers = pd.DataFrame({"customer_id": [f"C{100000 + i}" for i in rng.permutation(n_c)],
+                              "segment": rng.choice(["retail", "business"], n_c, p=[0.8, 0.2]),
+                              "age": rng.integers(18, 80, n_c)})
+    products = pd.DataFrame({"sku": np.arange(5000, 5000 + n_p), "price": np.round(rng.lognormal(3, 0.6, n_p), 2),
+                             "category": rng.choice(["food", "tools", "toys"], n_p)})
+    # business customers order more, and no retail customer under 25 orders at all
+    rate = np.where(customers["segment"] == "business", 9.0, 2.0) * (customers["age"] >= 25)
+    k = rng.poisson(rate)
+    cust = np.repeat(customers["customer_id"].to_numpy(), k)
+    prod = rng.integers(0, n_p, len(cust))
+    orders = pd.DataFrame({"order_id": np.arange(len(cust)) + 1, "customer_id": cust.astype(object),
+                           "sku": products["sku"].to_numpy()[prod],
+                           "quantity": 1 + rng.poisson(np.where(np.repeat(customers["segment"], k) == "business", 5, 1)),
+                           "unit_price": products["price"].to_numpy()[prod]})
+    orders.loc[orders.sample(frac=0.04, random_state=1).index, "customer_id"] = None  # guest orders
+    orphan = orders.sample(frac=0.02, random_state=2).index
+    orders.loc[orphan, "customer_id"] = [f"C9{i:05d}" for i in range(len(orphan))]  # deleted customers
+    return {"customers": customers, "products": products, "orders": orders}
+
+
+def test_relations_inferred_from_names_and_values():
+    found = {str(r) for r in infer_relations(shop())}
+    assert found == {"orders.customer_id=customers.customer_id", "orders.sku=products.sku"}
+
+
+@pytest.mark.skipif(not HSB.exists(), reason="shared datasets not present")
+def test_hsb_keys_cardinality_and_copied_column(tmp_path):
+    tables = {"schools": pd.read_csv(HSB / "schools.csv"), "students": pd.read_csv(HSB / "students.csv")}
+    db = DatabaseSynthesizer(random_state=0).fit(tables)
+    assert [str(r) for r in db.relations_] == ["students.School=schools.School"]
+    assert db.tables_["students"]["copied"] == {"MEANSES": "MEANSES"}
+    out = db.sample(seed=1)
+    schools, students = out["schools"], out["students"]
+    assert list(students.columns) == list(tables["students"].columns)
+    assert students.dtypes.equals(tables["students"].dtypes) and schools.dtypes.equals(tables["schools"].dtypes)
+    assert schools["School"].is_unique and not schools["School"].isin(tables["schools"]["School"]).any()
+    assert students["School"].isin(schools["School"]).all()
+    joined = students.merge(schools, on="School", suffixes=("", "_school"))
+    assert (joined["MEANSES"] == joined["MEANSES_school"]).all()
+    res = evaluate_database(tables, out, db.relations_)
+    assert res["key_violations"] == 0 and res["cardinality"] > 0.85
+    # same seed, same database; the saved model gives it back
+    again = db.sample(seed=1)
+    assert all(again[k].equals(out[k]) for k in out)
+    db.save(tmp_path / "hsb.tabsynth")
+    back = DatabaseSynthesizer.load(tmp_path / "hsb.tabsynth")
+    assert all(back.sample(seed=1)[k].equals(out[k]) for k in out)
+
+
+def test_two_parents_orphans_missing_keys_and_zero_children():
+    tables = shop()
+    db = DatabaseSynthesizer(random_state=0).fit(tables)
+    out = db.sample(seed=3)
+    orders, customers, products = out["orders"], out["customers"], out["products"]
+    assert orders["order_id"].is_unique and customers["customer_id"].is_unique
+    assert orders["sku"].isin(products["sku"]).all()  # the second parent: every key points at a generated row
+    # orphans and guest orders at about the real shares, never more than a few points off
+    real = tables["orders"]["customer_id"]
+    real_orphans = (real.notna() & ~real.isin(tables["customers"]["customer_id"])).mean()
+    fk = orders["customer_id"]
+    orphans = fk.notna() & ~fk.isin(customers["customer_id"])
+    assert abs(orphans.mean() - real_orphans) < 0.015 and abs(fk.isna().mean() - real.isna().mean()) < 0.02
+    # new keys in the real format, none of them real
+    assert customers["customer_id"].str.fullmatch(r"C\d{6}").all()
+    assert not customers["customer_id"].isin(tables["customers"]["customer_id"]).any()
+    # customers without orders (the young retail ones) keep their share; children follow the parent's columns
+    rel = "orders.customer_id=customers.customer_id"
+    zero_real = (children_per_parent(tables, rel) == 0).mean()
+    zero_syn = (children_per_parent(out, rel) == 0).mean()
+    assert abs(zero_real - zero_syn) < 0.1
+    per = customers.assign(n=children_per_parent(out, rel)).groupby("segment")["n"].mean()
+    assert per["business"] > 2.5 * per["retail"]
+    res = evaluate_database(tables, out, db.relations_)
+    assert res["key_violations"] == 0
+
+
+def test_declared_relation_and_scale():
+    tables = shop()
+    tables["orders"] = tables["orders"].rename(columns={"customer_id": "buyer"})
+    assert "orders.buyer=customers.customer_id" not in {str(r) for r in infer_relations(tables)}
+    db = DatabaseSynthesizer(["orders.buyer=customers.customer_id", "orders.sku=products.sku"],
+                             random_state=0).fit(tables)
+    out = db.sample(scale=2.0, seed=1)
+    assert len(out["customers"]) == 2 * len(tables["customers"]) and len(out["products"]) == 80
+    assert 1.5 < len(out["orders"]) / len(tables["orders"]) < 2.5
+
+
+@pytest.mark.parametrize("relation, message", [
+    ("orders.customer_id=clients.customer_id", "no table named 'clients'"),
+    ("orders.client=customers.customer_id", "has no column 'client'"),
+    ("orders.customer_id=customers.segment", "is not a key"),
+    ("orders.quantity=customers.customer_id", "a foreign key must have its key's type"),
+    ("orders customer_id", "is not of the form"),
+])
+def test_bad_relations_one_line(relation, message):
+    with pytest.raises(InputError, match=message):
+        DatabaseSynthesizer([relation]).fit(shop())
+
+
+def test_cycle_refused():
+    a = pd.DataFrame({"id": [1, 2, 3], "b_id": [10, 11, 12]})
+    b = pd.DataFrame({"id": [10, 11, 12], "a_id": [1, 2, 3]})
+    with pytest.raises(InputError, match="cycle"):
+        DatabaseSynthesizer(["a.b_id=b.id", "b.a_id=a.id"]).fit({"a": a, "b": b})
+
+
+def test_relation_parse():
+    assert Relation.parse(" flights.tailnum = planes.tailnum ") == Relation("flights", "tailnum", "planes", "tailnum")
+    with pytest.raises(InputError, match="composite keys"):
+        Relation.parse("flights.origin+hour=weather.origin+hour")
+
+
+def test_docstring_examples():
+    import doctest
+
+    import tabsynth.database
+    import tabsynth.evaluate.database
+
+    assert doctest.testmod(tabsynth.database).failed == 0
+    assert doctest.testmod(tabsynth.evaluate.database).failed == 0
+
+
+def test_single_table_keys_unique_across_blocks_and_batches():
+    """Regenerated keys are numbered by row position: unique past the 65,536-row sampling block."""
+    from tabsynth import Synthesizer
+
+    df = pd.DataFrame({"id": np.arange(500), "x": np.random.default_rng(0).normal(size=500),
+                       "code": [f"k{i}" for i in range(500)]})
+    syn = Synthesizer(random_state=0).fit(df)
+    out = syn.sample(70_000, seed=1)
+    assert out["id"].is_unique and out["code"].is_unique and out["id"].min() == 500
+    assert pd.concat(list(syn.sample_batches(70_000, batch_size=9_999, seed=1)), ignore_index=True).equals(out)
