@@ -4,7 +4,7 @@ The public API is imported lazily so ``import tabsynth`` never imports torch.
 
 >>> import tabsynth
 >>> sorted(tabsynth.__all__)[:3]
-['Synthesizer', 'TableSchema', 'TabsynthError']
+['DatabaseSynthesizer', 'GenerativeImputer', 'GenerativeOverSampler']
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from .errors import InputError, TabsynthError
 
 __all__ = [
     "Synthesizer",
+    "DatabaseSynthesizer",
     "GenerativeImputer",
     "GenerativeOverSampler",
     "TableSchema",
@@ -32,6 +33,7 @@ __all__ = [
 
 _LAZY = {
     "Synthesizer": ("tabsynth.synthesizer", "Synthesizer"),
+    "DatabaseSynthesizer": ("tabsynth.database", "DatabaseSynthesizer"),
     "augment": ("tabsynth.augmentation", "augment"),
     "GenerativeImputer": ("tabsynth.impute", "GenerativeImputer"),
     "GenerativeOverSampler": ("tabsynth.augmentation", "GenerativeOverSampler"),
