@@ -196,6 +196,8 @@ class Equation:
     terms: list[tuple[str, int]]
     c: float
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)  # observed range of each column
+    tol: float = 0.0  # real values rounded to a few decimals: the equation holds up to their rounding
+    decimals: dict[str, int] = field(default_factory=dict)  # digits a computed cell is rounded to
 
     @property
     def columns(self) -> list[str]:
@@ -217,7 +219,7 @@ class Equation:
         v = self.values(df)
         rhs = self.c + sum(coef * v[col] for col, coef in self.terms)
         present = ~np.isnan(rhs) & ~np.isnan(v[self.target])
-        scale = 1e-9 * np.maximum(1.0, np.abs(rhs))
+        scale = 1e-9 * np.maximum(1.0, np.abs(rhs)) + self.tol
         return present & (np.abs(v[self.target] - rhs) > scale)
 
     def outside(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None) -> np.ndarray:
@@ -239,24 +241,30 @@ class Equation:
         rhs = self.c + sum(coef * v[col] for col, coef in self.terms)
         set_target = present & is_free[self.target]
         if set_target.any():
-            df[self.target] = _put(df[self.target], set_target, _typed(rhs[set_target], df[self.target]))
-        for col, coef in self.terms:  # the target given: a term drawn alone takes what the others leave
-            others = [o for o, _ in self.terms if o != col]
-            rows = present & ~is_free[self.target] & is_free[col]
-            for o in others:
-                rows &= ~is_free[o]
+            df[self.target] = _put(df[self.target], set_target,
+                                   _typed(self._round(self.target, rhs[set_target]), df[self.target]))
+        solved = np.zeros(n, dtype=bool)  # the target given: the last drawn term takes what the others leave
+        for col, coef in reversed(self.terms):
+            rows = present & ~is_free[self.target] & is_free[col] & ~solved
             if rows.any():
                 rest = v[self.target] - self.c - sum(oc * v[o] for o, oc in self.terms if o != col)
-                df[col] = _put(df[col], rows, _typed(rest[rows] * coef, df[col]))
+                df[col] = _put(df[col], rows, _typed(self._round(col, rest[rows] * coef), df[col]))
+                solved |= rows
+
+    def _round(self, col: str, values: np.ndarray) -> np.ndarray:
+        d = self.decimals.get(col)
+        return values if d is None else np.round(values, d)
 
     def to_dict(self) -> dict:
         return {"target": self.target, "terms": [[t, int(k)] for t, k in self.terms], "c": self.c,
-                "bounds": {k: [float(lo), float(hi)] for k, (lo, hi) in self.bounds.items()}}
+                "bounds": {k: [float(lo), float(hi)] for k, (lo, hi) in self.bounds.items()}, "tol": self.tol,
+                "decimals": self.decimals}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Equation":
         return cls(str(d["target"]), [(str(t), int(k)) for t, k in d["terms"]], float(d["c"]),
-                   {str(k): (float(v[0]), float(v[1])) for k, v in d.get("bounds", {}).items()})
+                   {str(k): (float(v[0]), float(v[1])) for k, v in d.get("bounds", {}).items()},
+                   float(d.get("tol", 0.0)), {str(k): int(v) for k, v in d.get("decimals", {}).items()})
 
 
 @dataclass
@@ -544,18 +552,31 @@ def _find_equations(df: pd.DataFrame, labels: dict[str, Any], numeric: list[str]
     out: list[Equation] = []
     used: set[int] = set()  # a column explained by an equation is not explained again
 
-    def holds(target: int, terms: list[tuple[int, int]]) -> float | None:
+    decimals = [_decimals(x) for x in X.T]
+    # half a unit of the last digit of each fractional column: what rounding the real values moved them by
+    half = [0.5 * 10.0 ** -d if d else 0.0 for d in decimals]
+
+    def holds(target: int, terms: list[tuple[int, int]]) -> tuple[float, float] | None:
         cells = [target] + [t for t, _ in terms]
+        tol = sum(half[c] for c in cells)
         for rows in (head, X):  # a cheap screen on the first rows, then every row
             ok = np.all(~np.isnan(rows[:, cells]), axis=1)
             if rows is X and ok.sum() < MIN_SUPPORT:
                 return None
             diff = rows[ok, target] - sum(k * rows[ok, t] for t, k in terms)
             scale = max(1.0, float(np.abs(rows[ok][:, cells]).max(initial=0.0)))
-            if len(diff) and np.ptp(diff) > 1e-9 * scale:
+            if len(diff) and np.ptp(diff) > 2 * tol + 1e-9 * scale:
                 return None
+        if tol and np.nanstd(X[:, target]) < 100 * tol:  # rounding would explain too much of the column
+            return None
         c = float(np.median(diff))
-        return float(round(c)) if abs(c - round(c)) <= 1e-9 * scale else c
+        c = float(round(c)) if abs(c - round(c)) <= 1e-9 * scale + tol else c
+        if tol and np.abs(diff - c).max(initial=0.0) > tol + 1e-9 * scale:
+            return None
+        return c, tol
+
+    def digits_of(idx: list[int], tol: float) -> dict[str, int]:
+        return {cols[t]: decimals[t] for t in idx} if tol else {}
 
     def bounds_of(idx: list[int]) -> dict[str, tuple[float, float]]:
         return {cols[t]: (float(np.nanmin(X[:, t])), float(np.nanmax(X[:, t]))) for t in idx}
@@ -564,9 +585,10 @@ def _find_equations(df: pd.DataFrame, labels: dict[str, Any], numeric: list[str]
         for j in keep[ii + 1:]:
             if j in used or i in used:
                 continue
-            c = holds(j, [(i, 1)])
-            if c is not None:
-                out.append(Equation(cols[j], [(cols[i], 1)], c, bounds_of([j, i])))
+            found = holds(j, [(i, 1)])
+            if found is not None:
+                out.append(Equation(cols[j], [(cols[i], 1)], found[0], bounds_of([j, i]), found[1],
+                                    digits_of([j, i], found[1])))
                 used.add(j)
     rest = [j for j in keep if j not in used]
     if len(rest) <= MAX_EQUATION_COLUMNS:
@@ -576,9 +598,10 @@ def _find_equations(df: pd.DataFrame, labels: dict[str, Any], numeric: list[str]
                     if k in used or {i, j} & used:
                         continue
                     for terms in ([(i, 1), (j, 1)], [(i, 1), (j, -1)], [(j, 1), (i, -1)]):
-                        c = holds(k, terms)
-                        if c is not None:
-                            out.append(Equation(cols[k], [(cols[t], s) for t, s in terms], c, bounds_of([k, i, j])))
+                        found = holds(k, terms)
+                        if found is not None:
+                            out.append(Equation(cols[k], [(cols[t], s) for t, s in terms], found[0],
+                                                bounds_of([k, i, j]), found[1], digits_of([k, i, j], found[1])))
                             used.add(k)
                             break
     return out
@@ -624,6 +647,15 @@ def _one(n: int, r: int) -> np.ndarray:
 def empty_cells(s: pd.Series, where: np.ndarray) -> pd.Series:
     """``s`` with the cells at ``where`` (a bool mask) missing (a dtype that cannot hold missing widens)."""
     return _put(s, where, [None] * int(np.count_nonzero(where)))
+
+
+def _decimals(x: np.ndarray) -> int:
+    """Digits after the point that every value of ``x`` fits in (at most 9)."""
+    v = x[~np.isnan(x)][:5000]
+    for d in range(10):
+        if np.all(np.abs(v * 10.0**d - np.round(v * 10.0**d)) <= 1e-6 * np.maximum(1.0, np.abs(v * 10.0**d))):
+            return d
+    return 9
 
 
 def _typed(values: np.ndarray, like: pd.Series) -> np.ndarray:
