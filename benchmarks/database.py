@@ -9,7 +9,9 @@ the same size; :func:`tabsynth.evaluate.database.evaluate_database` scores
 it (key violations, cardinality shape, parent-child pair trends, per-table
 column shapes and pair trends) and a gradient-boosting detector tells real
 child rows joined with their parents from synthetic ones (ROC-AUC, 0.5 =
-indistinguishable).
+indistinguishable; folds grouped by parent row). SDV's HMA refuses a
+database with orphans: it gets the database without them
+(``sdv.utils.drop_unknown_references``, as its error message asks).
 
     python benchmarks/database.py --peer-python /tmp/bench/bin/python
     python benchmarks/database.py --databases hsb --models tabsynth
@@ -61,6 +63,8 @@ def child(model: str, in_dir: str, out_dir: str, meta_path: str, relations: list
 
         tables = {k: v.astype({c: object for c in v.columns if isinstance(v[c].dtype, pd.CategoricalDtype)})
                   for k, v in tables.items()}
+        from sdv.utils import drop_unknown_references
+
         meta = Metadata.detect_from_dataframes(tables, infer_keys=None)
         for rel in relations:  # the same relations as ours, declared
             left, right = rel.split("=")
@@ -72,9 +76,11 @@ def child(model: str, in_dir: str, out_dir: str, meta_path: str, relations: list
                 meta.set_primary_key(table_name=p_table, column_name=p_col)
             meta.add_relationship(parent_table_name=p_table, child_table_name=c_table, parent_primary_key=p_col,
                                   child_foreign_key=c_col)
+        # HMA refuses orphans ("use drop_unknown_references"): as it asks, it fits without them
+        tables = drop_unknown_references(tables, meta, verbose=False)
         synth = HMASynthesizer(meta)
         synth.fit(tables)
-        out = synth.sample(scale=1.0)
+        out = synth.sample(1.0)
     else:
         raise SystemExit(f"unknown model {model!r}")
     seconds = time.perf_counter() - t0
@@ -85,18 +91,10 @@ def child(model: str, in_dir: str, out_dir: str, meta_path: str, relations: list
 
 
 def score(real: dict, syn: dict, relations: list[str]) -> dict:
-    from tabsynth.evaluate import detection
-    from tabsynth.evaluate.database import evaluate_database, joined
+    from tabsynth.evaluate.database import evaluate_database, joined_detection
 
     res = evaluate_database(real, syn, relations)
-    aucs = []
-    for rel in relations:
-        jr, js = joined(real, rel), joined(syn, rel)
-        ids = {r.split("=")[1].split(".", 1)[1] for r in relations} | {r.split("=")[0].split(".", 1)[1] for r in relations}
-        keep = [c for c in jr.columns if c.split(".", 1)[-1] not in ids]
-        js = js.reindex(columns=jr.columns)
-        det = detection(jr[keep], js[keep], models=("gradient_boosting",))
-        aucs.append(det["gradient_boosting"])
+    aucs = [joined_detection(real, syn, rel) for rel in relations]
     res["joined_detection_auc"] = max(a for a in aucs if a is not None) if any(a is not None for a in aucs) else None
     return res
 

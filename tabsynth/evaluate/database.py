@@ -148,3 +148,43 @@ def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, 
             "cardinality": mean([r["cardinality_shape"] for r in rels.values()]),
             "parent_child_trends": mean([r["parent_child_trends"] for r in rels.values()]),
             "key_violations": int(violations)}
+
+
+def joined_detection(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, pd.DataFrame], relation: Any, *,
+                     max_rows: int = 20_000, random_state: int = 0) -> float | None:
+    """ROC-AUC of gradient boosting telling real child rows joined with their parents from synthetic ones.
+
+    Folds are grouped by parent row: a parent's children are all in one fold,
+    so the detector must tell rows of parents it has not seen apart, not
+    recognise a parent it has (every parent's columns are unique, which a
+    shuffled split would let it memorise: AUC 1.0 whatever the rows).
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold
+
+    child, fk, parent, key = _parse(relation)
+    parts, groups = [], []
+    for label, tables in ((0, real), (1, synthetic)):
+        j = joined(tables, relation)
+        ids = [c for c in j.columns if c == fk or c.endswith(f".{key}")]
+        group = _col(tables[child], fk).astype(str).radd(f"{label}:").to_numpy()
+        j = j.drop(columns=[c for c in ids if c in j.columns])
+        if len(j) > max_rows:
+            pick = np.random.default_rng(random_state).choice(len(j), max_rows, replace=False)
+            j, group = j.iloc[pick], group[pick]
+        parts.append(j.assign(__y=label).reset_index(drop=True))
+        groups.append(group)
+    X = pd.concat(parts, ignore_index=True)
+    y = X.pop("__y").to_numpy()
+    g = np.concatenate(groups)
+    for c in X.columns:
+        if not pd.api.types.is_numeric_dtype(X[c].dtype) or pd.api.types.is_bool_dtype(X[c].dtype):
+            X[c] = pd.factorize(X[c].astype(str))[0]
+    if len(np.unique(g)) < 5:
+        return None
+    scores = np.zeros(len(y))
+    for train, test in GroupKFold(n_splits=5).split(X, y, g):
+        model = HistGradientBoostingClassifier(random_state=random_state).fit(X.iloc[train], y[train])
+        scores[test] = model.predict_proba(X.iloc[test])[:, 1]
+    return float(roc_auc_score(y, scores))
