@@ -56,7 +56,7 @@ def child(model: str, in_path: str, out_path: str, meta_path: str, entity: str, 
         from sdv.metadata import Metadata
         from sdv.sequential import PARSynthesizer
 
-        meta = Metadata.detect_from_dataframe(df, table_name="table")
+        meta = Metadata.detect_from_dataframes({"table": df})
         meta.update_column(table_name="table", column_name=entity, sdtype="id")
         meta.set_sequence_key(table_name="table", column_name=entity)
         meta.set_sequence_index(table_name="table", column_name=order)

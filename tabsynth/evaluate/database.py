@@ -168,7 +168,7 @@ def joined_detection(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, p
     for label, tables in ((0, real), (1, synthetic)):
         j = joined(tables, relation)
         ids = [c for c in j.columns if c == fk or c.endswith(f".{key}")]
-        group = _col(tables[child], fk).astype(str).radd(f"{label}:").to_numpy()
+        group = np.array([f"{label}:{v}" for v in _col(tables[child], fk).to_numpy(dtype=object)], dtype=object)
         j = j.drop(columns=[c for c in ids if c in j.columns])
         if len(j) > max_rows:
             pick = np.random.default_rng(random_state).choice(len(j), max_rows, replace=False)
