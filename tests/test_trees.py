@@ -106,7 +106,9 @@ def test_tree_arrays_route_like_scikit_learn():
     y = (X[:, 0] > 0.3) * 2.0 + X[:, 1]
     tree = _Tree.fit(X, np.array([0, 1, 2]), y.astype("float32"), 0, min_leaf=10, alpha=1.0, seed=0)
     ref = DecisionTreeRegressor(min_samples_leaf=10, random_state=0).fit(X, y.astype("float32"))
+    assert tree._router() is not None                      # the compiled walk is used with this scikit-learn
     assert np.array_equal(tree.apply(X), ref.apply(X))
+    assert np.array_equal(tree.walk(X), ref.apply(X))      # and the NumPy walk routes the same
 
 
 def test_bad_params_and_broken_state():
@@ -122,6 +124,17 @@ def test_bad_params_and_broken_state():
     arrays["chain0_offsets"] = arrays["chain0_offsets"][:-1]
     with pytest.raises(ValueError, match="inconsistent"):
         TreesBackend.from_state({}, meta, arrays)
+    # routing must end: a child numbered before its parent (a loop) or an inner node with one child is refused
+    model = TreesBackend(min_samples_leaf=5).fit(Encoded(np.arange(50, dtype="float32")[:, None] % 7,
+                                                         np.arange(50)[:, None] % 2, lay), rng=np.random.default_rng(0))
+    meta, good = model.get_state()
+    assert len(good["full0_left"]) > 1
+    for key, value in [("full0_left", 0), ("full0_right", -1)]:
+        arrays = dict(good)
+        arrays[key] = arrays[key].copy()
+        arrays[key][0] = value
+        with pytest.raises(ValueError, match="inconsistent"):
+            TreesBackend.from_state({}, meta, arrays)
 
 
 def test_cli_augment_fit_sample_and_impute(cli, tmp_path):
@@ -211,16 +224,18 @@ def test_small_pure_leaves_do_not_shift_a_column_share():
 
 
 def test_leaf_draws_are_stratified():
-    from tabsynth.backends.trees import _stratified
+    from tabsynth.backends.trees import _stratified_by
 
     rng = np.random.default_rng(0)
     group = rng.integers(0, 3, 3000)
-    u = _stratified(group, rng)
+    order, g_sorted, u = _stratified_by(group, 3, rng)
+    assert np.array_equal(np.sort(order), np.arange(3000)) and np.array_equal(group[order], g_sorted)
     assert ((u >= 0) & (u < 1)).all()
     for g in range(3):
         k = (group == g).sum()
-        # one draw in each of the k strata of [0, 1)
-        assert np.array_equal(np.sort(np.floor(u[group == g] * k)), np.arange(k))
+        # one draw in each of the k strata of [0, 1), ascending, the strata in a random order of the rows
+        assert np.array_equal(np.floor(u[g_sorted == g] * k), np.arange(k))
+        assert not np.array_equal(order[g_sorted == g], np.flatnonzero(group == g))
     # a single-category table column: the drawn shares match the fitted ones to a row
     df = pd.DataFrame({"c": np.repeat(["a", "b", "c"], [5000, 3000, 2000])})
     out = Synthesizer("trees", random_state=0).fit(df).sample(65536, seed=0)["c"].value_counts(normalize=True)

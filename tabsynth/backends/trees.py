@@ -43,7 +43,12 @@ training value (see benchmarks/README.md for the measured copy rates and
 distances to the closest record).
 
 Saved without pickle: each tree is kept as plain arrays (children,
-features, thresholds, leaf values) and walked by ``_Tree.apply``.
+features, thresholds, leaf values). Sampling routes rows with
+scikit-learn's compiled tree rebuilt from those arrays (NumPy's walk if it
+cannot be) and draws each leaf's rows together from per-leaf tables built
+once (cumulative class frequencies; value ranges and kernel statistics),
+with no per-row Python: about 0.4 million rows a second on adult
+(benchmarks/README.md, scale).
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ MAX_FEATURES = 32
 TIED = 5
 #: what the trees see in the cell of a number that is a spike or missing (normal scores lie in +-5.3)
 _FILLER = np.float32(-9.0)
+#: the largest float64 below 1 (a stratified uniform never reaches its stratum's top)
+_BELOW_ONE = np.nextafter(1.0, 0.0)
 
 
 class _Tree:
@@ -122,7 +129,16 @@ class _Tree:
 
     # ---------------------------------------------------------------- use
     def apply(self, X: np.ndarray) -> np.ndarray:
-        """Leaf of each row (the same routing as scikit-learn: ``x <= threshold`` goes left)."""
+        """Leaf of each row of ``X`` (float32, every global column; ``x <= threshold`` goes left, as in
+        scikit-learn). Walked by scikit-learn's compiled router when it can be rebuilt from the arrays
+        (:func:`_router`), else by :meth:`walk`; both give the same leaves."""
+        router = self._router()
+        if router is not None and X.shape[1] >= router[1]:
+            return router[0].apply(np.ascontiguousarray(X, dtype="float32"))
+        return self.walk(X)
+
+    def walk(self, X: np.ndarray) -> np.ndarray:
+        """:meth:`apply` in NumPy, level by level (the reference routing)."""
         node = np.zeros(len(X), dtype="int64")
         active = np.arange(len(X))
         while active.size:
@@ -136,69 +152,96 @@ class _Tree:
             node[active] = np.where(go_left, self.left[cur], self.right[cur])
         return node
 
-    def draw(self, X: np.ndarray, rng: np.random.Generator, no_last: bool = False, smoothing: float = 1.0) -> np.ndarray:
-        """One value per row of ``X``, drawn from its leaf (``no_last``: never the last code).
+    def _router(self) -> tuple | None:
+        """scikit-learn's compiled tree for these arrays and the columns it reads (built once), or None."""
+        if not hasattr(self, "_sk"):
+            tree = _router(self.left, self.right, self.feature, self.threshold)
+            self._sk = None if tree is None else (tree, int(self.feature.max(initial=-1)) + 1)
+        return self._sk
 
-        The rows that share a leaf draw with stratified uniforms (:func:`_stratified`), so a leaf's draws
-        follow its distribution closely rather than with the scatter of independent draws.
+    def draw(self, X: np.ndarray, rng: np.random.Generator, no_last: bool = False, smoothing: float = 1.0) -> np.ndarray:
+        """One value per row of ``X``, drawn from its leaf (``no_last``: never the last code); float32.
+
+        The rows that share a leaf draw with stratified uniforms (:func:`_stratified_by`), so a leaf's draws
+        follow its distribution closely rather than with the scatter of independent draws. The rows are
+        handled sorted by leaf (and by uniform within a leaf), which keeps every lookup sequential.
         """
-        leaf = self.apply(X)
-        u = _stratified(leaf, rng)
+        t = self._tables()
+        order, g, u = _stratified_by(t["leaf_id"][self.apply(X)], t["n_leaves"], rng)
+        out = np.empty(len(X), dtype="float32")
         if self.card:
-            p = self.probs.astype("float64")
-            if no_last and self.card > 1:
-                p = p.copy()
-                p[:, -1] = 0.0
-                p[p.sum(1) <= 0, :-1] = 1.0
-            # one search over every node's cumulative distribution, shifted to [node, node + 1]
-            cum = np.cumsum(p, axis=1)
-            cum = cum / np.maximum(cum[:, -1:], 1e-300) + np.arange(len(p))[:, None]
-            pos = np.searchsorted(cum.ravel(), leaf + u, side="right")
-            return np.clip(pos - leaf * self.card, 0, self.card - 1).astype("float32")
-        start, m = self.offsets[leaf], self.offsets[leaf + 1] - self.offsets[leaf]
+            # one search over every leaf's cumulative distribution, shifted to [leaf, leaf + 1]; the keys
+            # come sorted, so the search walks the table once
+            cum = t["cum_no_last"] if no_last and self.card > 1 else t["cum"]
+            pos = np.searchsorted(cum, g + u, side="right") - g * self.card
+            out[order] = np.clip(pos, 0, self.card - 1)
+            return out
+        start, m = t["start"][g], t["size"][g]
         i = start + np.minimum((u * m).astype("int64"), m - 1)
         if self.discrete or smoothing <= 0:
-            return self.values[i].astype("float32", copy=False)
-        v = self.values[i].astype("float64")
+            out[order] = self.values[i]
+            return out
         # a kernel density estimate of the leaf's values: a training value plus Gaussian noise of the
         # leaf's bandwidth, shrunk towards the leaf's mean so the leaf's variance is kept, reflected
         # at the leaf's smallest and largest value (so a draw never leaves the leaf's range)
-        mean, sd, band = self._kernel()
-        h = smoothing * band[leaf]
-        s = sd[leaf]
-        noise = rng.standard_normal(len(leaf))
-        shrink = np.where(s > 0, 1.0 / np.sqrt(1.0 + (h / np.where(s > 0, s, 1.0)) ** 2), 1.0)
-        v = mean[leaf] + (v - mean[leaf] + h * noise) * shrink
-        lo, hi = self.values[start], self.values[start + m - 1]
+        h = smoothing * t["band"]
+        sd = t["sd"]
+        shrink = np.where(sd > 0, 1.0 / np.sqrt(1.0 + (h / np.where(sd > 0, sd, 1.0)) ** 2), 1.0).astype("float32")
+        mean, h, shrink, lo, hi = t["mean"][g], h.astype("float32")[g], shrink[g], t["lo"][g], t["hi"][g]
+        noise = rng.standard_normal(len(g), dtype="float32")
+        v = mean + (self.values[i] - mean + h * noise) * shrink
         v = np.where(v > hi, 2 * hi - v, v)
         v = np.where(v < lo, 2 * lo - v, v)
-        return np.clip(v, lo, hi).astype("float32")
+        out[order] = np.clip(v, lo, hi)
+        return out
 
-    def _kernel(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per node: mean, standard deviation and Silverman bandwidth of its training values.
+    def _tables(self) -> dict:
+        """What the leaves draw from, per leaf (leaves numbered 0.. in node order), built once.
 
-        The bandwidth is ``0.9 * min(sd, IQR / 1.34) * m ** (-1/5)`` for a leaf of ``m`` values
-        (the IQR is left out when it is zero, e.g. a leaf of mostly tied values).
+        ``leaf_id`` maps a node to its leaf number. Categories: ``cum``, every leaf's cumulative class
+        frequencies shifted by its number (leaf ``l`` spans ``[l, l + 1]``, its last bound exactly
+        ``l + 1``), flat; ``cum_no_last`` the same without the last code. Numbers: each leaf's ``start``
+        and ``size`` in ``values``; for the kernel, its mean, bandwidth (Silverman's rule
+        ``0.9 * min(sd, IQR / 1.34) * m ** (-1/5)``, the IQR left out when it is zero, e.g. a leaf of
+        mostly tied values), standard deviation, and its smallest and largest value.
         """
-        if getattr(self, "_kern", None) is None:
-            # fitted trees always hold values (a number never regular keeps one), and a node's values are sorted
-            start, m = self.offsets[:-1].astype("int64"), np.diff(self.offsets).astype("int64")
-            has = m > 0
-            vals = self.values.astype("float64")
-            sums, sq = np.zeros(len(m)), np.zeros(len(m))
-            sums[has] = np.add.reduceat(vals, start[has])
-            sq[has] = np.add.reduceat(vals ** 2, start[has])
-            mm = np.maximum(m, 1)
-            mean = sums / mm
-            sd = np.sqrt(np.maximum(sq / mm - mean ** 2, 0.0))
+        if getattr(self, "_tab", None) is not None:
+            return self._tab
+        leaves = np.flatnonzero(self.left < 0)
+        leaf_id = np.full(len(self.left), -1, dtype="int64")
+        leaf_id[leaves] = np.arange(len(leaves))
+        t: dict = {"leaf_id": leaf_id, "n_leaves": len(leaves)}
+        if self.card:
+            for key, cut in (("cum", False), ("cum_no_last", True)):
+                p = self.probs[leaves].astype("float64")
+                if cut and self.card > 1:
+                    p[:, -1] = 0.0
+                    p[p.sum(1) <= 0, :-1] = 1.0
+                cum = np.cumsum(p, axis=1)
+                cum = cum / np.maximum(cum[:, -1:], 1e-300)
+                cum[:, -1] = 1.0
+                t[key] = (cum + np.arange(len(leaves))[:, None]).ravel()
+        else:
+            start = self.offsets[leaves].astype("int64")
+            m = (self.offsets[leaves + 1] - self.offsets[leaves]).astype("int64")
+            t.update(start=start, size=m)
+            if not self.discrete:
+                vals = self.values.astype("float64")
+                sums = np.add.reduceat(vals, start) if len(start) else np.zeros(0)
+                sq = np.add.reduceat(vals ** 2, start) if len(start) else np.zeros(0)
+                mm = np.maximum(m, 1)
+                mean = sums / mm
+                sd = np.sqrt(np.maximum(sq / mm - mean ** 2, 0.0))
 
-            def quantile(q: float) -> np.ndarray:
-                return vals[np.minimum(start + (q * (mm - 1)).astype("int64"), len(vals) - 1)]
+                def quantile(q: float) -> np.ndarray:
+                    return vals[np.minimum(start + (q * (mm - 1)).astype("int64"), len(vals) - 1)]
 
-            iqr = (quantile(0.75) - quantile(0.25)) / 1.34
-            spread = np.where(iqr > 0, np.minimum(sd, iqr), sd)
-            self._kern = (mean, sd, np.where(has, 0.9 * spread * mm ** -0.2, 0.0))
-        return self._kern
+                iqr = (quantile(0.75) - quantile(0.25)) / 1.34
+                band = 0.9 * np.where(iqr > 0, np.minimum(sd, iqr), sd) * mm ** -0.2
+                t.update(mean=mean.astype("float32"), band=band, sd=sd,
+                         lo=self.values[start], hi=self.values[start + m - 1])
+        self._tab = t
+        return t
 
     # -------------------------------------------------------------- state
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
@@ -215,7 +258,12 @@ class _Tree:
         n_nodes = len(a["left"])
         ok = all(len(a[k]) == n_nodes for k in ("right", "feature", "threshold"))
         ok = ok and bool(((a["left"] >= -1) & (a["left"] < n_nodes)).all() and ((a["right"] >= -1) & (a["right"] < n_nodes)).all())
-        ok = ok and bool((a["feature"] < d).all())
+        # the walks need a tree: an inner node has two children numbered after it, in range, and reads a column
+        inner = a["left"] >= 0
+        idx = np.arange(n_nodes)
+        ok = ok and n_nodes > 0 and bool(((a["right"] >= 0) == inner).all())
+        ok = ok and bool((a["left"][inner] > idx[inner]).all() and (a["right"][inner] > idx[inner]).all())
+        ok = ok and bool(((a["feature"][inner] >= 0) & (a["feature"][inner] < d)).all())
         if card:
             probs = arrays[f"{prefix}_probs"]
             ok = ok and probs.shape == (n_nodes, card)
@@ -332,9 +380,9 @@ class TreesBackend(BackendBase):
         if given is not None and given.exclude_missing:
             no_last = [False] * lay.n_num + list(lay.has_missing_code)
 
-        def draw(tree: _Tree, col: int, rows: np.ndarray, Xs: np.ndarray) -> None:
+        def draw(tree: _Tree, col: int, rows: np.ndarray | slice, Xs: np.ndarray) -> None:
             """Draw ``col`` for ``rows``, keeping fillers where the trees were fitted with them."""
-            Xs[rows, col] = tree.draw(Xs[rows], rng, no_last[col], self.smoothing)
+            Xs[rows, col] = tree.draw(Xs[rows], rng, no_last[col], self.smoothing)  # (a slice: no copy)
             if col in state_of_col:  # a spike or missing number: its cell is a filler; a regular one waits for its draw
                 j = state_of_col[col]
                 Xs[rows, j] = np.where(Xs[rows, col] != 0, _FILLER, np.where(Xs[rows, j] == _FILLER, 0.0, Xs[rows, j]))
@@ -343,7 +391,7 @@ class TreesBackend(BackendBase):
 
         if given is None:
             X = np.zeros((n, d), dtype="float32")
-            every = np.arange(n)
+            every = slice(None)
             for col in self.order_:
                 draw(self.chain_[col], col, every, X)
             return _split(X, lay)
@@ -448,28 +496,60 @@ def _smoothed_frequencies(counts: np.ndarray, left: np.ndarray, right: np.ndarra
     return probs
 
 
-def _stratified(group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Uniforms in [0, 1), stratified within each group: the k rows of a group get one in each k-th.
+def _stratified_by(group: np.ndarray, n_groups: int, rng: np.random.Generator
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows sorted by group, randomly within a group, with uniforms in [0, 1) stratified within each group.
 
-    The rows of a group take the strata ``[r/k, (r+1)/k)`` in a random order, with a uniform
+    The k rows of a group take the strata ``[r/k, (r+1)/k)`` in a random order, with a uniform
     position inside each: every draw is still uniform, but a group's k draws cover [0, 1) evenly
     (variance reduction; with an inverse-CDF draw the group's values follow its distribution with an
     error of order 1/k instead of 1/sqrt(k)).
+
+    Returns
+    -------
+    order : ndarray
+        Row indices, by group, the ranks within a group in a random order.
+    sorted_group : ndarray
+        ``group[order]``.
+    u : ndarray
+        The uniform of row ``order[i]``; ascending within each group.
     """
     n = len(group)
-    if n == 0:
-        return np.zeros(0)
-    jitter = rng.random(n)
-    order = np.lexsort((rng.random(n), group))  # by group, randomly within a group
-    g = group[order]
-    start = np.r_[0, np.flatnonzero(g[1:] != g[:-1]) + 1]
-    size = np.diff(np.r_[start, n])
-    first = np.repeat(start, size)
-    rank = np.empty(n, dtype="float64")
-    rank[order] = np.arange(n) - first
-    k = np.empty(n, dtype="float64")
-    k[order] = np.repeat(size, size)
-    return (rank + jitter) / k
+    perm = rng.permutation(n)
+    # a stable sort of small integers is a radix sort: linear in the rows
+    key = group[perm].astype("uint16" if n_groups <= 1 << 16 else "int64")
+    by = np.argsort(key, kind="stable")
+    order = perm[by]
+    g = key[by].astype("int64")
+    size = np.bincount(group, minlength=n_groups)
+    first = np.cumsum(size) - size
+    rank = np.arange(n) - first[g]
+    u = (rank + rng.random(n)) / np.maximum(size[g], 1)
+    return order, g, np.minimum(u, _BELOW_ONE)
+
+
+def _router(left: np.ndarray, right: np.ndarray, feature: np.ndarray, threshold: np.ndarray):
+    """scikit-learn's compiled tree (``sklearn.tree._tree.Tree``) rebuilt from the arrays, for routing only.
+
+    Its ``apply`` walks a row in compiled code, several times faster than the level-by-level NumPy walk.
+    Its state layout is scikit-learn's own: if it cannot be rebuilt (another version), None, and the
+    NumPy walk routes instead.
+    """
+    try:
+        from sklearn.tree._tree import NODE_DTYPE, Tree
+
+        n_nodes = len(left)
+        nodes = np.zeros(n_nodes, dtype=NODE_DTYPE)
+        nodes["left_child"], nodes["right_child"] = left, right
+        nodes["feature"] = np.where(left < 0, -2, feature)
+        nodes["threshold"] = np.where(left < 0, -2.0, threshold)
+        nodes["n_node_samples"] = nodes["weighted_n_node_samples"] = 1
+        tree = Tree(max(int(feature.max(initial=0)), 0) + 1, np.ones(1, dtype=np.intp), 1)
+        tree.__setstate__({"max_depth": n_nodes, "node_count": n_nodes, "nodes": nodes,
+                           "values": np.zeros((n_nodes, 1, 1))})
+        return tree
+    except Exception:  # noqa: BLE001 (a scikit-learn without this layout: route in NumPy)
+        return None
 
 
 def _regular(X: np.ndarray, lay: Layout) -> np.ndarray:
