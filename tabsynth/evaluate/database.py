@@ -151,10 +151,11 @@ def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, 
 
 
 def joined_detection(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, pd.DataFrame], relation: Any, *,
-                     max_rows: int = 20_000, random_state: int = 0) -> float | None:
+                     exclude: tuple[str, ...] = (), max_rows: int = 20_000, random_state: int = 0) -> float | None:
     """ROC-AUC of gradient boosting telling real child rows joined with their parents from synthetic ones.
 
-    Folds are grouped by parent row: a parent's children are all in one fold,
+    Columns unique in every real row (identifiers) and the columns named in
+    ``exclude`` (other keys: ``"sku"`` or ``"products.sku"``) are left out. Folds are grouped by parent row: a parent's children are all in one fold,
     so the detector must tell rows of parents it has not seen apart, not
     recognise a parent it has (every parent's columns are unique, which a
     shuffled split would let it memorise: AUC 1.0 whatever the rows).
@@ -177,6 +178,8 @@ def joined_detection(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, p
         groups.append(group)
     X = pd.concat(parts, ignore_index=True)
     y = X.pop("__y").to_numpy()
+    unique = [c for c in parts[0].columns if c != "__y" and parts[0][c].is_unique and len(parts[0]) > 1]
+    X = X.drop(columns=unique + [c for c in X.columns if c in exclude or c.split(".", 1)[-1] in exclude])
     g = np.concatenate(groups)
     for c in X.columns:
         if not pd.api.types.is_numeric_dtype(X[c].dtype) or pd.api.types.is_bool_dtype(X[c].dtype):
