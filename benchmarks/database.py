@@ -80,7 +80,8 @@ def child(model: str, in_dir: str, out_dir: str, meta_path: str, relations: list
         tables = drop_unknown_references(tables, meta, verbose=False)
         synth = HMASynthesizer(meta)
         synth.fit(tables)
-        out = synth.sample(1.0)
+        roots = [t for t in tables if not any(r.split("=")[0].split(".")[0] == t for r in relations)]
+        out = synth.sample(len(tables[roots[0]]), main_table_name=roots[0])  # the real size
     else:
         raise SystemExit(f"unknown model {model!r}")
     seconds = time.perf_counter() - t0

@@ -63,8 +63,9 @@ def child(model: str, in_path: str, out_path: str, meta_path: str, entity: str, 
         const = [c for c in df.columns if c not in (entity, order)
                  and (df.groupby(entity)[c].nunique(dropna=False) <= 1).all()]
         synth = PARSynthesizer(meta, context_columns=const)  # its defaults otherwise (128 epochs)
-        synth.fit(df)
-        out = synth.sample(num_sequences=n)
+        synth.fit({"table": df})
+        out = synth.sample_sequences(num_sequences=n)
+        out = out["table"] if isinstance(out, dict) else out
     else:
         raise SystemExit(f"unknown model {model!r}")
     seconds = time.perf_counter() - t0
