@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import shutil
 import signal
 import tempfile
 from dataclasses import dataclass
@@ -56,8 +57,6 @@ def cleanup_temps() -> None:
     for p in list(_TEMPS):
         with contextlib.suppress(OSError):
             if os.path.isdir(p) and not os.path.islink(p):
-                import shutil
-
                 shutil.rmtree(p)
             else:
                 os.unlink(p)

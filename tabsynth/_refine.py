@@ -20,6 +20,11 @@ import warnings
 
 import numpy as np
 from scipy.special import ndtri
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import RidgeCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 _LOG2PI = float(np.log(2 * np.pi))
 #: categories a categorical column may have to get per-category mixture features
@@ -350,8 +355,6 @@ class Refiner:
         most frequent rare class (a draw: a rare class drawn by frequency);
         see :meth:`_column`.
         """
-        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-
         classify = bool(self.is_cat_[j])
         kind = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
         if classify:
@@ -399,11 +402,6 @@ class Refiner:
     @staticmethod
     def _ridge(cat: np.ndarray):
         """Ridge regression (leave-one-out choice of the penalty) over scaled numbers and one-hot categories."""
-        from sklearn.compose import ColumnTransformer
-        from sklearn.linear_model import RidgeCV
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
         steps = [("num", StandardScaler(), np.flatnonzero(~cat))]
         if cat.any():
             steps.append(("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=5), np.flatnonzero(cat)))

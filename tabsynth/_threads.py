@@ -20,6 +20,8 @@ import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
+from threadpoolctl import threadpool_limits
+
 from .errors import InputError
 
 ENV = "TABSYNTH_THREADS"
@@ -75,7 +77,6 @@ def limited() -> Iterator[int]:
         yield get_threads()
         return
     n = get_threads()
-    from threadpoolctl import threadpool_limits
 
     torch = sys.modules.get("torch")
     old = torch.get_num_threads() if torch is not None else None

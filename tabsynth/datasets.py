@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.datasets import load_diabetes
 
 #: the zoo's tables, in order; see :func:`zoo_table`
 ZOO = ("dates", "epochs", "magnitudes", "heavy_tails", "spikes", "high_cardinality", "free_text", "wide",
@@ -30,8 +31,6 @@ def load_example() -> pd.DataFrame:
     >>> load_example().shape
     (442, 11)
     """
-    from sklearn.datasets import load_diabetes
-
     raw = load_diabetes(as_frame=True, scaled=False)
     df = raw.frame.rename(columns={"target": "progression"})
     df["age"] = df["age"].round().astype("int64")

@@ -22,15 +22,16 @@ with the missing code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.special import ndtri
 
 from .errors import InputError
-from .schema import ColumnSpec, TableSchema, dtype_name, make_dtype, to_ns
+from .schema import ColumnSpec, TableSchema, make_dtype, to_ns
 
 N_QUANTILES = 1000
 #: a categorical column with more categories than this codes its most frequent ``POOL_ABOVE - 1``
@@ -376,7 +377,6 @@ class _CategoricalCol:
         if not arrow_str or self.spec.value_type != "str":
             vals, isna = self.inverse(codes, rng)
             return restore(vals, isna, self.spec)
-        import pyarrow as pa
 
         idx, isna = self.inverse_index(codes, rng)
         cached = getattr(self, "_arrow_cache", None)

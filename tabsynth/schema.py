@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import json
 import math
+import os.path
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .errors import InputError
 
@@ -190,7 +192,7 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def _plain(v: Any, limit: int = 40) -> str:
+def short_repr(v: Any, limit: int = 40) -> str:
     """``repr`` of a value for a message: plain Python (``3``, not ``np.int64(3)``), one line, short."""
     v = _jsonable(v)
     if isinstance(v, str) and len(v) > limit - 5:
@@ -236,7 +238,7 @@ def _value_type(values: Iterable[Any], name: str | None = None) -> str:
     for v in values:
         examples.setdefault(_kind_of(v), v)
     kinds = sorted(examples)
-    shown = " and ".join(_plain(examples[k]) for k in kinds[:3])
+    shown = " and ".join(short_repr(examples[k]) for k in kinds[:3])
     if len(kinds) == 1:
         raise InputError(f"{where} holds {kinds[0]} (e.g. {shown}); convert them to strings, numbers or dates")
     raise InputError(f"{where} mixes {' and '.join(kinds)} (e.g. {shown}); convert the column to one type, "
@@ -391,8 +393,6 @@ def dtype_name(dtype: Any) -> str:
             return f"string[{dtype.storage}]"
         return "str" if dtype.storage == "pyarrow" else "str[python]"
     if isinstance(dtype, pd.ArrowDtype):
-        import pyarrow as pa
-
         if pa.types.is_string(dtype.pyarrow_dtype):
             return "arrow:string"
     return str(dtype)
@@ -406,8 +406,6 @@ def make_dtype(name: str) -> Any:
         except TypeError:  # pandas < 2.3 has no NaN-backed string dtype
             return np.dtype(object)
     if name == "arrow:string":
-        import pyarrow as pa
-
         return pd.ArrowDtype(pa.string())
     return pd.api.types.pandas_dtype(name)
 
@@ -415,8 +413,6 @@ def make_dtype(name: str) -> Any:
 def is_datetime(dtype: Any) -> bool:
     """True for numpy, tz-aware and Arrow timestamp dtypes."""
     if isinstance(dtype, pd.ArrowDtype):
-        import pyarrow as pa
-
         return pa.types.is_timestamp(dtype.pyarrow_dtype)
     return isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype)
 
@@ -459,8 +455,6 @@ def _token_like(values: list[str]) -> bool:
 
 
 def _common_prefix(values: list[str]) -> str:
-    import os.path
-
     prefix = os.path.commonprefix([str(v) for v in values[:10000]])
     # keep only a non-digit prefix so the numbering that follows is ours
     while prefix and prefix[-1].isdigit():
@@ -494,7 +488,7 @@ def check_columns(df: pd.DataFrame, names: Iterable[str] | None, option: str) ->
     unknown = [n for n in names if str(n) not in cols]
     if unknown:
         raise InputError(
-            f"{option}: unknown column(s) {', '.join(_plain(u) for u in unknown)}; columns are: "
+            f"{option}: unknown column(s) {', '.join(short_repr(u) for u in unknown)}; columns are: "
             + ", ".join(str(c) for c in list(df.columns)[:30])
             + (" ..." if df.shape[1] > 30 else "")
         )
