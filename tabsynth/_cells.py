@@ -19,7 +19,8 @@ integer column, ``object`` instead of ``category``...). Two rules hold:
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -146,8 +147,8 @@ def convert(values: pd.Series, like: pd.Series) -> pd.Series | None:
                 values.dtype) else values
             if conv.isna().any():
                 return None
-            conv = conv.astype(dtype) if (getattr(conv.dt, "tz", None) is None) == (getattr(dtype, "tz", None) is None) \
-                else None
+            same_tz = (getattr(conv.dt, "tz", None) is None) == (getattr(dtype, "tz", None) is None)
+            conv = conv.astype(dtype) if same_tz else None
             return conv
         if pd.api.types.is_bool_dtype(dtype):
             if any(k not in ("True", "False") for k in keys):
@@ -272,7 +273,8 @@ def given_values(schema: Any, given: Mapping[str, Any], option: str = "--given")
             raise InputError(f"{option}: {name}={short_repr(raw)} {why}; give a value of the fitted table")
         if spec.kind in ("numeric", "integer") and spec.min is not None:
             if spec.kind == "integer" and float(v) != round(float(v)):
-                raise InputError(f"{option}: {name}={short_repr(raw)} is not a whole number; column {name!r} holds integers")
+                raise InputError(f"{option}: {name}={short_repr(raw)} is not a whole number; "
+                                 f"column {name!r} holds integers")
             if not spec.min <= float(v) <= spec.max:
                 raise InputError(f"{option}: {name}={short_repr(raw)} is outside the range of column {name!r} "
                                  f"seen in the data [{spec.min:g}, {spec.max:g}]")

@@ -16,8 +16,9 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -102,7 +103,8 @@ def plan_directory(path: str | Path, inputs: dict[str, Any]) -> Path:
 
 
 def write_directory(ddf: Any, path: Path) -> None:
-    """Write ``ddf`` as a parquet dataset directory, atomically: a hidden directory beside ``path``, renamed at the end."""
+    """Write ``ddf`` as a parquet dataset directory, atomically: a hidden directory beside ``path``, renamed at
+    the end."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else "."))
     register_temp(tmp)
     try:
@@ -192,7 +194,8 @@ def run_impute(plan: Any, input: str, out: Path, *, imputer_for: Callable[[Any],
         _, dd = tdask.require_dask()
         with cluster(workers, scheduler):
             write_directory(tdask.impute(imputer, dd.read_parquet(str(input))), out)
-        counts = {"filled": None, "left": None, "unseen": None, "structural": None}  # (counted on the workers' side: not gathered)
+        # (counted on the workers' side: not gathered)
+        counts = {"filled": None, "left": None, "unseen": None, "structural": None}
     else:
         with plan.writing():
             write_stream(plan, (fill(b) for b in iter_batches(input)), out, None, scanned.rows, progress)

@@ -26,9 +26,9 @@ import os
 import shutil
 import signal
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .errors import InputError
 
@@ -176,7 +176,7 @@ class OutputPlan:
         return o.staged
 
     @contextlib.contextmanager
-    def writing(self) -> Iterator["OutputPlan"]:
+    def writing(self) -> Iterator[OutputPlan]:
         """Stage outputs in the block; on success rename them all into place, on any failure remove them."""
         try:
             yield self

@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import InputError
 
-RandomState = Union[None, int, np.random.Generator]
+RandomState = Union[None, int, np.random.Generator]  # noqa: UP007 (a runtime alias, also for Python 3.10)
 
 
 def make_rng(seed: RandomState) -> np.random.Generator:

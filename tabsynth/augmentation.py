@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -304,7 +305,8 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
         raise InputError("--balance and --class-ratio are exclusive; --balance is --class-ratio 1")
     if class_ratio is not None and (isinstance(class_ratio, bool) or not isinstance(class_ratio, (int, float))
                                     or not 0 < class_ratio <= 1):
-        raise InputError(f"--class-ratio must be in (0, 1] (minority / majority after augmentation), got {class_ratio!r}")
+        raise InputError("--class-ratio must be in (0, 1] (minority / majority after augmentation), "
+                         f"got {class_ratio!r}")
     if (balance or class_ratio is not None or check) and target is None:
         raise InputError(f"{'--check' if check else '--balance / --class-ratio'} needs --target COLUMN")
     if check and model is not None:
@@ -485,7 +487,8 @@ class GenerativeOverSampler(BaseEstimator):
             if s == "minority":
                 c = counts.idxmin()
                 return {c: top - int(counts[c])} if top > counts[c] else {}
-            raise InputError(f"sampling_strategy={s!r}: use 'auto', 'minority', 'not majority', 'all', a float or a dict")
+            raise InputError(f"sampling_strategy={s!r}: use 'auto', 'minority', 'not majority', 'all', a float "
+                             "or a dict")
         if isinstance(s, dict):
             out = {}
             for c, want in s.items():
@@ -567,7 +570,8 @@ class GenerativeOverSampler(BaseEstimator):
             Series out with a fresh index; arrays in, arrays out).
         """
         was_frame = isinstance(X, pd.DataFrame)
-        df = X.reset_index(drop=True).copy() if was_frame else pd.DataFrame(np.asarray(X)).rename(columns=lambda i: f"x{i}")
+        df = (X.reset_index(drop=True).copy() if was_frame
+              else pd.DataFrame(np.asarray(X)).rename(columns=lambda i: f"x{i}"))
         y_series = self._labels(y)
         if len(y_series) != len(df):
             raise InputError(f"y has {len(y_series)} labels but X has {len(df)} rows; pass one label per row")

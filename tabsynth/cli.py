@@ -12,8 +12,9 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 import numpy as np
@@ -171,12 +172,14 @@ def model_options(f: Callable | None = None, *, backend: str = DEFAULT_BACKEND) 
                      help="Training epochs of a neural backend (vae, gan); default: automatic.")(f)
     f = click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
                      help="Backend parameter, repeatable (e.g. --param n_components=20).")(f)
-    f = click.option("--ignore", metavar="COLS", help="Comma-separated columns not to model (left empty in synthetic rows).")(f)
+    f = click.option("--ignore", metavar="COLS",
+                     help="Comma-separated columns not to model (left empty in synthetic rows).")(f)
     f = click.option("--categorical", metavar="COLS", help="Comma-separated columns to treat as categorical.")(f)
     f = read_options(f)
     f = click.option("--seed", type=click.IntRange(min=0), default=None,
                      help="Random seed: same seed, same output [default: a fresh seed, reported by --json].")(f)
-    f = click.option("--backend", default=backend, show_default=True, help="Generative backend: trees, gmm, vae or gan.")(f)
+    f = click.option("--backend", default=backend, show_default=True,
+                     help="Generative backend: trees, gmm, vae or gan.")(f)
     return f
 
 
@@ -252,7 +255,8 @@ def _backend_params(backend: str, params: tuple[str, ...]) -> dict[str, Any]:
     names = get_backend_class(backend).param_names()
     for key in extra:
         if key in _OWN_OPTIONS and key not in names:
-            raise click.BadParameter(f"{key!r} is not a backend parameter; use {_OWN_OPTIONS[key]}", param_hint="--param")
+            raise click.BadParameter(f"{key!r} is not a backend parameter; use {_OWN_OPTIONS[key]}",
+                                     param_hint="--param")
         if key not in names:
             raise click.BadParameter(f"backend {backend!r} has no parameter {key!r}; its parameters are: "
                                      f"{', '.join(names)}", param_hint="--param")
@@ -310,7 +314,8 @@ def given_option(f: Callable) -> Callable:
 
 @cli.command()
 @click.argument("input", type=click.Path())
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output table [default: <input>.augmented.<ext>].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Output table [default: <input>.augmented.<ext>].")
 @click.option("--rows", type=click.IntRange(min=0), default=None, help="Number of synthetic rows.")
 @click.option("--ratio", type=click.FloatRange(min=0, max=1e6), default=None,
               help="Synthetic rows per input row [default: 1.0].")
@@ -340,8 +345,8 @@ def given_option(f: Callable) -> Callable:
 @model_options
 @output_options
 def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, balance, class_ratio, given,
-            check, check_models, tolerance, fit_rows, fit_passes, workers, scheduler, backend, seed, na_values, sep, categorical,
-            ignore, params, quiet, as_json):
+            check, check_models, tolerance, fit_rows, fit_passes, workers, scheduler, backend, seed, na_values, sep,
+            categorical, ignore, params, quiet, as_json):
     """Fit a model on INPUT and write it back with synthetic rows appended.
 
     By default the output holds all input rows, unchanged and in order,
@@ -438,10 +443,12 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     if info["check"] is not None and not quiet and not as_json:
         rep = info["check"]
         click.echo(f"check passed (held-out {rep['metric']}, tolerance {rep['tolerance']:g}): " + "; ".join(
-            f"{name} {m['real']:.4f} -> {m['augmented']:.4f} ({m['change']:+.4f})" for name, m in rep["models"].items()))
+            f"{name} {m['real']:.4f} -> {m['augmented']:.4f} ({m['change']:+.4f})"
+            for name, m in rep["models"].items()))
     if per_class and not quiet and not as_json:
         click.echo("synthetic rows per class: " + ", ".join(f"{k}: {v}" for k, v in per_class.items()))
-    _say(quiet, as_json, f"wrote {kept + n_new} rows ({kept} input + {n_new} synthetic) to {out_path} in {seconds:.1f}s")
+    _say(quiet, as_json,
+         f"wrote {kept + n_new} rows ({kept} input + {n_new} synthetic) to {out_path} in {seconds:.1f}s")
 
 
 @cli.command()
@@ -454,7 +461,8 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
 @fit_passes_option
 @model_options
 @output_options
-def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, sep, categorical, ignore, params, quiet, as_json):
+def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, sep, categorical, ignore, params, quiet,
+        as_json):
     """Fit a model on INPUT and save it to OUTPUT (a zip of JSON and arrays).
 
     INPUT may be a parquet dataset larger than memory (a directory of

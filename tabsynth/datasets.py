@@ -105,7 +105,8 @@ def zoo_table(name: str, n_rows: int = 2000, seed: int = 0) -> pd.DataFrame:
         cols = {"cauchy": rng.standard_cauchy(n), "lognormal": np.exp(3 * rng.normal(size=n) + x)}
     elif name == "spikes":
         amount = np.where(rng.random(n) < 0.7, 0.0, np.exp(rng.normal(7, 1, n) + 0.3 * x).round(2))
-        score = rng.choice([0, 50, 100, 37.5], n, p=[0.3, 0.2, 0.1, 0.4]) + np.where(rng.random(n) < 0.4, rng.normal(size=n), 0)
+        score = (rng.choice([0, 50, 100, 37.5], n, p=[0.3, 0.2, 0.1, 0.4])
+                 + np.where(rng.random(n) < 0.4, rng.normal(size=n), 0))
         cols = {"amount": amount, "score": score.round(2), "count": rng.poisson(0.3, n)}
     elif name == "high_cardinality":
         k = min(10_000, max(2, n // 3))

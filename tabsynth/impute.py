@@ -161,7 +161,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- fit
     @limits_threads
-    def fit(self, X: Any, y: Any = None) -> "GenerativeImputer":
+    def fit(self, X: Any, y: Any = None) -> GenerativeImputer:
         """Fit the generative model on ``X`` (missing cells allowed: missingness is modelled).
 
         Parameters
@@ -225,7 +225,8 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         self.refiner_ = self._new_refiner(self._matrix(df), self.random_state)
 
     def _new_refiner(self, X: np.ndarray, random_state: Any, plain_linear: bool = False):
-        """A :class:`~tabsynth._refine.Refiner` fitted on the feature matrix ``X``; None when there is nothing to learn."""
+        """A :class:`~tabsynth._refine.Refiner` fitted on the feature matrix ``X``; None when there is nothing to
+        learn."""
         specs = self._refine_specs()
         targets = [j for j, s in enumerate(specs) if s.kind in _TARGET_KINDS and np.isnan(X[:, j]).any()]
         if not targets or len(X) < MIN_REFINE_ROWS:
@@ -386,7 +387,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         return out.to_numpy(dtype="float64" if all(pd.api.types.is_numeric_dtype(t) for t in out.dtypes) else object)
 
     @classmethod
-    def from_synthesizer(cls, synthesizer: Any, X: pd.DataFrame | None = None, **params: Any) -> "GenerativeImputer":
+    def from_synthesizer(cls, synthesizer: Any, X: pd.DataFrame | None = None, **params: Any) -> GenerativeImputer:
         """An imputer around an already fitted :class:`~tabsynth.Synthesizer` (e.g. one loaded from a file).
 
         Parameters
@@ -552,7 +553,8 @@ def _mean_of_draws(col: pd.Series, n: int, k: int, spec) -> pd.Series:
     elif spec.decimals is not None:
         mean = np.round(mean, spec.decimals)
     first = col.iloc[:n].reset_index(drop=True)
-    if np.isnan(mean).any() and pd.api.types.is_integer_dtype(first.dtype) and not pd.api.types.is_extension_array_dtype(first.dtype):
+    if (np.isnan(mean).any() and pd.api.types.is_integer_dtype(first.dtype)
+            and not pd.api.types.is_extension_array_dtype(first.dtype)):
         return first  # cannot hold a missing mean; never happens for imputed cells
     return pd.Series(mean).astype(first.dtype)
 

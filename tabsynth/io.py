@@ -24,8 +24,9 @@ import gzip
 import os
 import re
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -408,7 +409,7 @@ class TableWriter:
         self._arrow: Any = None
         self._schema: Any = None
 
-    def __enter__(self) -> "TableWriter":
+    def __enter__(self) -> TableWriter:
         return self
 
     def __exit__(self, *exc: Any) -> None:

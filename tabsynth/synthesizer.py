@@ -6,8 +6,9 @@ import io
 import json
 import secrets
 import zipfile
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -115,7 +116,7 @@ class Synthesizer(BaseEstimator):
                 params[k] = getattr(self, k)
         return params
 
-    def set_params(self, **params: Any) -> "Synthesizer":
+    def set_params(self, **params: Any) -> Synthesizer:
         own = set(super().get_params(deep=False))
         for k, v in params.items():
             if k not in own and k not in self._backend_param_names():
@@ -137,7 +138,7 @@ class Synthesizer(BaseEstimator):
     # ------------------------------------------------------------- fitting
     @limits_threads
     def fit(self, df: pd.DataFrame, y: Any = None, *, progress: Progress | None = None,
-            filler_refits: int | None = None) -> "Synthesizer":
+            filler_refits: int | None = None) -> Synthesizer:
         """Learn the schema, the encoding and the backend from ``df``.
 
         Parameters
@@ -161,7 +162,7 @@ class Synthesizer(BaseEstimator):
 
     @limits_threads
     def _fit(self, df: pd.DataFrame, *, progress: Progress | None, filler_refits: int | None = None,
-             scanned: Scan | None = None) -> "Synthesizer":
+             scanned: Scan | None = None) -> Synthesizer:
         """:meth:`fit`'s work; ``scanned``: ``df`` is the sample of a larger dataset with these statistics."""
         check_table(df)
         if len(df) < 2:
@@ -211,7 +212,7 @@ class Synthesizer(BaseEstimator):
         return self
 
     def fit_dataset(self, path: str | Path, *, fit_rows: int = 200_000, passes: int = 0,
-                    progress: Progress | None = None, scan_progress: Any = None) -> "Synthesizer":
+                    progress: Progress | None = None, scan_progress: Any = None) -> Synthesizer:
         """Fit on a parquet file or directory of any size: a seeded sample of rows, exact statistics of all rows.
 
         One streaming pass (memory: one batch plus the sample) keeps a seeded
@@ -323,7 +324,8 @@ class Synthesizer(BaseEstimator):
         if given is not None:
             check_table(given, what="given")
             if len(given) != n:
-                raise InputError(f"given has {len(given)} rows but n={n}; pass one row of fixed values per row to generate")
+                raise InputError(f"given has {len(given)} rows but n={n}; pass one row of fixed values per row to "
+                                 "generate")
             return self._given_rows(given, rng, start=0)
         if n == 0:
             return self._finish(self._drawn(0, rng))
@@ -701,7 +703,7 @@ class Synthesizer(BaseEstimator):
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Synthesizer":
+    def load(cls, path: str | Path) -> Synthesizer:
         """Load a model written by :meth:`save`. Never executes code from the file."""
         path = Path(path)
         if not path.exists():
@@ -738,7 +740,8 @@ class Synthesizer(BaseEstimator):
         except FileFormatError:
             raise
         except Exception as e:  # any damage to the file ends here, in one line
-            raise FileFormatError(f"model file '{path}' is not a valid tabsynth model ({type(e).__name__}: {e}); re-create it with 'tabsynth fit'") from None
+            raise FileFormatError(f"model file '{path}' is not a valid tabsynth model ({type(e).__name__}: {e}); "
+                                  "re-create it with 'tabsynth fit'") from None
         return self
 
 
