@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("encoding", {"tabsynth.encoding"}),
     ("backends", {"tabsynth.backends*"}),
     ("model", {"tabsynth.synthesizer"}),
-    ("estimators", {"tabsynth.impute", "tabsynth.augmentation"}),
+    ("estimators", {"tabsynth.impute", "tabsynth.augmentation", "tabsynth.database"}),
     ("runners", {"tabsynth._large", "tabsynth.dask"}),
     ("entry points", {"tabsynth.cli", "tabsynth.__main__", "tabsynth"}),
 ]
