@@ -45,7 +45,7 @@ class Hogs:
         self.n = n
         self.procs: list[mp.Process] = []
 
-    def __enter__(self) -> "Hogs":
+    def __enter__(self) -> Hogs:
         self.procs = [mp.Process(target=_hog, daemon=True) for _ in range(self.n)]
         for p in self.procs:
             p.start()
@@ -76,8 +76,6 @@ def main() -> None:
     ap.add_argument("--skip-adult", action="store_true")
     ap.add_argument("--out", type=Path, default=RESULTS / "busy.json")
     opts = ap.parse_args()
-
-    import pandas as pd
 
     from tabsynth.datasets import load_example
     from tabsynth.io import read_table

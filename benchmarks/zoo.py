@@ -30,7 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import DEFAULT_DATA, RESULTS, load_adult, machine, peak_rss_mb, print_table, run_child, write_json  # noqa: E402
 
-
 #: tables with fewer rows are timed but not compared per cell with adult (fixed costs dominate them)
 MIN_COMPARED_ROWS = 1000
 

@@ -9,6 +9,7 @@ The public API is imported lazily so ``import tabsynth`` never imports torch.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from ._version import __version__
@@ -48,8 +49,6 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
-
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'tabsynth' has no attribute {name!r}")

@@ -19,12 +19,23 @@ integer column, ``object`` instead of ``category``...). Two rules hold:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from .schema import ColumnSpec, is_datetime
+from .errors import InputError
+from .schema import ColumnSpec, datetime_tz, is_datetime, short_repr, to_ns
+
+
+def column_label(df: pd.DataFrame, name: str) -> Any:
+    """The label of ``df``'s column whose text is ``name`` (labels may be numbers), or None."""
+    for c in df.columns:
+        if str(c) == name:
+            return c
+    return None
 
 
 def canon(v: Any) -> str | None:
@@ -75,8 +86,6 @@ def for_model(s: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray]:
         return vals, known & vals.isna().to_numpy()
     if spec.kind == "datetime":
         if is_datetime(s.dtype):
-            from .schema import datetime_tz
-
             tz = datetime_tz(s.dtype)
             if bool(tz) == bool(spec.tz):
                 return s, np.zeros(len(s), dtype=bool)
@@ -112,8 +121,6 @@ def _is_texty(s: pd.Series) -> bool:
     if isinstance(s.dtype, pd.StringDtype):
         return True
     if isinstance(s.dtype, pd.ArrowDtype):
-        import pyarrow as pa
-
         return pa.types.is_string(s.dtype.pyarrow_dtype) or pa.types.is_large_string(s.dtype.pyarrow_dtype)
     if pd.api.types.is_object_dtype(s.dtype):
         vals = s.dropna()
@@ -140,8 +147,8 @@ def convert(values: pd.Series, like: pd.Series) -> pd.Series | None:
                 values.dtype) else values
             if conv.isna().any():
                 return None
-            conv = conv.astype(dtype) if (getattr(conv.dt, "tz", None) is None) == (getattr(dtype, "tz", None) is None) \
-                else None
+            same_tz = (getattr(conv.dt, "tz", None) is None) == (getattr(dtype, "tz", None) is None)
+            conv = conv.astype(dtype) if same_tz else None
             return conv
         if pd.api.types.is_bool_dtype(dtype):
             if any(k not in ("True", "False") for k in keys):
@@ -210,3 +217,71 @@ def merge(base: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.Series:
     arr = out.array.copy() if pd.api.types.is_extension_array_dtype(out.dtype) else out.to_numpy(copy=True)
     arr[rows] = conv.array if pd.api.types.is_extension_array_dtype(out.dtype) else conv.to_numpy(dtype=arr.dtype)
     return pd.Series(arr, name=base.name, dtype=out.dtype)
+
+
+# ------------------------------------------------------- given values
+def plain_value(v: Any) -> Any:
+    """A NumPy scalar as the plain Python value (``np.int64(3)`` -> ``3``); anything else unchanged."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def given_values(schema: Any, given: Mapping[str, Any], option: str = "--given") -> dict[str, Any]:
+    """``given`` (column -> value, values possibly as text) checked and parsed against a fitted ``schema``.
+
+    Each value is read with its column's type (numbers, dates, booleans,
+    categories by their text); a column that is not in the schema, a value
+    that is not of the column's type, a category never seen, a number or
+    date outside the range seen, or a column generated as a key (``id``)
+    is an error naming the column.
+
+    Returns
+    -------
+    dict
+        ``{column name: value in the column's model type}``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from tabsynth.schema import infer_schema
+    >>> schema = infer_schema(pd.DataFrame({"age": [20, 30, 40, 50] * 10, "sex": ["F", "M"] * 20}))
+    >>> given_values(schema, {"age": "40", "sex": "F"})
+    {'age': 40.0, 'sex': 'F'}
+    """
+    out: dict[str, Any] = {}
+    names = schema.names
+    for col, raw in given.items():
+        name = str(col)
+        if name not in names:
+            shown = ", ".join(names[:30]) + (" ..." if len(names) > 30 else "")
+            raise InputError(f"{option}: unknown column {name!r} (or one not modelled); columns are: {shown}")
+        spec = schema[name]
+        if spec.kind == "id":
+            raise InputError(f"{option}: column {name!r} is a key (generated unique per row); it cannot be fixed")
+        if raw is None or (isinstance(raw, float) and np.isnan(raw)) or (isinstance(raw, str) and not raw.strip()):
+            raise InputError(f"{option}: no value for column {name!r}; write {name}=VALUE")
+        value, bad = for_model(pd.Series([raw.strip() if isinstance(raw, str) else raw], dtype=object), spec)
+        v = value.iloc[0]
+        if bad[0] or (not isinstance(v, str) and pd.isna(v)):
+            if spec.kind in ("numeric", "integer"):
+                why = "is not a number"
+            elif spec.kind == "datetime":
+                why = "is not a date/time"
+            else:
+                cats = [str(c) for c in (spec.categories or [])]
+                why = (f"was never seen in column {name!r} (values: " + ", ".join(cats[:10])
+                       + (", ..." if len(cats) > 10 else "") + ")")
+            raise InputError(f"{option}: {name}={short_repr(raw)} {why}; give a value of the fitted table")
+        if spec.kind in ("numeric", "integer") and spec.min is not None:
+            if spec.kind == "integer" and float(v) != round(float(v)):
+                raise InputError(f"{option}: {name}={short_repr(raw)} is not a whole number; "
+                                 f"column {name!r} holds integers")
+            if not spec.min <= float(v) <= spec.max:
+                raise InputError(f"{option}: {name}={short_repr(raw)} is outside the range of column {name!r} "
+                                 f"seen in the data [{spec.min:g}, {spec.max:g}]")
+        if spec.kind == "datetime" and spec.min is not None:
+            ns, _ = to_ns(pd.Series([v]))
+            if not spec.min <= float(ns[0]) <= spec.max:
+                raise InputError(f"{option}: {name}={short_repr(raw)} is outside the dates of column {name!r} "
+                                 "seen in the data")
+        out[name] = plain_value(v)
+    return out

@@ -1,6 +1,8 @@
-"""The CLI's paths for inputs larger than memory (parquet datasets) and for Dask clusters.
+"""Runners of the command line: inputs larger than memory (parquet datasets), Dask clusters, streamed output.
 
-Kept apart from :mod:`tabsynth.cli` so that the ordinary path stays short.
+The layer between the library and :mod:`tabsynth.cli`: it imports the
+library, never the command line (whose options and messages stay there), so
+that the ordinary path of ``cli`` stays short.
 A parquet *dataset* (a directory of parquet files, or a parquet file with
 more rows than ``--fit-rows``) is read batch by batch: the model is fitted
 on a seeded sample (:mod:`tabsynth.dataset`) and every output is streamed.
@@ -14,50 +16,54 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
-import click
+import pandas as pd
+from tqdm.auto import tqdm
 
+from . import dask as tdask
+from ._cells import given_values
+from ._outputs import register_temp, same_file, unregister_temp
+from .augmentation import as_input_dtypes, n_synthetic_rows, run_seeds
+from .dataset import iter_batches, open_dataset, scan
 from .errors import InputError
+from .io import TableWriter
+from .schema import check_columns
+from .synthesizer import Synthesizer
 
 
-def fit_rows_option(f: Callable) -> Callable:
-    return click.option("--fit-rows", type=click.IntRange(min=2), default=200_000, show_default=True,
-                        help="When INPUT is a parquet dataset (a directory, or a parquet file with more rows): fit "
-                             "on a seeded sample of this many rows; statistics (bounds, missing shares, category "
-                             "frequencies) come from all rows.")(f)
-
-
-def fit_passes_option(f: Callable) -> Callable:
-    return click.option("--fit-passes", type=click.IntRange(min=0), default=0, show_default=True,
-                        help="When INPUT is a parquet dataset and the backend is gmm: after the fit on the sample, "
-                             "this many EM iterations over every row (one read of the dataset each).")(f)
-
-
-def cluster_options(f: Callable) -> Callable:
-    """``--workers``, ``--scheduler``."""
-    f = click.option("--scheduler", metavar="ADDRESS", default=None,
-                     help="Run on this dask.distributed scheduler (e.g. tcp://host:8786); -o is then written as a "
-                          "parquet dataset directory. Needs the dask extra.")(f)
-    f = click.option("--workers", type=click.IntRange(min=1), default=None,
-                     help="Run on a local Dask cluster of N worker processes; -o is then written as a parquet "
-                          "dataset directory. Needs the dask extra.")(f)
-    return f
-
-
-def wants_cluster(workers: int | None, scheduler: str | None) -> bool:
-    if workers is not None and scheduler is not None:
-        raise click.UsageError("--workers starts a local cluster and --scheduler uses an existing one; give one")
+def on_cluster(workers: int | None, scheduler: str | None) -> bool:
+    """Whether a run goes to a Dask cluster (the command line refuses both options at once)."""
     return workers is not None or scheduler is not None
+
+
+def write_stream(plan: Any, batches: Iterable[pd.DataFrame], path: Path, layout: dict | None, total: int,
+                 progress: bool) -> int:
+    """Write an iterator of DataFrames to the staged ``path`` (inside ``plan.writing()``); a rows/s bar on a TTY.
+
+    Returns the number of rows written.
+    """
+    bar = None
+    if progress:
+        bar = tqdm(total=total, desc="rows", unit="row", unit_scale=True, leave=False)
+    try:
+        with TableWriter(plan.stage(path), like=path, layout=layout) as writer:
+            for batch in batches:
+                writer.write(batch)
+                if bar is not None:
+                    bar.update(len(batch))
+        return writer.rows
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 @contextlib.contextmanager
 def cluster(workers: int | None, scheduler: str | None) -> Iterator[Any]:
     """A ``dask.distributed.Client`` on a local cluster of ``workers`` processes or on ``scheduler``."""
-    from .dask import require_dask
-
-    dask, _ = require_dask()
+    dask, _ = tdask.require_dask()
     # strings as pandas reads them (str), not dask's pyarrow-backed "string": the same output as a local run
     with dask.config.set({"dataframe.convert-string": False}):
         yield from _client(workers, scheduler)
@@ -83,8 +89,6 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
 
 def plan_directory(path: str | Path, inputs: dict[str, Any]) -> Path:
     """Check a dataset-directory output before any work: new path, existing writable parent, not an input."""
-    from ._outputs import same_file
-
     p = Path(path)
     for opt, src in inputs.items():
         if src is not None and same_file(p, src):
@@ -99,11 +103,10 @@ def plan_directory(path: str | Path, inputs: dict[str, Any]) -> Path:
 
 
 def write_directory(ddf: Any, path: Path) -> None:
-    """Write ``ddf`` as a parquet dataset directory, atomically: a hidden directory beside ``path``, renamed at the end."""
-    from . import _outputs
-
+    """Write ``ddf`` as a parquet dataset directory, atomically: a hidden directory beside ``path``, renamed at
+    the end."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent if str(path.parent) else "."))
-    _outputs.register_temp(tmp)
+    register_temp(tmp)
     try:
         ddf.to_parquet(str(tmp), write_index=False, overwrite=False)
         os.replace(tmp, path)
@@ -111,14 +114,12 @@ def write_directory(ddf: Any, path: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
-        _outputs.unregister_temp(tmp)
+        unregister_temp(tmp)
 
 
 def fit_model(input: str, fit_rows: int, backend: str, seed: int, categorical: list | None, ignore: list | None,
               extra: dict, verbose: bool, passes: int = 0, target: str | None = None) -> Any:
     """A Synthesizer fitted on a dataset's seeded sample, with its exact statistics (then ``passes`` EM passes)."""
-    from .synthesizer import Synthesizer
-
     model = Synthesizer(backend, random_state=seed, categorical=categorical, ignore=ignore, target=target,
                         verbose=verbose, **extra)
     return model.fit_dataset(input, fit_rows=fit_rows, passes=passes)
@@ -127,23 +128,18 @@ def fit_model(input: str, fit_rows: int, backend: str, seed: int, categorical: l
 def augment_batches(input: str, model: Any, n_new: int, seed: int, synthetic_only: bool,
                     given: dict | None) -> Iterator[Any]:
     """The input's rows batch by batch, unchanged, then ``n_new`` synthetic rows in the input's dtypes."""
-    from .augmentation import _as_input_dtypes, run_seeds
-    from .dataset import iter_batches
-
     like = None
     for batch in iter_batches(input):
         like = batch.iloc[:0] if like is None else like
         if not synthetic_only:
             yield batch
     for batch in model.sample_batches(n_new, seed=run_seeds(seed, 1)[0], given=given):
-        yield _as_input_dtypes(batch, like) if like is not None else batch
+        yield as_input_dtypes(batch, like) if like is not None else batch
 
 
 def run_sample_cluster(model: Any, rows: int, out: Path, seed: int, given: dict | None, workers: int | None,
                        scheduler: str | None) -> None:
     """``tabsynth sample`` on a cluster: a parquet dataset directory of ``rows`` rows (one part per million rows)."""
-    from . import dask as tdask
-
     with cluster(workers, scheduler):
         write_directory(tdask.sample(model, rows, seed=seed, given=given), out)
 
@@ -152,27 +148,21 @@ def run_augment(plan: Any, input: str, out: Path, *, rows: int | None, ratio: fl
                 given: dict, backend: str, seed: int, categorical: list | None, ignore: list | None, extra: dict,
                 fit_rows: int, workers: int | None, scheduler: str | None, progress: bool, passes: int = 0) -> dict:
     """``tabsynth augment`` on a parquet dataset or a cluster; returns the JSON summary's counts."""
-    from .augmentation import given_values, n_synthetic_rows
-
     model = fit_model(input, fit_rows, backend, seed, categorical, ignore, extra, progress, passes)
     fixed = given_values(model.schema_, given) if given else {}
     n_real = model.dataset_rows_
     n_new = n_synthetic_rows(n_real, rows, ratio)
     kept = 0 if synthetic_only else n_real
-    if wants_cluster(workers, scheduler):
-        from . import dask as tdask
-
+    if on_cluster(workers, scheduler):
         _, dd = tdask.require_dask()
         with cluster(workers, scheduler):
             ddf = dd.read_parquet(str(input))
             write_directory(tdask.augment(ddf, model=model, rows=n_new, seed=seed, given=fixed or None,
                                           synthetic_only=synthetic_only), out)
     else:
-        from .cli import _stream
-
         with plan.writing():
-            _stream(plan, augment_batches(input, model, n_new, seed, synthetic_only, fixed or None), out, None,
-                    kept + n_new, progress)
+            write_stream(plan, augment_batches(input, model, n_new, seed, synthetic_only, fixed or None), out, None,
+                         kept + n_new, progress)
     return {"model": model, "rows_input": n_real, "rows_synthetic": n_new, "rows_output": kept + n_new,
             "rows_fitted": min(fit_rows, n_real)}
 
@@ -180,11 +170,6 @@ def run_augment(plan: Any, input: str, out: Path, *, rows: int | None, ratio: fl
 def run_impute(plan: Any, input: str, out: Path, *, imputer_for: Callable[[Any], Any], only: list | None, seed: int,
                fit_rows: int, workers: int | None, scheduler: str | None, progress: bool) -> dict:
     """``tabsynth impute`` on a parquet dataset or a cluster: fit on a seeded sample, fill batch by batch."""
-    import pandas as pd
-
-    from .dataset import iter_batches, open_dataset, scan
-    from .schema import check_columns
-
     # unknown --columns are refused before the pass over the data
     check_columns(pd.DataFrame(columns=open_dataset(input).schema.names), only, "--columns")
     scanned = scan(input, fit_rows=fit_rows, seed=seed)
@@ -205,16 +190,13 @@ def run_impute(plan: Any, input: str, out: Path, *, imputer_for: Callable[[Any],
                     counts[key][str(c)] = counts[key].get(str(c), 0) + int(k)
         return filled
 
-    if wants_cluster(workers, scheduler):
-        from . import dask as tdask
-
+    if on_cluster(workers, scheduler):
         _, dd = tdask.require_dask()
         with cluster(workers, scheduler):
             write_directory(tdask.impute(imputer, dd.read_parquet(str(input))), out)
-        counts = {"filled": None, "left": None, "unseen": None, "structural": None}  # (counted on the workers' side: not gathered)
+        # (counted on the workers' side: not gathered)
+        counts = {"filled": None, "left": None, "unseen": None, "structural": None}
     else:
-        from .cli import _stream
-
         with plan.writing():
-            _stream(plan, (fill(b) for b in iter_batches(input)), out, None, scanned.rows, progress)
+            write_stream(plan, (fill(b) for b in iter_batches(input)), out, None, scanned.rows, progress)
     return {"imputer": imputer, "rows": scanned.rows, "rows_fitted": len(scanned.sample), **counts}

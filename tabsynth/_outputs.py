@@ -23,11 +23,12 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import shutil
 import signal
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from .errors import InputError
 
@@ -56,8 +57,6 @@ def cleanup_temps() -> None:
     for p in list(_TEMPS):
         with contextlib.suppress(OSError):
             if os.path.isdir(p) and not os.path.islink(p):
-                import shutil
-
                 shutil.rmtree(p)
             else:
                 os.unlink(p)
@@ -177,7 +176,7 @@ class OutputPlan:
         return o.staged
 
     @contextlib.contextmanager
-    def writing(self) -> Iterator["OutputPlan"]:
+    def writing(self) -> Iterator[OutputPlan]:
         """Stage outputs in the block; on success rename them all into place, on any failure remove them."""
         try:
             yield self

@@ -20,6 +20,11 @@ import warnings
 
 import numpy as np
 from scipy.special import ndtri
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.linear_model import RidgeCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 _LOG2PI = float(np.log(2 * np.pi))
 #: categories a categorical column may have to get per-category mixture features
@@ -70,7 +75,7 @@ class MixtureFeatures:
         self.n_iter = n_iter
         self.random_state = random_state
 
-    def fit(self, X: np.ndarray, is_cat: np.ndarray, cards: np.ndarray) -> "MixtureFeatures":
+    def fit(self, X: np.ndarray, is_cat: np.ndarray, cards: np.ndarray) -> MixtureFeatures:
         n, p = X.shape
         rng = np.random.default_rng(self.random_state)
         self.is_cat_, self.cards_ = is_cat, cards
@@ -136,7 +141,8 @@ class MixtureFeatures:
         return A
 
     def _weights(self) -> np.ndarray:
-        """(columns of the design matrix, K): the design matrix times this is each row's log-likelihood per component."""
+        """(columns of the design matrix, K): the design matrix times this is each row's log-likelihood per
+        component."""
         iv = 1.0 / self.var_
         rows = [-0.5 * iv.T, (self.mu_ * iv).T, -0.5 * (self.mu_**2 * iv + np.log(self.var_) + _LOG2PI).T,
                 self.log_pi_[None]]
@@ -259,7 +265,7 @@ class Refiner:
         self.guess_weights = guess_weights
         self.bags = bags
 
-    def fit(self, X: np.ndarray, is_cat: np.ndarray, cards: np.ndarray, targets: list[int]) -> "Refiner":
+    def fit(self, X: np.ndarray, is_cat: np.ndarray, cards: np.ndarray, targets: list[int]) -> Refiner:
         """Learn a model for each column in ``targets`` (which must have observed cells)."""
         self.is_cat_, self.cards_ = np.asarray(is_cat, bool), np.asarray(cards)
         observed = ~np.isnan(X)
@@ -317,7 +323,7 @@ class Refiner:
                 if self.bags > 1:
                     fits = [(model, loss)] + [self._boosted(j, F[obs], target, {**kw, "random_state": seed}, seed)
                                               for seed in range(self.random_state + 1, self.random_state + self.bags)]
-                    model, loss = _Bag([m for m, _ in fits]), float(np.mean([l for _, l in fits]))
+                    model, loss = _Bag([m for m, _ in fits]), float(np.mean([lo for _, lo in fits]))
                 if not self.is_cat_[j]:
                     model, loss = self._or_linear(model, loss, F[obs], y, cat)
             models[j], losses[j] = model, loss
@@ -350,8 +356,6 @@ class Refiner:
         most frequent rare class (a draw: a rare class drawn by frequency);
         see :meth:`_column`.
         """
-        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-
         classify = bool(self.is_cat_[j])
         kind = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
         if classify:
@@ -399,11 +403,6 @@ class Refiner:
     @staticmethod
     def _ridge(cat: np.ndarray):
         """Ridge regression (leave-one-out choice of the penalty) over scaled numbers and one-hot categories."""
-        from sklearn.compose import ColumnTransformer
-        from sklearn.linear_model import RidgeCV
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
         steps = [("num", StandardScaler(), np.flatnonzero(~cat))]
         if cat.any():
             steps.append(("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=5), np.flatnonzero(cat)))
@@ -496,7 +495,8 @@ class Refiner:
 
     def _column(self, j: int, filled: np.ndarray, feat: np.ndarray, miss: np.ndarray,
                 rng: np.random.Generator | None, residuals: dict | None, model: object = None) -> np.ndarray:
-        """Column ``j``'s value for the rows ``miss``: the best guess (``rng`` None) or a draw (``model``: the last round's)."""
+        """Column ``j``'s value for the rows ``miss``: the best guess (``rng`` None) or a draw (``model``: the last
+        round's)."""
         F, _ = self._frame(filled, j, feat)
         F = F[miss]
         last = model is None
@@ -518,7 +518,8 @@ class Refiner:
             if j in self.pooled_:
                 label, codes, probs = self.pooled_[j]
                 pooled = got == label
-                got[pooled] = codes[probs.argmax()] if rng is None else rng.choice(codes, size=int(pooled.sum()), p=probs)
+                got[pooled] = (codes[probs.argmax()] if rng is None
+                               else rng.choice(codes, size=int(pooled.sum()), p=probs))
             return got
         if last and j in self.use_plain_:
             guess = self.plain_[j].predict(F[:, : filled.shape[1] - 1])

@@ -6,7 +6,9 @@ from typing import Union
 
 import numpy as np
 
-RandomState = Union[None, int, np.random.Generator]
+from .errors import InputError
+
+RandomState = Union[None, int, np.random.Generator]  # noqa: UP007 (a runtime alias, also for Python 3.10)
 
 
 def make_rng(seed: RandomState) -> np.random.Generator:
@@ -14,8 +16,6 @@ def make_rng(seed: RandomState) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
-        from .errors import InputError
-
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     return np.random.default_rng(seed)
 

@@ -17,8 +17,11 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
+
+from threadpoolctl import threadpool_limits
 
 from .errors import InputError
 
@@ -75,7 +78,6 @@ def limited() -> Iterator[int]:
         yield get_threads()
         return
     n = get_threads()
-    from threadpoolctl import threadpool_limits
 
     torch = sys.modules.get("torch")
     old = torch.get_num_threads() if torch is not None else None

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils.multiclass import type_of_target
 
+from ._cells import given_values, plain_value
+from ._rng import draw_seed
 from .backends import DEFAULT_BACKEND
 from .backends.base import Progress
 from .errors import InputError, TabsynthError
-from .schema import check_table
+from .evaluate.utility import _check_models, infer_task, utility
+from .schema import check_columns, check_table, infer_schema
 from .synthesizer import Synthesizer
+
+__all__ = ["augment", "GenerativeOverSampler", "CheckFailed", "check_augmentation", "class_plan", "check_target",
+           "given_values", "n_synthetic_rows", "run_augment", "run_seeds", "as_input_dtypes"]
 
 
 def n_synthetic_rows(n_real: int, rows: int | None = None, ratio: float | None = None) -> int:
@@ -87,9 +96,6 @@ def check_target(df: pd.DataFrame, target: str, *, classes: bool, option: str = 
     ``--class-ratio``): a continuous target or one with a single class is
     an error.
     """
-    from .evaluate.utility import infer_task
-    from .schema import check_columns
-
     check_columns(df, [target], option)
     col = df[[c for c in df.columns if str(c) == str(target)][0]]
     if col.notna().sum() == 0:
@@ -99,79 +105,9 @@ def check_target(df: pd.DataFrame, target: str, *, classes: bool, option: str = 
         raise InputError(f"{option}: column {target!r} is numeric with {col.nunique()} distinct values; "
                          "--balance and --class-ratio need class labels (bin it first, or drop --balance)")
     if classes and col.nunique() < 2:
-        raise InputError(f"{option}: column {target!r} has a single class ({_value(col.dropna().iloc[0])!r}); "
+        raise InputError(f"{option}: column {target!r} has a single class ({plain_value(col.dropna().iloc[0])!r}); "
                          "balancing needs at least two")
     return task
-
-
-def _value(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def given_values(schema: Any, given: Mapping[str, Any], option: str = "--given") -> dict[str, Any]:
-    """``given`` (column -> value, values possibly as text) checked and parsed against a fitted ``schema``.
-
-    Each value is read with its column's type (numbers, dates, booleans,
-    categories by their text); a column that is not in the schema, a value
-    that is not of the column's type, a category never seen, a number or
-    date outside the range seen, or a column generated as a key (``id``)
-    is an error naming the column.
-
-    Returns
-    -------
-    dict
-        ``{column name: value in the column's model type}``.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from tabsynth.schema import infer_schema
-    >>> schema = infer_schema(pd.DataFrame({"age": range(20, 60), "sex": ["F", "M"] * 20}))
-    >>> given_values(schema, {"age": "40", "sex": "F"})
-    {'age': 40.0, 'sex': 'F'}
-    """
-    from ._cells import for_model
-    from .schema import _plain
-
-    out: dict[str, Any] = {}
-    names = schema.names
-    for col, raw in given.items():
-        name = str(col)
-        if name not in names:
-            shown = ", ".join(names[:30]) + (" ..." if len(names) > 30 else "")
-            raise InputError(f"{option}: unknown column {name!r} (or one not modelled); columns are: {shown}")
-        spec = schema[name]
-        if spec.kind == "id":
-            raise InputError(f"{option}: column {name!r} is a key (generated unique per row); it cannot be fixed")
-        if raw is None or (isinstance(raw, float) and np.isnan(raw)) or (isinstance(raw, str) and not raw.strip()):
-            raise InputError(f"{option}: no value for column {name!r}; write {name}=VALUE")
-        value, bad = for_model(pd.Series([raw.strip() if isinstance(raw, str) else raw], dtype=object), spec)
-        v = value.iloc[0]
-        if bad[0] or (not isinstance(v, str) and pd.isna(v)):
-            if spec.kind in ("numeric", "integer"):
-                why = "is not a number"
-            elif spec.kind == "datetime":
-                why = "is not a date/time"
-            else:
-                cats = [str(c) for c in (spec.categories or [])]
-                why = (f"was never seen in column {name!r} (values: " + ", ".join(cats[:10])
-                       + (", ..." if len(cats) > 10 else "") + ")")
-            raise InputError(f"{option}: {name}={_plain(raw)} {why}; give a value of the fitted table")
-        if spec.kind in ("numeric", "integer") and spec.min is not None:
-            if spec.kind == "integer" and float(v) != round(float(v)):
-                raise InputError(f"{option}: {name}={_plain(raw)} is not a whole number; column {name!r} holds integers")
-            if not spec.min <= float(v) <= spec.max:
-                raise InputError(f"{option}: {name}={_plain(raw)} is outside the range of column {name!r} "
-                                 f"seen in the data [{spec.min:g}, {spec.max:g}]")
-        if spec.kind == "datetime" and spec.min is not None:
-            from .schema import to_ns
-
-            ns, _ = to_ns(pd.Series([v]))
-            if not spec.min <= float(ns[0]) <= spec.max:
-                raise InputError(f"{option}: {name}={_plain(raw)} is outside the dates of column {name!r} "
-                                 "seen in the data")
-        out[name] = _value(v)
-    return out
 
 
 def check_augmentation(
@@ -221,8 +157,6 @@ def check_augmentation(
     >>> check_augmentation(df[:300], bad, df[300:], "y", models=["logistic_regression"])["passed"]
     False
     """
-    from .evaluate.utility import utility
-
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1e9:
         raise InputError(f"--tolerance must be a non-negative number, got {tolerance!r}")
     res = utility(train, synthetic, holdout, target, models=list(models or CHECK_MODELS), seeds=(int(seed),),
@@ -364,8 +298,6 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     time) instead of one table; ``info["rows"]`` counts the synthetic rows.
     The rows are the same either way.
     """
-    from .schema import infer_schema
-
     check_table(df)
     if (balance or class_ratio is not None) and (rows is not None or ratio is not None):
         raise InputError("--balance / --class-ratio decide the number of rows; drop --rows / --ratio")
@@ -373,7 +305,8 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
         raise InputError("--balance and --class-ratio are exclusive; --balance is --class-ratio 1")
     if class_ratio is not None and (isinstance(class_ratio, bool) or not isinstance(class_ratio, (int, float))
                                     or not 0 < class_ratio <= 1):
-        raise InputError(f"--class-ratio must be in (0, 1] (minority / majority after augmentation), got {class_ratio!r}")
+        raise InputError("--class-ratio must be in (0, 1] (minority / majority after augmentation), "
+                         f"got {class_ratio!r}")
     if (balance or class_ratio is not None or check) and target is None:
         raise InputError(f"{'--check' if check else '--balance / --class-ratio'} needs --target COLUMN")
     if check and model is not None:
@@ -381,8 +314,6 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     if check and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1e9):
         raise InputError(f"--tolerance must be a non-negative number, got {tolerance!r}")
     if check_models is not None:
-        from .evaluate.utility import _check_models
-
         _check_models(check_models)
     task = check_target(df, target, classes=balance or class_ratio is not None) if target is not None else None
     by_class = task == "classification"
@@ -405,10 +336,9 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     if check:
         fit_df, holdout = _holdout(df, target, by_class, seed)
     if model is None:
+        # a class target: each class modelled on its own (where the backend can)
         model = Synthesizer(backend, random_state=seed, categorical=categorical or None, ignore=ignore,
-                            verbose=verbose, **backend_params)
-        if by_class:
-            model._class_target = str(target)
+                            target=str(target) if by_class else None, verbose=verbose, **backend_params)
         model.fit(fit_df, progress=progress)
     info["model"] = model
     info["rows"] = n_new
@@ -421,20 +351,20 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
         for values, k, run_seed in runs:
             if k > 0:
                 for batch in model.sample_batches(k, batch_size=batch_size, seed=run_seed, given=values or None):
-                    yield _as_input_dtypes(batch, df)
+                    yield as_input_dtypes(batch, df)
 
     if stream and not check:
         def batches():
             if not synthetic_only:
                 yield df.reset_index(drop=True)
             elif n_new == 0:
-                yield _as_input_dtypes(model.sample(0, seed=0), df)
+                yield as_input_dtypes(model.sample(0, seed=0), df)
             yield from synthetic_batches()
 
         return batches(), info
     parts = list(synthetic_batches())
-    synthetic = pd.concat(parts, ignore_index=True) if parts else _as_input_dtypes(model.sample(0, seed=0), df)
-    synthetic = _as_input_dtypes(synthetic, df)
+    synthetic = pd.concat(parts, ignore_index=True) if parts else as_input_dtypes(model.sample(0, seed=0), df)
+    synthetic = as_input_dtypes(synthetic, df)
     if check:
         report = check_augmentation(fit_df, synthetic, holdout, str(target), models=check_models,
                                     tolerance=tolerance, seed=seed or 0)
@@ -446,19 +376,17 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     real = df.reset_index(drop=True)
     if n_new == 0:
         return real, info
-    return _as_input_dtypes(pd.concat([real, synthetic], ignore_index=True), df), info
+    return as_input_dtypes(pd.concat([real, synthetic], ignore_index=True), df), info
 
 
 def run_seeds(seed: int | None, k: int) -> list[int]:
     """The seeds of augmentation's ``k`` synthetic streams (one per class, or one): every path that augments
     (in memory, a parquet dataset, Dask) seeds its rows here, so they give the same rows."""
-    from ._rng import draw_seed
-
     rng = np.random.default_rng(seed)
     return [draw_seed(rng) for _ in range(k)]
 
 
-def _as_input_dtypes(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
+def as_input_dtypes(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
     """``out`` with ``df``'s dtypes where they hold its values (concat can widen them, e.g. categories)."""
     for col in df.columns:
         if col in out.columns and out[col].dtype != df[col].dtype:
@@ -471,8 +399,6 @@ def _as_input_dtypes(out: pd.DataFrame, df: pd.DataFrame) -> pd.DataFrame:
 
 def _holdout(df: pd.DataFrame, target: str, by_class: bool, seed: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded split of ``df`` into (rows to fit, :data:`CHECK_SHARE` held out), stratified on a class target."""
-    from sklearn.model_selection import train_test_split
-
     label = [c for c in df.columns if str(c) == str(target)][0]
     known = np.flatnonzero(df[label].notna().to_numpy())
     if len(known) < 10:
@@ -561,7 +487,8 @@ class GenerativeOverSampler(BaseEstimator):
             if s == "minority":
                 c = counts.idxmin()
                 return {c: top - int(counts[c])} if top > counts[c] else {}
-            raise InputError(f"sampling_strategy={s!r}: use 'auto', 'minority', 'not majority', 'all', a float or a dict")
+            raise InputError(f"sampling_strategy={s!r}: use 'auto', 'minority', 'not majority', 'all', a float "
+                             "or a dict")
         if isinstance(s, dict):
             out = {}
             for c, want in s.items():
@@ -610,8 +537,6 @@ class GenerativeOverSampler(BaseEstimator):
         fractional part are a continuous target; whole numbers (``0.0``,
         ``1.0``), strings and booleans are class labels.
         """
-        from sklearn.utils.multiclass import type_of_target
-
         values = y.astype(object).infer_objects() if y.dtype == object else y
         if isinstance(values.dtype, pd.CategoricalDtype):
             values = pd.Series(values.cat.categories)
@@ -645,7 +570,8 @@ class GenerativeOverSampler(BaseEstimator):
             Series out with a fresh index; arrays in, arrays out).
         """
         was_frame = isinstance(X, pd.DataFrame)
-        df = X.reset_index(drop=True).copy() if was_frame else pd.DataFrame(np.asarray(X)).rename(columns=lambda i: f"x{i}")
+        df = (X.reset_index(drop=True).copy() if was_frame
+              else pd.DataFrame(np.asarray(X)).rename(columns=lambda i: f"x{i}"))
         y_series = self._labels(y)
         if len(y_series) != len(df):
             raise InputError(f"y has {len(y_series)} labels but X has {len(df)} rows; pass one label per row")
@@ -662,9 +588,8 @@ class GenerativeOverSampler(BaseEstimator):
         df[target] = y_series.to_numpy()
         self.synthesizer_ = Synthesizer(
             self.backend, random_state=self.random_state, categorical=list(self.categorical or []) + [target],
-            verbose=self.verbose, **(self.backend_params or {}),
-        )
-        self.synthesizer_._class_target = target  # each class modelled on its own (where the backend can)
+            target=target, verbose=self.verbose, **(self.backend_params or {}),
+        )  # target: each class modelled on its own (where the backend can)
         self.synthesizer_.fit(df)
         rng = np.random.default_rng(self.random_state)
         parts = [df]

@@ -7,17 +7,38 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import shutil
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
+import numpy as np
+import pandas as pd
 
-from ._large import cluster_options, fit_passes_option, fit_rows_option
-from .backends import DEFAULT_BACKEND
+from ._cells import given_values
+from ._large import fit_model, plan_directory, run_impute, run_sample_cluster, write_stream
+from ._large import run_augment as run_large_augment
+from ._outputs import OutputPlan, Terminated, cleanup_temps, install_signal_handlers
+from ._threads import set_threads
 from ._version import __version__
+from .augmentation import CheckFailed, n_synthetic_rows, run_augment
+from .backends import DEFAULT_BACKEND, get_backend_class
+from .dataset import is_dataset
+from .datasets import load_example
 from .errors import TabsynthError
+from .evaluate import evaluate as run_evaluate
+from .evaluate import summary_table
+from .evaluate.report import write_report
+from .impute import GenerativeImputer
+from .io import TableWriter, read_table, table_format, text_layout, write_table
+from .rules import find_rules
+from .schema import check_columns, infer_schema, make_dtype
+from .synthesizer import Synthesizer
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -55,7 +76,6 @@ def _emit_json(as_json: bool, doc: dict) -> None:
 
 
 def _read(path: str, na_values: str | None, sep: str | None = None):
-    from .io import read_table
 
     return read_table(path, na_values=_split(na_values), sep=sep)
 
@@ -64,14 +84,12 @@ def _resolve_seed(seed: int | None) -> int:
     """The seed a run uses: the one given, or a fresh one (reported by --json so the run can be repeated)."""
     if seed is not None:
         return int(seed)
-    import secrets
 
     return secrets.randbits(32)
 
 
 def _table_check(option: str):
     def check(p: Path) -> None:
-        from .io import table_format
 
         try:
             table_format(p)
@@ -86,8 +104,6 @@ def _html_check(p: Path) -> None:
 
 
 def _plan(inputs: dict[str, Any]):
-    from ._outputs import OutputPlan
-
     for opt, path in inputs.items():
         if path is not None and opt != "--model" and opt != "MODEL" and not Path(path).is_dir():
             _table_check(opt)(Path(path))
@@ -102,7 +118,6 @@ def _passes_need_dataset(passes: int, large: bool) -> None:
 
 def _large_input(input: str, fit_rows: int, on_cluster: bool, in_memory_only: dict[str, Any]) -> bool:
     """Whether INPUT takes the dataset / cluster path; the options that path does not take are errors."""
-    from .dataset import is_dataset
 
     large = on_cluster or is_dataset(input, fit_rows)
     if large:
@@ -119,7 +134,6 @@ def _large_input(input: str, fit_rows: int, on_cluster: bool, in_memory_only: di
 
 def _planned_output(plan, input: str, output: str | None, tag: str, on_cluster: bool) -> Path:
     """The -o path (default: ``<input>.<tag>.<ext>``; a directory INPUT gives ``<dir>.<tag>.parquet``), planned."""
-    from ._large import plan_directory
 
     if output:
         path = Path(output)
@@ -133,30 +147,8 @@ def _planned_output(plan, input: str, output: str | None, tag: str, on_cluster: 
 
 
 def _write(plan, df, path: Path, layout: dict | None) -> None:
-    from .io import write_table
 
     write_table(df, plan.stage(path), layout=layout, like=path)
-
-
-def _stream(plan, batches, path: Path, layout: dict | None, total: int, progress: bool) -> int:
-    """Write an iterator of DataFrames to the staged ``path`` (inside ``plan.writing()``); a rows/s bar on a TTY."""
-    from .io import TableWriter
-
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, desc="rows", unit="row", unit_scale=True, leave=False)
-    try:
-        with TableWriter(plan.stage(path), like=path, layout=layout) as writer:
-            for batch in batches:
-                writer.write(batch)
-                if bar is not None:
-                    bar.update(len(batch))
-        return writer.rows
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 def default_output(input_path: str | Path, tag: str = "augmented") -> Path:
@@ -180,12 +172,14 @@ def model_options(f: Callable | None = None, *, backend: str = DEFAULT_BACKEND) 
                      help="Training epochs of a neural backend (vae, gan); default: automatic.")(f)
     f = click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
                      help="Backend parameter, repeatable (e.g. --param n_components=20).")(f)
-    f = click.option("--ignore", metavar="COLS", help="Comma-separated columns not to model (left empty in synthetic rows).")(f)
+    f = click.option("--ignore", metavar="COLS",
+                     help="Comma-separated columns not to model (left empty in synthetic rows).")(f)
     f = click.option("--categorical", metavar="COLS", help="Comma-separated columns to treat as categorical.")(f)
     f = read_options(f)
     f = click.option("--seed", type=click.IntRange(min=0), default=None,
                      help="Random seed: same seed, same output [default: a fresh seed, reported by --json].")(f)
-    f = click.option("--backend", default=backend, show_default=True, help="Generative backend: trees, gmm, vae or gan.")(f)
+    f = click.option("--backend", default=backend, show_default=True,
+                     help="Generative backend: trees, gmm, vae or gan.")(f)
     return f
 
 
@@ -201,8 +195,6 @@ def read_options(f: Callable) -> Callable:
 
 def _set_threads(_ctx, _param, value):
     if value is not None:
-        from ._threads import set_threads
-
         set_threads(value)
     return value
 
@@ -211,6 +203,36 @@ def threads_option(f: Callable) -> Callable:
     return click.option("--threads", type=click.IntRange(min=1), default=None, expose_value=False,
                         callback=_set_threads,
                         help="Threads for native work (BLAS, OpenMP, torch) [default: 1, or $TABSYNTH_THREADS].")(f)
+
+
+def fit_rows_option(f: Callable) -> Callable:
+    return click.option("--fit-rows", type=click.IntRange(min=2), default=200_000, show_default=True,
+                        help="When INPUT is a parquet dataset (a directory, or a parquet file with more rows): fit "
+                             "on a seeded sample of this many rows; statistics (bounds, missing shares, category "
+                             "frequencies) come from all rows.")(f)
+
+
+def fit_passes_option(f: Callable) -> Callable:
+    return click.option("--fit-passes", type=click.IntRange(min=0), default=0, show_default=True,
+                        help="When INPUT is a parquet dataset and the backend is gmm: after the fit on the sample, "
+                             "this many EM iterations over every row (one read of the dataset each).")(f)
+
+
+def cluster_options(f: Callable) -> Callable:
+    """``--workers``, ``--scheduler``."""
+    f = click.option("--scheduler", metavar="ADDRESS", default=None,
+                     help="Run on this dask.distributed scheduler (e.g. tcp://host:8786); -o is then written as a "
+                          "parquet dataset directory. Needs the dask extra.")(f)
+    f = click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="Run on a local Dask cluster of N worker processes; -o is then written as a parquet "
+                          "dataset directory. Needs the dask extra.")(f)
+    return f
+
+
+def _wants_cluster(workers: int | None, scheduler: str | None) -> bool:
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("--workers starts a local cluster and --scheduler uses an existing one; give one")
+    return workers is not None or scheduler is not None
 
 
 def output_options(f: Callable) -> Callable:
@@ -229,13 +251,12 @@ _OWN_OPTIONS = {"random_state": "--seed", "seed": "--seed", "verbose": "--quiet"
 
 def _backend_params(backend: str, params: tuple[str, ...]) -> dict[str, Any]:
     """--param / --epochs as backend keyword arguments, checked before any work starts."""
-    from .backends import get_backend_class
-
     extra = _parse_params(params)
     names = get_backend_class(backend).param_names()
     for key in extra:
         if key in _OWN_OPTIONS and key not in names:
-            raise click.BadParameter(f"{key!r} is not a backend parameter; use {_OWN_OPTIONS[key]}", param_hint="--param")
+            raise click.BadParameter(f"{key!r} is not a backend parameter; use {_OWN_OPTIONS[key]}",
+                                     param_hint="--param")
         if key not in names:
             raise click.BadParameter(f"backend {backend!r} has no parameter {key!r}; its parameters are: "
                                      f"{', '.join(names)}", param_hint="--param")
@@ -249,7 +270,6 @@ def _backend_params(backend: str, params: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _fit_model(df, backend, seed, categorical, ignore, extra, verbose, target=None):
-    from .synthesizer import Synthesizer
 
     model = Synthesizer(backend, random_state=seed, categorical=_split(categorical), ignore=_split(ignore),
                         target=target, verbose=verbose, **extra)
@@ -294,7 +314,8 @@ def given_option(f: Callable) -> Callable:
 
 @cli.command()
 @click.argument("input", type=click.Path())
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output table [default: <input>.augmented.<ext>].")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Output table [default: <input>.augmented.<ext>].")
 @click.option("--rows", type=click.IntRange(min=0), default=None, help="Number of synthetic rows.")
 @click.option("--ratio", type=click.FloatRange(min=0, max=1e6), default=None,
               help="Synthetic rows per input row [default: 1.0].")
@@ -324,8 +345,8 @@ def given_option(f: Callable) -> Callable:
 @model_options
 @output_options
 def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, balance, class_ratio, given,
-            check, check_models, tolerance, fit_rows, fit_passes, workers, scheduler, backend, seed, na_values, sep, categorical,
-            ignore, params, quiet, as_json):
+            check, check_models, tolerance, fit_rows, fit_passes, workers, scheduler, backend, seed, na_values, sep,
+            categorical, ignore, params, quiet, as_json):
     """Fit a model on INPUT and write it back with synthetic rows appended.
 
     By default the output holds all input rows, unchanged and in order,
@@ -338,8 +359,6 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
       tabsynth augment train.csv --given "sex=Female" --rows 1000
       tabsynth augment train.csv --target y --balance --check   # exit 3 if it hurts held-out scores
     """
-    from .augmentation import CheckFailed, n_synthetic_rows, run_augment
-    from .io import text_layout
 
     if rows is not None and ratio is not None:
         raise click.UsageError("--rows and --ratio are exclusive; give one of them")
@@ -351,9 +370,8 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
                                  param_hint="--class-ratio")
     fixed = _parse_given(given)
     models = _split(check_models)
-    from ._large import wants_cluster
 
-    on_cluster = wants_cluster(workers, scheduler)
+    on_cluster = _wants_cluster(workers, scheduler)
     plan = _plan({"INPUT": input})
     large = _large_input(input, fit_rows, on_cluster, {"--target": target, "--balance": balance or None,
                                                       "--class-ratio": class_ratio, "--check": check or None,
@@ -366,12 +384,12 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     seed = _resolve_seed(seed)
     t0 = time.perf_counter()
     if large:
-        from ._large import run_augment as run_large
 
-        done = run_large(plan, input, out_path, rows=rows, ratio=ratio, synthetic_only=synthetic_only, given=fixed,
-                         backend=backend, seed=seed, categorical=_split(categorical), ignore=_split(ignore),
-                         extra=extra, fit_rows=fit_rows, workers=workers, scheduler=scheduler,
-                         progress=_show_progress(quiet, as_json), passes=fit_passes)
+        done = run_large_augment(plan, input, out_path, rows=rows, ratio=ratio, synthetic_only=synthetic_only,
+                                 given=fixed,
+                                 backend=backend, seed=seed, categorical=_split(categorical), ignore=_split(ignore),
+                                 extra=extra, fit_rows=fit_rows, workers=workers, scheduler=scheduler,
+                                 progress=_show_progress(quiet, as_json), passes=fit_passes)
         if save_model:
             with plan.writing():
                 done["model"].save(plan.stage(Path(save_model)))
@@ -410,7 +428,7 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
                               note="synthetic rows of 'tabsynth augment' against its input; the holdout part was "
                                    "seen by the generator, so utility and privacy figures are optimistic")
         if stream:
-            _stream(plan, result, out_path, layout, kept + n_new, _show_progress(quiet, as_json))
+            write_stream(plan, result, out_path, layout, kept + n_new, _show_progress(quiet, as_json))
         else:
             _write(plan, result, out_path, layout)
         if save_model:
@@ -425,10 +443,12 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     if info["check"] is not None and not quiet and not as_json:
         rep = info["check"]
         click.echo(f"check passed (held-out {rep['metric']}, tolerance {rep['tolerance']:g}): " + "; ".join(
-            f"{name} {m['real']:.4f} -> {m['augmented']:.4f} ({m['change']:+.4f})" for name, m in rep["models"].items()))
+            f"{name} {m['real']:.4f} -> {m['augmented']:.4f} ({m['change']:+.4f})"
+            for name, m in rep["models"].items()))
     if per_class and not quiet and not as_json:
         click.echo("synthetic rows per class: " + ", ".join(f"{k}: {v}" for k, v in per_class.items()))
-    _say(quiet, as_json, f"wrote {kept + n_new} rows ({kept} input + {n_new} synthetic) to {out_path} in {seconds:.1f}s")
+    _say(quiet, as_json,
+         f"wrote {kept + n_new} rows ({kept} input + {n_new} synthetic) to {out_path} in {seconds:.1f}s")
 
 
 @cli.command()
@@ -441,14 +461,14 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
 @fit_passes_option
 @model_options
 @output_options
-def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, sep, categorical, ignore, params, quiet, as_json):
+def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, sep, categorical, ignore, params, quiet,
+        as_json):
     """Fit a model on INPUT and save it to OUTPUT (a zip of JSON and arrays).
 
     INPUT may be a parquet dataset larger than memory (a directory of
     parquet files, or a parquet file with more than --fit-rows rows): it is
     read once, batch by batch, and the model is fitted on a seeded sample.
     """
-    from .dataset import is_dataset
 
     plan = _plan({"INPUT": input})
     plan.add(output, "-o")
@@ -458,7 +478,6 @@ def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, s
     large = is_dataset(input, fit_rows)
     _passes_need_dataset(fit_passes, large)
     if large:
-        from ._large import fit_model
 
         model = fit_model(input, fit_rows, backend, seed, _split(categorical), _split(ignore), extra,
                           _show_progress(quiet, as_json), fit_passes, target)
@@ -497,13 +516,10 @@ def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, qui
     ROWS. The file appears only when complete; an interrupted run leaves
     nothing behind. Row i depends only on the seed and i.
     """
-    from .augmentation import given_values
-    from .synthesizer import Synthesizer
 
-    from ._large import plan_directory, run_sample_cluster, wants_cluster
 
     fixed = _parse_given(given)
-    on_cluster = wants_cluster(workers, scheduler)
+    on_cluster = _wants_cluster(workers, scheduler)
     plan = _plan({"MODEL": model})
     out_path = plan_directory(output, {"MODEL": model}) if on_cluster else plan.add(output, "-o", _table_check("-o"))
     seed = _resolve_seed(seed)
@@ -521,7 +537,7 @@ def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, qui
     batches = (m.sample_batches(rows, seed=seed, given=fixed or None, batch_size=batch_rows) if rows
                else iter([m.sample(0, seed=seed)]))
     with plan.writing():
-        _stream(plan, batches, out_path, m.text_layout_, rows, _show_progress(quiet, as_json))
+        write_stream(plan, batches, out_path, m.text_layout_, rows, _show_progress(quiet, as_json))
     seconds = time.perf_counter() - t0
     _emit_json(as_json, {"model": str(model), "output": str(out_path), "rows": rows, "seed": seed,
                          "seconds": round(seconds, 3), "rows_per_second": round(rows / max(seconds, 1e-9))})
@@ -568,12 +584,7 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
     a cell that such a rule wants missing (structural) stays missing unless
     --fill-structural.
     """
-    import numpy as np
-    import pandas as pd
 
-    from .impute import GenerativeImputer
-    from .io import text_layout
-    from .synthesizer import Synthesizer
 
     backend_given = click.get_current_context().get_parameter_source("backend").name != "DEFAULT"
     if model_path and (save_model or backend_given or params or categorical or ignore
@@ -586,9 +597,7 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
     if multiple is not None and click.get_current_context().get_parameter_source("strategy").name != "DEFAULT":
         raise click.UsageError("--multiple draws every missing cell from a bootstrap-refitted model; "
                                "--strategy applies to a single imputation: drop one of them")
-    from ._large import wants_cluster
-
-    on_cluster = wants_cluster(workers, scheduler)
+    on_cluster = _wants_cluster(workers, scheduler)
     plan = _plan({"INPUT": input, "--model": model_path})
     large = _large_input(input, fit_rows, on_cluster, {"--multiple": multiple})
     out_path = _planned_output(plan, input, output, "imputed", on_cluster)
@@ -603,16 +612,13 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
     def imputer_for(frame):
         """The imputer fitted on ``frame`` (INPUT, or a dataset's sample), or around the --model file."""
         if model_path:
-            imp = GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), **imp_params)
-            imp._check_columns(frame)
-            imp._fit_refiner(frame)  # the refinement learns from INPUT itself (model files hold the generative part)
-            return imp
+            # the refinement learns from INPUT itself (model files hold the generative part)
+            return GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), frame, **imp_params)
         return GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
                                  backend_params=extra or None, verbose=_show_progress(quiet, as_json),
                                  **imp_params).fit(frame)
 
     if large:
-        from ._large import run_impute
 
         done = run_impute(plan, input, out_path, imputer_for=imputer_for, only=_split(only), seed=seed,
                           fit_rows=fit_rows, workers=workers, scheduler=scheduler,
@@ -638,7 +644,6 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
         raise click.UsageError(f"INPUT already has a column named '{MI_COLUMN}', which --multiple adds; "
                                "rename that column first")
     if only is not None:
-        from .schema import check_columns
 
         only = check_columns(df, _split(only) or [], "--columns")
         if not only:
@@ -702,8 +707,6 @@ def inspect(input, na_values, sep, categorical, ignore, as_json):
     plus a constant) are found without being declared and kept in every row
     a model fitted on INPUT generates or fills.
     """
-    from .rules import find_rules
-    from .schema import infer_schema
 
     _plan({"INPUT": input})
     df = _read(input, na_values, sep)
@@ -725,8 +728,6 @@ def inspect(input, na_values, sep, categorical, ignore, as_json):
 
 def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet, note=None) -> dict:
     """Evaluate; write JSON (a staged path, or "-" for stdout) and the HTML report (a staged path)."""
-    from .evaluate import evaluate as run_evaluate
-    from .evaluate import summary_table
 
     result = run_evaluate(real, synthetic, holdout=holdout, target=target)
     if note:
@@ -738,7 +739,6 @@ def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet,
         else:
             Path(json_out).write_text(text)
     if report:
-        from .evaluate.report import write_report
 
         write_report(result, real, synthetic, report)
     if not quiet and json_out != "-":
@@ -783,7 +783,6 @@ def evaluate(real_path, syn_path, holdout_path, target, json_out, report, na_val
               help="Where to write the example table (any supported format).")
 def example(output):
     """Write a small real example table (scikit-learn's diabetes study, mixed types)."""
-    from .datasets import load_example
 
     plan = _plan({})
     out_path = plan.add(output, "-o", _table_check("-o"))
@@ -827,12 +826,10 @@ def _available_memory() -> int | None:
 
 def _row_bytes(obj) -> int:
     """Rough peak bytes per generated row: the output table, the encoded blocks and the backend's work arrays."""
-    import pandas as pd
 
     if isinstance(obj, pd.DataFrame):
         kinds = [t.kind if hasattr(t, "kind") else "O" for t in obj.dtypes]
     else:  # a fitted Synthesizer
-        from .schema import make_dtype
 
         kinds = [getattr(make_dtype(d), "kind", "O") for d in obj.dtypes_]
     out = sum(8 if k in "iufbmM" else 64 for k in kinds)
@@ -841,10 +838,7 @@ def _row_bytes(obj) -> int:
 
 def _check_disk(model, rows: int, path: Path, fixed: dict) -> None:
     """Refuse up front a streamed output that cannot fit on its disk (measured on 4,096 rows in its format)."""
-    import shutil
-    import tempfile
 
-    from .io import TableWriter
 
     if rows <= 100_000:
         return
@@ -880,7 +874,6 @@ def main(argv: list[str] | None = None) -> None:
     SIGTERM / SIGHUP end the run like Ctrl-C: staged outputs are removed and
     nothing partial is left (exit code 128 + the signal number).
     """
-    from ._outputs import Terminated, cleanup_temps, install_signal_handlers
 
     install_signal_handlers()
     # Threads that spin while they wait cost 10-20x on a machine whose cores are busy;

@@ -27,9 +27,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._cells import given_values
 from ._rng import RandomState, draw_seed, make_rng
+from .augmentation import as_input_dtypes, n_synthetic_rows, run_seeds
 from .backends import DEFAULT_BACKEND
 from .errors import InputError, TabsynthError
+from .impute import GenerativeImputer
+from .synthesizer import Synthesizer
 
 
 class MissingExtraError(TabsynthError):
@@ -86,7 +90,7 @@ def sample(model: Any, n: int, npartitions: int | None = None, *, seed: RandomSt
         of the seed's stream, indexed by row number.
     """
     dask, dd = require_dask()
-    model._check_fitted()
+    model.check_fitted()
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise InputError(f"number of rows must be a non-negative integer, got {n!r}")
     if npartitions is None:
@@ -94,8 +98,6 @@ def sample(model: Any, n: int, npartitions: int | None = None, *, seed: RandomSt
     if isinstance(npartitions, bool) or not isinstance(npartitions, (int, np.integer)) or npartitions < 1:
         raise InputError(f"npartitions must be a positive integer, got {npartitions!r}")
     if given:
-        from .augmentation import given_values
-
         given = given_values(model.schema_, dict(given), option="given")
     seed = _seed(seed)
     edges = np.linspace(0, int(n), int(npartitions) + 1).round().astype(int)
@@ -128,15 +130,9 @@ def impute(imputer: Any, ddf: Any) -> Any:
     dask.dataframe.DataFrame
         Same partitions, index, columns and dtypes; known cells unchanged.
     """
-    dask, dd = require_dask()
-    from .impute import GenerativeImputer
-    from .synthesizer import Synthesizer
-
-    if isinstance(imputer, Synthesizer):
-        first = ddf.get_partition(0).compute()
-        wrapped = GenerativeImputer.from_synthesizer(imputer, random_state=0)
-        wrapped._fit_refiner(first)
-        imputer = wrapped
+    dask, _ = require_dask()
+    if isinstance(imputer, Synthesizer):  # its refinement learns from the first partition
+        imputer = GenerativeImputer.from_synthesizer(imputer, ddf.get_partition(0).compute(), random_state=0)
     meta = ddf._meta
     shared = dask.delayed(imputer, pure=True)
     return ddf.map_partitions(_impute_part, shared, meta=meta)
@@ -176,9 +172,6 @@ def augment(ddf: Any, *, model: Any = None, ratio: float | None = None, rows: in
         The real partitions unchanged, then the synthetic ones.
     """
     _, dd = require_dask()
-    from .augmentation import _as_input_dtypes, n_synthetic_rows, run_seeds
-    from .synthesizer import Synthesizer
-
     seed = _seed(seed)
     n_real = int(ddf.shape[0].compute())
     if model is None:
@@ -189,5 +182,5 @@ def augment(ddf: Any, *, model: Any = None, ratio: float | None = None, rows: in
     synthetic = sample(model, n_new, max(1, min(ddf.npartitions, n_new)), seed=run_seeds(seed, 1)[0], given=given)
     # the input's dtypes as a partition holds them (dask's meta has placeholder categories)
     like = ddf.get_partition(0).head(0, npartitions=1) if ddf.npartitions else ddf._meta
-    synthetic = synthetic.map_partitions(_as_input_dtypes, like, meta=ddf._meta)
+    synthetic = synthetic.map_partitions(as_input_dtypes, like, meta=ddf._meta)
     return synthetic if synthetic_only else dd.concat([ddf, synthetic])

@@ -42,10 +42,12 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+from sklearn.neighbors import NearestNeighbors
 
 from ._rng import RandomState, draw_seed, make_rng
 from .errors import FileFormatError, InputError, NotFittedError
-from .schema import check_table
+from .io import atomic_path
+from .schema import check_table, make_dtype
 from .synthesizer import Synthesizer
 
 FORMAT = "tabsynth-database"
@@ -415,8 +417,6 @@ class DatabaseSynthesizer:
 
     def _match(self, rows: pd.DataFrame, r: Relation, parents: pd.DataFrame) -> np.ndarray:
         """For a further parent: each child row's nearest generated parent row by the drawn context."""
-        from sklearn.neighbors import NearestNeighbors
-
         cols = [c.split(".", 1)[1] for c in self._context_columns(r)]
         if not len(parents) or not len(rows):
             return np.array([None] * len(rows), dtype=object)
@@ -454,8 +454,6 @@ class DatabaseSynthesizer:
         """Save as one zip: a JSON manifest and each table's model (no pickle); atomic."""
         if not hasattr(self, "models_"):
             raise NotFittedError("this DatabaseSynthesizer is not fitted yet; call fit(tables) first")
-        from .io import atomic_path
-
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "order": self.order_,
                     "relations": [str(r) for r in self.relations_], "tables": self.tables_,
                     "backend": self.backend, "random_state": self.random_state, "seed": self.seed_,
@@ -622,8 +620,6 @@ def _features(a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]
 
 
 def _as_dtype(s: pd.Series, dtype: str) -> pd.Series:
-    from .schema import make_dtype
-
     try:
         target = make_dtype(dtype)
     except Exception:

@@ -20,12 +20,18 @@ Memory is that of one batch plus the sample.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from .errors import FileFormatError
 
@@ -45,8 +51,6 @@ def is_dataset(path: str | Path, fit_rows: int = FIT_ROWS) -> bool:
     if p.is_dir():
         return True
     if p.suffix.lower() in (".parquet", ".pq") and p.is_file():
-        import pyarrow.parquet as pq
-
         try:
             return pq.ParquetFile(p).metadata.num_rows > fit_rows
         except Exception:  # not a parquet file: the ordinary reader says so
@@ -56,8 +60,6 @@ def is_dataset(path: str | Path, fit_rows: int = FIT_ROWS) -> bool:
 
 def open_dataset(path: str | Path) -> Any:
     """A ``pyarrow.dataset.Dataset`` of the parquet file or directory ``path``; a one-line error if it has none."""
-    import pyarrow.dataset as ds
-
     p = Path(path)
     if not p.exists():
         raise FileFormatError(f"'{path}' does not exist")
@@ -101,9 +103,6 @@ class Scan:
 def scan(path: str | Path, *, fit_rows: int = FIT_ROWS, seed: int = 0, batch_rows: int = BATCH_ROWS,
          progress: Any = None) -> Scan:
     """Read a dataset once: a seeded sample of at most ``fit_rows`` rows and exact per-column statistics."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     dataset = open_dataset(path)
     stats: dict[str, ColumnStats] = {name: ColumnStats() for name in dataset.schema.names}
     kept: pa.Table | None = None
@@ -167,8 +166,6 @@ def apply_stats(schema: Any, scanned: Scan) -> Any:
     categories the sample missed added (when the column had at most
     :data:`MAX_COUNTED` distinct values).
     """
-    import dataclasses
-
     columns = []
     for spec in schema.columns:
         st = scanned.stats.get(spec.name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.datasets import load_diabetes
 
 #: the zoo's tables, in order; see :func:`zoo_table`
 ZOO = ("dates", "epochs", "magnitudes", "heavy_tails", "spikes", "high_cardinality", "free_text", "wide",
@@ -30,8 +31,6 @@ def load_example() -> pd.DataFrame:
     >>> load_example().shape
     (442, 11)
     """
-    from sklearn.datasets import load_diabetes
-
     raw = load_diabetes(as_frame=True, scaled=False)
     df = raw.frame.rename(columns={"target": "progression"})
     df["age"] = df["age"].round().astype("int64")
@@ -106,7 +105,8 @@ def zoo_table(name: str, n_rows: int = 2000, seed: int = 0) -> pd.DataFrame:
         cols = {"cauchy": rng.standard_cauchy(n), "lognormal": np.exp(3 * rng.normal(size=n) + x)}
     elif name == "spikes":
         amount = np.where(rng.random(n) < 0.7, 0.0, np.exp(rng.normal(7, 1, n) + 0.3 * x).round(2))
-        score = rng.choice([0, 50, 100, 37.5], n, p=[0.3, 0.2, 0.1, 0.4]) + np.where(rng.random(n) < 0.4, rng.normal(size=n), 0)
+        score = (rng.choice([0, 50, 100, 37.5], n, p=[0.3, 0.2, 0.1, 0.4])
+                 + np.where(rng.random(n) < 0.4, rng.normal(size=n), 0))
         cols = {"amount": amount, "score": score.round(2), "count": rng.poisson(0.3, n)}
     elif name == "high_cardinality":
         k = min(10_000, max(2, n // 3))

@@ -22,15 +22,16 @@ with the missing code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.special import ndtri
 
 from .errors import InputError
-from .schema import ColumnSpec, TableSchema, dtype_name, make_dtype, to_ns
+from .schema import ColumnSpec, TableSchema, make_dtype, to_ns
 
 N_QUANTILES = 1000
 #: a categorical column with more categories than this codes its most frequent ``POOL_ABOVE - 1``
@@ -74,13 +75,14 @@ class Layout:
         return [(k, j) for k, j in enumerate(self.state_of or []) if j >= 0]
 
     def to_dict(self) -> dict:
-        d = {"n_num": self.n_num, "cardinalities": list(self.cardinalities), "has_missing_code": list(self.has_missing_code)}
+        d = {"n_num": self.n_num, "cardinalities": list(self.cardinalities),
+             "has_missing_code": list(self.has_missing_code)}
         if self.state_of is not None:
             d["state_of"] = list(self.state_of)
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Layout":
+    def from_dict(cls, d: dict) -> Layout:
         state_of = d.get("state_of")
         return cls(int(d["n_num"]), [int(c) for c in d["cardinalities"]], [bool(b) for b in d["has_missing_code"]],
                    None if state_of is None else [int(j) for j in state_of])
@@ -107,9 +109,10 @@ class Encoded:
         return int(self.x_num.shape[0])
 
     def fully_observed(self) -> bool:
-        return (self.mask_num is None or bool(self.mask_num.all())) and (self.mask_cat is None or bool(self.mask_cat.all()))
+        return ((self.mask_num is None or bool(self.mask_num.all()))
+                and (self.mask_cat is None or bool(self.mask_cat.all())))
 
-    def take(self, idx: np.ndarray) -> "Encoded":
+    def take(self, idx: np.ndarray) -> Encoded:
         return Encoded(
             self.x_num[idx],
             self.x_cat[idx],
@@ -173,7 +176,7 @@ class _NumericCol:
         x = np.where(isna, 0.0, x)
         return x, isna
 
-    def fit(self, s: pd.Series) -> "_NumericCol":
+    def fit(self, s: pd.Series) -> _NumericCol:
         x, isna = self._raw(s)
         obs = x[~isna]
         vals, counts = np.unique(obs, return_counts=True)
@@ -216,13 +219,15 @@ class _NumericCol:
             state = np.where(isna, self.n_states - 1, state)
         elif isna.any() and missing == "model":
             raise InputError(
-                f"column '{self.spec.name}' has missing values but had none when the model was fitted; refit on data with missing values"
+                f"column '{self.spec.name}' has missing values but had none when the model was fitted; "
+                "refit on data with missing values"
             )
         filler = isna | is_spike
         if filler.any():
             # values of non-regular rows: drawn from the regular marginal, so
             # the numeric block keeps its shape
-            z[filler] = np.interp(rng.random(int(filler.sum())), np.linspace(0, 1, len(self.references)), self.references)
+            z[filler] = np.interp(rng.random(int(filler.sum())), np.linspace(0, 1, len(self.references)),
+                                  self.references)
         mask_num = np.ones(len(x), bool)
         mask_state = np.ones(len(x), bool)
         if missing == "unobserved":
@@ -247,9 +252,8 @@ class _NumericCol:
             x = np.clip(x, spec.min, spec.max)
         if spec.kind == "datetime":
             ns = np.round(x).astype("int64")
-            step = {"D": 86_400 * 10**9, "h": 3600 * 10**9, "min": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3}.get(
-                spec.step or "", 1
-            )
+            steps = {"D": 86_400 * 10**9, "h": 3600 * 10**9, "min": 60 * 10**9, "s": 10**9, "ms": 10**6, "us": 10**3}
+            step = steps.get(spec.step or "", 1)
             if step > 1:
                 ns = (np.round(ns / step) * step).astype("int64")
                 ns = np.clip(ns, int(spec.min), int(spec.max))
@@ -259,7 +263,7 @@ class _NumericCol:
     def state_dict(self) -> dict:
         return {"spikes": self.spikes, "quantiles": self.quantiles, "references": self.references}
 
-    def load(self, arrays: dict, nullable: bool) -> "_NumericCol":
+    def load(self, arrays: dict, nullable: bool) -> _NumericCol:
         self.spikes = arrays["spikes"]
         self.quantiles = arrays["quantiles"]
         self.references = arrays["references"]
@@ -338,7 +342,8 @@ class _CategoricalCol:
         if isna.any():
             if not self.nullable and missing == "model":
                 raise InputError(
-                    f"column '{self.spec.name}' has missing values but had none when the model was fitted; refit on data with missing values"
+                    f"column '{self.spec.name}' has missing values but had none when the model was fitted; "
+                    "refit on data with missing values"
                 )
             codes = np.where(isna, self.cardinality - 1 if self.nullable else 0, codes)
         mask = ~isna if missing == "unobserved" else np.ones(len(codes), bool)
@@ -376,7 +381,6 @@ class _CategoricalCol:
         if not arrow_str or self.spec.value_type != "str":
             vals, isna = self.inverse(codes, rng)
             return restore(vals, isna, self.spec)
-        import pyarrow as pa
 
         idx, isna = self.inverse_index(codes, rng)
         cached = getattr(self, "_arrow_cache", None)
@@ -406,7 +410,7 @@ class TableEncoder:
     def __init__(self, schema: TableSchema):
         self.schema = schema
 
-    def fit(self, df: pd.DataFrame, rng: np.random.Generator | None = None) -> "TableEncoder":
+    def fit(self, df: pd.DataFrame, rng: np.random.Generator | None = None) -> TableEncoder:
         self.num_cols_: list[_NumericCol] = []
         self.cat_cols_: list[_CategoricalCol] = []
         for spec in self.schema.columns:
@@ -536,13 +540,14 @@ class TableEncoder:
         return meta, arrays
 
     @classmethod
-    def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> "TableEncoder":
+    def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> TableEncoder:
         schema = TableSchema.from_dict(meta["schema"])
         self = cls(schema)
         self.num_cols_ = []
         for j, name in enumerate(meta["num_columns"]):
             spec = schema[name]
-            col = _NumericCol(spec).load({k: arrays[f"num{j}_{k}"] for k in ("spikes", "quantiles", "references")}, spec.nullable)
+            col = _NumericCol(spec).load({k: arrays[f"num{j}_{k}"] for k in ("spikes", "quantiles", "references")},
+                                         spec.nullable)
             self.num_cols_.append(col)
         self.cat_cols_ = [_CategoricalCol(schema[name]) for name in meta["cat_columns"]]
         self._build_layout()

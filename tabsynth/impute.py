@@ -19,12 +19,15 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._cells import canon, column_label, for_model
+from ._refine import Refiner
 from ._rng import RandomState, make_rng
 from ._threads import limits_threads
 from .backends import DEFAULT_BACKEND
-from .encoding import category_pool
+from .encoding import category_pool, from_ns
 from .errors import InputError
-from .schema import check_table
+from .schema import check_table, to_ns
+from .synthesizer import Synthesizer
 
 STRATEGIES = ("refine", "mean", "sample")
 #: column kinds the refinement predicts (targets) and uses as features
@@ -158,7 +161,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- fit
     @limits_threads
-    def fit(self, X: Any, y: Any = None) -> "GenerativeImputer":
+    def fit(self, X: Any, y: Any = None) -> GenerativeImputer:
         """Fit the generative model on ``X`` (missing cells allowed: missingness is modelled).
 
         Parameters
@@ -170,8 +173,6 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        from .synthesizer import Synthesizer
-
         self._check_params()
         if not isinstance(X, pd.DataFrame):
             arr = validate_data(self, X, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=2)
@@ -185,11 +186,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             self.backend, random_state=self.random_state, categorical=self.categorical, ignore=self.ignore,
             verbose=self.verbose, **(self.backend_params or {}),
         )
-        if self.strategy == "refine":
-            # the refinement predicts the numbers; the generative model only fills what it cannot
-            # (datetimes), so it skips the refits that sharpen its own fill of missing numbers
-            syn._filler_refits = 0
-        self.synthesizer_ = syn.fit(df)
+        # refine: the refinement predicts the numbers; the generative model only fills what it cannot
+        # (datetimes), so it skips the refits that sharpen its own fill of missing numbers
+        self.synthesizer_ = syn.fit(df, filler_refits=0 if self.strategy == "refine" else None)
         modelled = set(self.synthesizer_.schema_.names)
         self.indicator_features_ = [str(c) for c in df.columns if str(c) in modelled and df[c].isna().any()]
         self._columns_ = list(df.columns)
@@ -202,13 +201,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
     def _matrix(self, df: pd.DataFrame) -> np.ndarray:
         """The feature columns of ``df`` as floats: numbers, datetimes (ns), category codes; NaN where unknown."""
-        from ._cells import canon, for_model
-        from .schema import to_ns
-
-        syn = self.synthesizer_
         cols = []
         for spec in self._refine_specs():
-            s, _ = for_model(df[syn._column_of(df, spec.name)], spec)
+            s, _ = for_model(df[column_label(df, spec.name)], spec)
             if spec.kind in ("numeric", "integer"):
                 cols.append(s.to_numpy(dtype="float64", na_value=np.nan))
             elif spec.kind == "datetime":
@@ -230,9 +225,8 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         self.refiner_ = self._new_refiner(self._matrix(df), self.random_state)
 
     def _new_refiner(self, X: np.ndarray, random_state: Any, plain_linear: bool = False):
-        """A :class:`~tabsynth._refine.Refiner` fitted on the feature matrix ``X``; None when there is nothing to learn."""
-        from ._refine import Refiner
-
+        """A :class:`~tabsynth._refine.Refiner` fitted on the feature matrix ``X``; None when there is nothing to
+        learn."""
         specs = self._refine_specs()
         targets = [j for j, s in enumerate(specs) if s.kind in _TARGET_KINDS and np.isnan(X[:, j]).any()]
         if not targets or len(X) < MIN_REFINE_ROWS:
@@ -272,7 +266,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             vals = pred[:, j]
             if spec.kind in ("numeric", "integer"):
                 # the best guess is not rounded, unless the column's dtype holds whole numbers only
-                label = self.synthesizer_._column_of(part, spec.name)
+                label = column_label(part, spec.name)
                 if label is not None and pd.api.types.is_integer_dtype(part[label].dtype):
                     vals = np.round(vals)
                 if spec.min is not None and not draws:
@@ -357,7 +351,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
             if len(todo):
                 refiner = self._new_refiner(matrix[boot], seed, plain_linear=True)
                 rest = self._uncovered(refiner, missing, todo)
-                drawn = syn._conditional(part, rng, exclude_missing=True)[0] if rest else None
+                drawn = syn.draw_given(part, rng=rng, exclude_missing=True)[0] if rest else None
                 if refiner is not None:
                     residuals = refiner.residuals(matrix[out_of_bag])
                     short = [j for j in refiner.models_ if not refiner.is_cat_[j] and len(residuals.get(j, ())) < 2]
@@ -366,7 +360,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                         residuals.update({j: inside.get(j, np.zeros(2)) for j in short})
                     pred = refiner.draw(matrix[todo], rng, residuals)
                     drawn = self._refined(part, drawn, refiner, pred, draws=True, rng=rng)
-                out = self._settled(syn._merge_known(df, drawn, prefer="input", rows=todo), missing, rng, best=False)
+                out = self._settled(syn.merge_known(df, drawn, prefer="input", rows=todo), missing, rng, best=False)
             else:
                 out = df.copy()
             tables.append(self._finish(out, missing, was_frame))
@@ -393,28 +387,34 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         return out.to_numpy(dtype="float64" if all(pd.api.types.is_numeric_dtype(t) for t in out.dtypes) else object)
 
     @classmethod
-    def from_synthesizer(cls, synthesizer: Any, **params: Any) -> "GenerativeImputer":
+    def from_synthesizer(cls, synthesizer: Any, X: pd.DataFrame | None = None, **params: Any) -> GenerativeImputer:
         """An imputer around an already fitted :class:`~tabsynth.Synthesizer` (e.g. one loaded from a file).
 
         Parameters
         ----------
         synthesizer : Synthesizer
             A fitted model.
+        X : pandas.DataFrame, optional
+            A table with the fitted columns that the refinement
+            (``strategy="refine"``) learns from, e.g. the table to impute
+            (model files hold the generative part only). Without it the
+            imputer fills from the generative model alone.
         **params
             Imputer parameters (``n_draws``, ``strategy``, ``add_indicator``,
             ``random_state``).
         """
-        synthesizer._check_fitted()
+        synthesizer.check_fitted()
         self = cls(synthesizer.backend, **params)
         self._check_params()
         self.synthesizer_ = synthesizer
-        from .synthesizer import _label_back
-
-        self._columns_ = [_label_back(c) for c in synthesizer.columns_]
+        self._columns_ = list(synthesizer.columns_)
         self.n_features_in_ = len(self._columns_)
         if all(isinstance(c, str) for c in self._columns_):
             self.feature_names_in_ = np.asarray(self._columns_, dtype=object)
         self.indicator_features_ = [s.name for s in synthesizer.schema_.columns if s.nullable]
+        if X is not None:
+            self._check_columns(X)
+            self._fit_refiner(X)
         return self
 
     def _check_params(self) -> None:
@@ -456,7 +456,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                 rest = self._uncovered(refiner, missing, todo)
                 drawn = self._draw(part, make_rng(self.random_state)) if rest else None
                 drawn = self._refined(part, drawn)
-            out = self._settled(syn._merge_known(df, drawn, prefer="input", rows=todo), missing,
+            out = self._settled(syn.merge_known(df, drawn, prefer="input", rows=todo), missing,
                                 make_rng(self.random_state), best=self.strategy != "sample")
         else:
             out = df.copy()
@@ -500,10 +500,10 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         """The model's fill for every modelled cell of ``part``'s rows, in the fitted dtypes (schema names)."""
         syn = self.synthesizer_
         if self.strategy == "sample" or self.n_draws == 1:
-            return syn._conditional(part, rng, exclude_missing=True)[0]
+            return syn.draw_given(part, rng=rng, exclude_missing=True)[0]
         k, n = int(self.n_draws), len(part)
         rep = part.iloc[np.tile(np.arange(n), k)]
-        draws, _ = syn._conditional(rep, rng, exclude_missing=True)  # row i of draw d is at d * n + i
+        draws, _ = syn.draw_given(rep, rng=rng, exclude_missing=True)  # row i of draw d is at d * n + i
         result = {}
         for spec in syn.schema_.columns:
             col = draws[spec.name]
@@ -537,9 +537,6 @@ def _cats(spec, pool: tuple | None = None) -> list:
 def _mean_of_draws(col: pd.Series, n: int, k: int, spec) -> pd.Series:
     """Per-row mean of ``k`` draws (rows laid out draw-major); whole numbers stay whole."""
     if spec.kind == "datetime":
-        from .encoding import from_ns
-        from .schema import to_ns
-
         ns, isna = to_ns(col)
         vals = np.where(isna, np.nan, ns.astype("float64")).reshape(k, n)
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -556,7 +553,8 @@ def _mean_of_draws(col: pd.Series, n: int, k: int, spec) -> pd.Series:
     elif spec.decimals is not None:
         mean = np.round(mean, spec.decimals)
     first = col.iloc[:n].reset_index(drop=True)
-    if np.isnan(mean).any() and pd.api.types.is_integer_dtype(first.dtype) and not pd.api.types.is_extension_array_dtype(first.dtype):
+    if (np.isnan(mean).any() and pd.api.types.is_integer_dtype(first.dtype)
+            and not pd.api.types.is_extension_array_dtype(first.dtype)):
         return first  # cannot hold a missing mean; never happens for imputed cells
     return pd.Series(mean).astype(first.dtype)
 

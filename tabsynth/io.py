@@ -24,12 +24,16 @@ import gzip
 import os
 import re
 import tempfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from ._outputs import register_temp, unregister_temp
 from .errors import FileFormatError
 
 FORMATS = {
@@ -314,9 +318,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise FileFormatError(f"output directory '{directory}' does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     os.close(fd)
-    from . import _outputs
-
-    _outputs.register_temp(tmp)
+    register_temp(tmp)
     try:
         yield Path(tmp)
         # mkstemp creates 0600; give the file the permissions a plain open() would
@@ -329,7 +331,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.unlink(tmp)
         raise
     finally:
-        _outputs.unregister_temp(tmp)
+        unregister_temp(tmp)
 
 
 def write_table(df: pd.DataFrame, path: str | Path, *, layout: dict | None = None,
@@ -407,7 +409,7 @@ class TableWriter:
         self._arrow: Any = None
         self._schema: Any = None
 
-    def __enter__(self) -> "TableWriter":
+    def __enter__(self) -> TableWriter:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -438,7 +440,6 @@ class TableWriter:
             else:
                 df.to_csv(self._handle, index=False, header=first, **_csv_options(fmt, layout))
             return
-        import pyarrow as pa
 
         if self._schema is None:
             schema = pa.Schema.from_pandas(df, preserve_index=False)
@@ -451,8 +452,6 @@ class TableWriter:
         table = pa.Table.from_pandas(df, schema=self._schema, preserve_index=False)
         if self._arrow is None:
             if fmt == "parquet":
-                import pyarrow.parquet as pq
-
                 self._arrow = pq.ParquetWriter(self.path, self._schema)
             else:
                 self._arrow = pa.ipc.new_file(str(self.path), self._schema)

@@ -26,11 +26,14 @@ from __future__ import annotations
 
 import json
 import math
+import os.path
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .errors import InputError
 
@@ -98,7 +101,7 @@ class ColumnSpec:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "ColumnSpec":
+    def from_dict(cls, d: Mapping[str, Any]) -> ColumnSpec:
         return cls(**dict(d))
 
 
@@ -135,11 +138,11 @@ class TableSchema:
         return json.dumps(self.to_dict(), **kw)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "TableSchema":
+    def from_dict(cls, d: Mapping[str, Any]) -> TableSchema:
         return cls(columns=[ColumnSpec.from_dict(c) for c in d["columns"]], n_rows=int(d.get("n_rows", 0)))
 
     @classmethod
-    def from_json(cls, text: str) -> "TableSchema":
+    def from_json(cls, text: str) -> TableSchema:
         return cls.from_dict(json.loads(text))
 
     def to_frame(self) -> pd.DataFrame:
@@ -156,13 +159,15 @@ class TableSchema:
                 detail = f"[{lo}, {hi}]"
             elif c.kind in ("categorical", "boolean", "constant"):
                 cats = c.categories or []
-                detail = f"{len(cats)} values: " + ", ".join(str(v) for v in cats[:5]) + (", ..." if len(cats) > 5 else "")
+                detail = (f"{len(cats)} values: " + ", ".join(str(v) for v in cats[:5])
+                          + (", ..." if len(cats) > 5 else ""))
             elif c.kind == "text":
                 detail = f"{len(c.categories or [])} distinct values, sampled independently"
             else:
                 detail = "unique key, regenerated"
             rows.append(
-                {"column": c.name, "kind": c.kind, "dtype": c.dtype, "missing": round(c.missing_rate, 4), "detail": detail}
+                {"column": c.name, "kind": c.kind, "dtype": c.dtype, "missing": round(c.missing_rate, 4),
+                 "detail": detail}
             )
         return pd.DataFrame(rows, columns=["column", "kind", "dtype", "missing", "detail"])
 
@@ -190,7 +195,7 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def _plain(v: Any, limit: int = 40) -> str:
+def short_repr(v: Any, limit: int = 40) -> str:
     """``repr`` of a value for a message: plain Python (``3``, not ``np.int64(3)``), one line, short."""
     v = _jsonable(v)
     if isinstance(v, str) and len(v) > limit - 5:
@@ -236,7 +241,7 @@ def _value_type(values: Iterable[Any], name: str | None = None) -> str:
     for v in values:
         examples.setdefault(_kind_of(v), v)
     kinds = sorted(examples)
-    shown = " and ".join(_plain(examples[k]) for k in kinds[:3])
+    shown = " and ".join(short_repr(examples[k]) for k in kinds[:3])
     if len(kinds) == 1:
         raise InputError(f"{where} holds {kinds[0]} (e.g. {shown}); convert them to strings, numbers or dates")
     raise InputError(f"{where} mixes {' and '.join(kinds)} (e.g. {shown}); convert the column to one type, "
@@ -259,7 +264,8 @@ def _decimals(x: np.ndarray) -> int | None:
 def _datetime_step(ns: np.ndarray) -> str | None:
     if ns.size == 0:
         return None
-    for step, size in (("D", 86_400 * 10**9), ("h", 3600 * 10**9), ("min", 60 * 10**9), ("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+    for step, size in (("D", 86_400 * 10**9), ("h", 3600 * 10**9), ("min", 60 * 10**9), ("s", 10**9), ("ms", 10**6),
+                       ("us", 10**3)):
         if np.all(ns % size == 0):
             return step
     return None
@@ -313,8 +319,10 @@ def infer_column(
         ns, _ = to_ns(observed)
         lo, hi = int(ns.min()), int(ns.max())
         if lo == hi and force is None:
-            return ColumnSpec(kind="constant", categories=[int(lo)], frequencies=[1.0], tz=tz, unit=unit, value_type="datetime", **base)
-        return ColumnSpec(kind="datetime", min=float(lo), max=float(hi), tz=tz, unit=unit, step=_datetime_step(ns), **base)
+            return ColumnSpec(kind="constant", categories=[int(lo)], frequencies=[1.0], tz=tz, unit=unit,
+                              value_type="datetime", **base)
+        return ColumnSpec(kind="datetime", min=float(lo), max=float(hi), tz=tz, unit=unit, step=_datetime_step(ns),
+                          **base)
 
     if pd.api.types.is_timedelta64_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype) or isinstance(
         s.dtype, pd.IntervalDtype
@@ -335,13 +343,15 @@ def infer_column(
         whole = bool(np.all(x == np.round(x)))
         if len(uniques) == 1 and force is None:
             v = observed.iloc[0]
-            return ColumnSpec(kind="constant", categories=[_jsonable(v)], frequencies=[1.0], value_type=_value_type([v], name), **base)
+            return ColumnSpec(kind="constant", categories=[_jsonable(v)], frequencies=[1.0],
+                              value_type=_value_type([v], name), **base)
         integer_dtype = pd.api.types.is_integer_dtype(s.dtype)
         if integer_dtype and force is None and len(uniques) == n and n >= 20 and uniques[-1] - uniques[0] + 1 == n:
             return ColumnSpec(kind="id", min=float(uniques[0]), max=float(uniques[-1]), **base)
         if force == "categorical" or (force is None and whole and len(uniques) <= max_int_categories):
             cats, freqs = _categories(observed)
-            return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=_value_type(cats, name), **base)
+            return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs,
+                              value_type=_value_type(cats, name), **base)
         kind = "integer" if (integer_dtype or whole) else "numeric"
         dec = 0 if kind == "integer" else _decimals(x)
         return ColumnSpec(kind=kind, min=float(x.min()), max=float(x.max()), decimals=dec, **base)
@@ -360,8 +370,10 @@ def infer_column(
         vt = _value_type(cats, name)
         ordered = bool(s.dtype.ordered)
         if sum(c > 0 for c in counts) == 1 and force is None:
-            return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, ordered=ordered, **base)
-        return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, ordered=ordered, **base)
+            return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, ordered=ordered,
+                              **base)
+        return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, ordered=ordered,
+                          **base)
 
     if s.dtype == object:
         bad = observed.map(lambda v: not isinstance(v, (str, int, float, bool, np.integer, np.floating, np.bool_)))
@@ -391,8 +403,6 @@ def dtype_name(dtype: Any) -> str:
             return f"string[{dtype.storage}]"
         return "str" if dtype.storage == "pyarrow" else "str[python]"
     if isinstance(dtype, pd.ArrowDtype):
-        import pyarrow as pa
-
         if pa.types.is_string(dtype.pyarrow_dtype):
             return "arrow:string"
     return str(dtype)
@@ -406,8 +416,6 @@ def make_dtype(name: str) -> Any:
         except TypeError:  # pandas < 2.3 has no NaN-backed string dtype
             return np.dtype(object)
     if name == "arrow:string":
-        import pyarrow as pa
-
         return pd.ArrowDtype(pa.string())
     return pd.api.types.pandas_dtype(name)
 
@@ -415,8 +423,6 @@ def make_dtype(name: str) -> Any:
 def is_datetime(dtype: Any) -> bool:
     """True for numpy, tz-aware and Arrow timestamp dtypes."""
     if isinstance(dtype, pd.ArrowDtype):
-        import pyarrow as pa
-
         return pa.types.is_timestamp(dtype.pyarrow_dtype)
     return isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype)
 
@@ -459,8 +465,6 @@ def _token_like(values: list[str]) -> bool:
 
 
 def _common_prefix(values: list[str]) -> str:
-    import os.path
-
     prefix = os.path.commonprefix([str(v) for v in values[:10000]])
     # keep only a non-digit prefix so the numbering that follows is ours
     while prefix and prefix[-1].isdigit():
@@ -494,7 +498,7 @@ def check_columns(df: pd.DataFrame, names: Iterable[str] | None, option: str) ->
     unknown = [n for n in names if str(n) not in cols]
     if unknown:
         raise InputError(
-            f"{option}: unknown column(s) {', '.join(_plain(u) for u in unknown)}; columns are: "
+            f"{option}: unknown column(s) {', '.join(short_repr(u) for u in unknown)}; columns are: "
             + ", ".join(str(c) for c in list(df.columns)[:30])
             + (" ..." if df.shape[1] > 30 else "")
         )
@@ -544,7 +548,8 @@ def infer_schema(
             continue
         specs.append(
             infer_column(
-                df[label], name=name, force="categorical" if name in cat else None, max_int_categories=max_int_categories
+                df[label], name=name, force="categorical" if name in cat else None,
+                max_int_categories=max_int_categories,
             )
         )
     if not specs:

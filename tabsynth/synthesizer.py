@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import io
 import json
+import secrets
 import zipfile
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from tqdm.auto import tqdm
 
+from ._cells import column_label, for_model, given_values, merge, plain_value
 from ._rng import RandomState, draw_seed, make_rng
 from ._threads import limits_threads
 from ._version import __version__
 from .backends import DEFAULT_BACKEND, get_backend_class
 from .backends.base import Progress
-from .encoding import Encoded, TableEncoder
-from .schema import dtype_name, make_dtype
+from .dataset import Scan, apply_stats, iter_batches, scan
+from .encoding import Encoded, TableEncoder, restore
 from .errors import FileFormatError, InputError, NotFittedError
-from .rules import Rules, find_rules
-from .schema import check_table, infer_schema
+from .io import atomic_path
+from .rules import Rules, empty_cells, find_rules
+from .schema import check_columns, check_table, dtype_name, infer_schema, make_dtype
 
 #: Rows per sampling block. Row ``i`` of ``sample(n, seed=s)`` is drawn in block ``i // SAMPLE_BLOCK`` with
 #: a generator seeded from ``(s, block)``, so a row depends only on the seed and its index: the same rows
@@ -111,7 +116,7 @@ class Synthesizer(BaseEstimator):
                 params[k] = getattr(self, k)
         return params
 
-    def set_params(self, **params: Any) -> "Synthesizer":
+    def set_params(self, **params: Any) -> Synthesizer:
         own = set(super().get_params(deep=False))
         for k, v in params.items():
             if k not in own and k not in self._backend_param_names():
@@ -132,7 +137,8 @@ class Synthesizer(BaseEstimator):
 
     # ------------------------------------------------------------- fitting
     @limits_threads
-    def fit(self, df: pd.DataFrame, y: Any = None, *, progress: Progress | None = None) -> "Synthesizer":
+    def fit(self, df: pd.DataFrame, y: Any = None, *, progress: Progress | None = None,
+            filler_refits: int | None = None) -> Synthesizer:
         """Learn the schema, the encoding and the backend from ``df``.
 
         Parameters
@@ -142,11 +148,22 @@ class Synthesizer(BaseEstimator):
         y : ignored
         progress : callable, optional
             ``progress(stage, done, total)`` callback.
+        filler_refits : int, optional
+            Refits that redraw the filler cells of missing numbers from the
+            model given the rest of their row (a stochastic EM step); default:
+            the backend's own count. ``GenerativeImputer(strategy="refine")``
+            passes 0: its refinement predicts the numbers itself.
 
         Returns
         -------
         self
         """
+        return self._fit(df, progress=progress, filler_refits=filler_refits)
+
+    @limits_threads
+    def _fit(self, df: pd.DataFrame, *, progress: Progress | None, filler_refits: int | None = None,
+             scanned: Scan | None = None) -> Synthesizer:
+        """:meth:`fit`'s work; ``scanned``: ``df`` is the sample of a larger dataset with these statistics."""
         check_table(df)
         if len(df) < 2:
             raise InputError("the table has a single row; at least 2 rows are needed to learn a distribution")
@@ -157,10 +174,7 @@ class Synthesizer(BaseEstimator):
         attrs = df.attrs.get("tabsynth.text")
         self.text_layout_ = dict(attrs) if isinstance(attrs, dict) else None
         schema = infer_schema(df, categorical=self.categorical, ignore=self.ignore)
-        scanned = getattr(self, "_dataset_scan", None)  # set by fit_dataset: df is a sample of a larger dataset
-        if scanned is not None:
-            from .dataset import apply_stats
-
+        if scanned is not None:  # (fit_dataset) df is a sample of a larger dataset
             schema = apply_stats(schema, scanned)
         modelled = set(schema.names)
         self.columns_ = [_label_json(c) for c in df.columns]
@@ -170,7 +184,7 @@ class Synthesizer(BaseEstimator):
         self.rules_ = find_rules(df, schema) if self.rules else Rules()
         self.encoder_ = TableEncoder(schema).fit(df, rng)
         encoded = self.encoder_.transform(df, rng, missing="model")
-        by = getattr(self, "_class_target", None) or self._checked_target(df)  # (augment --target sets the first)
+        by = self._checked_target(df)
         if by is not None and "class_column" in backend_cls.param_names():
             names = [col.spec.name for col in self.encoder_.cat_cols_]
             if str(by) in names:  # the backend models each class on its own
@@ -179,8 +193,7 @@ class Synthesizer(BaseEstimator):
             progress = _TqdmProgress()
         try:
             self.backend_ = backend_cls(**kwargs).fit(encoded, rng=rng, progress=progress)
-            refits = getattr(self, "_filler_refits", None)  # set by GenerativeImputer(strategy="refine")
-            refits = getattr(backend_cls, "filler_refits", 0) if refits is None else refits
+            refits = getattr(backend_cls, "filler_refits", 0) if filler_refits is None else filler_refits
             for _ in range(refits if self.encoder_.filler_mask(encoded).any() else 0):
                 # Cells of missing numbers hold filler values drawn from the column's
                 # marginal, independent of the rest of the row, which blurs the relations the
@@ -199,7 +212,7 @@ class Synthesizer(BaseEstimator):
         return self
 
     def fit_dataset(self, path: str | Path, *, fit_rows: int = 200_000, passes: int = 0,
-                    progress: Progress | None = None, scan_progress: Any = None) -> "Synthesizer":
+                    progress: Progress | None = None, scan_progress: Any = None) -> Synthesizer:
         """Fit on a parquet file or directory of any size: a seeded sample of rows, exact statistics of all rows.
 
         One streaming pass (memory: one batch plus the sample) keeps a seeded
@@ -225,8 +238,6 @@ class Synthesizer(BaseEstimator):
         -------
         self
         """
-        from .dataset import scan
-
         if isinstance(fit_rows, bool) or not isinstance(fit_rows, (int, np.integer)) or fit_rows < 2:
             raise InputError(f"fit_rows must be an integer of at least 2, got {fit_rows!r}")
         if isinstance(passes, bool) or not isinstance(passes, (int, np.integer)) or passes < 0:
@@ -236,19 +247,13 @@ class Synthesizer(BaseEstimator):
                              "sample only); drop --fit-passes or use --backend gmm")
         seed = _seed_of(self.random_state)
         scanned = scan(path, fit_rows=int(fit_rows), seed=0 if seed is None else seed, progress=scan_progress)
-        self._dataset_scan = scanned
-        try:
-            self.fit(scanned.sample, progress=progress)
-        finally:
-            del self._dataset_scan
+        self._fit(scanned.sample, progress=progress, scanned=scanned)
         self.schema_.n_rows = scanned.rows
         self.dataset_rows_ = scanned.rows
         self.pass_log_likelihoods_ = self._em_passes(path, passes, progress) if passes else []
         return self
 
     def _checked_target(self, df: pd.DataFrame) -> str | None:
-        from .schema import check_columns
-
         return check_columns(df, [self.target], "target")[0] if self.target is not None else None
 
     def _redraw_fillers(self, encoded: Encoded, rng: np.random.Generator) -> None:
@@ -266,8 +271,6 @@ class Synthesizer(BaseEstimator):
 
     def _em_passes(self, path: str | Path, passes: int, progress: Progress | None) -> list[float]:
         """EM iterations of the fitted backend over every row of a dataset (see :meth:`fit_dataset`)."""
-        from .dataset import iter_batches
-
         rng = np.random.default_rng([_seed_of(self.random_state) or 0, 1])  # fillers of missing numbers
         lls = []
 
@@ -283,7 +286,8 @@ class Synthesizer(BaseEstimator):
                 progress("gmm: EM passes over all rows", i + 1, int(passes))
         return lls
 
-    def _check_fitted(self) -> None:
+    def check_fitted(self) -> None:
+        """Raise :class:`~tabsynth.errors.NotFittedError` unless the model is fitted (or loaded)."""
         if not hasattr(self, "backend_"):
             raise NotFittedError("this Synthesizer is not fitted yet; call fit(df) or Synthesizer.load(path) first")
 
@@ -313,14 +317,15 @@ class Synthesizer(BaseEstimator):
             Same columns, order and dtypes as the fitted table (a column
             widens only if a given value does not fit its dtype exactly).
         """
-        self._check_fitted()
+        self.check_fitted()
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise InputError(f"number of rows must be a non-negative integer, got {n!r}")
         rng = self._rng(seed)
         if given is not None:
             check_table(given, what="given")
             if len(given) != n:
-                raise InputError(f"given has {len(given)} rows but n={n}; pass one row of fixed values per row to generate")
+                raise InputError(f"given has {len(given)} rows but n={n}; pass one row of fixed values per row to "
+                                 "generate")
             return self._given_rows(given, rng, start=0)
         if n == 0:
             return self._finish(self._drawn(0, rng))
@@ -371,7 +376,7 @@ class Synthesizer(BaseEstimator):
         >>> pd.concat(batches, ignore_index=True).equals(syn.sample(10, seed=1))
         True
         """
-        self._check_fitted()
+        self.check_fitted()
         for value, what in ((n, "number of rows"), (start, "start")):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
                 raise InputError(f"{what} must be a non-negative integer, got {value!r}")
@@ -379,8 +384,6 @@ class Synthesizer(BaseEstimator):
             raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
         fixed = {}
         if given:
-            from .augmentation import given_values
-
             fixed = given_values(self.schema_, dict(given), option="given")
         base = draw_seed(self._rng(seed))
         return self._batches(int(start), int(start) + int(n), int(batch_size), base, fixed)
@@ -415,15 +418,15 @@ class Synthesizer(BaseEstimator):
 
     def _given_rows(self, given: pd.DataFrame, rng: np.random.Generator, start: int) -> pd.DataFrame:
         """One generated row per row of ``given`` (rows ``start ..`` of a stream), its known cells kept."""
-        gen, unseen = self._conditional(given, rng, exclude_missing=False)
+        gen, unseen = self.draw_given(given, rng=rng, exclude_missing=False)
         for name, bad in unseen.items():
             if bad.any():
-                col = self._column_of(given, name)
+                col = column_label(given, name)
                 value = given[col].reset_index(drop=True)[bad].iloc[0]
-                raise InputError(f"given column '{name}' has value {_plain(value)!r}, which the model cannot "
+                raise InputError(f"given column '{name}' has value {plain_value(value)!r}, which the model cannot "
                                  "condition on (not seen when it was fitted); use a value of the fitted table")
         out = self._renumber(gen, start)
-        return self._finish(self._merge_known(given, out, prefer="model"), keep=given)
+        return self._finish(self.merge_known(given, out, prefer="model"), keep=given)
 
     def _renumber(self, out: pd.DataFrame, start: int) -> pd.DataFrame:
         """Key columns numbered by row position (``start`` = the first row's index in the stream).
@@ -431,8 +434,6 @@ class Synthesizer(BaseEstimator):
         Keys are fresh values (integers after the largest real one, or ``<prefix>synN``); numbering them
         by position keeps them unique across blocks, redrawn rows and batches.
         """
-        from .encoding import restore
-
         for spec in self.schema_.columns:
             if spec.kind != "id" or spec.name not in out.columns or not len(out):
                 continue
@@ -467,11 +468,11 @@ class Synthesizer(BaseEstimator):
         condition on (a category never seen in ``fit``, text in a number
         column) is kept as it is and treated as unknown by the model.
         """
-        self._check_fitted()
+        self.check_fitted()
         check_table(df)
         rng = self._rng(seed)
-        gen, _ = self._conditional(df, rng, exclude_missing=True)
-        return self.settle(self._merge_known(df, gen, prefer="input"), df.isna(), rng=rng)[0]
+        gen, _ = self.draw_given(df, rng=rng, exclude_missing=True)
+        return self.settle(self.merge_known(df, gen, prefer="input"), df.isna(), rng=rng)[0]
 
     def settle(self, filled: pd.DataFrame, holes: pd.DataFrame, *, rng: RandomState = None,
                fill_structural: bool = False, best: bool = False) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -501,7 +502,7 @@ class Synthesizer(BaseEstimator):
         (DataFrame, dict)
             The table, and the structural cells per column (left missing, or filled with ``fill_structural``).
         """
-        self._check_fitted()
+        self.check_fitted()
         rules = self._rules()
         if not rules or not len(filled):
             return filled, {}
@@ -512,8 +513,6 @@ class Synthesizer(BaseEstimator):
         named, _ = rules.enforce(named, rng=make_rng(rng), free=free, keep_present=True, best=best)
         counts = self._structural(named, free)
         if not fill_structural:
-            from .rules import empty_cells
-
             for name, cells in counts.items():
                 named[name] = empty_cells(named[name], cells)
         out = filled.copy()
@@ -523,7 +522,7 @@ class Synthesizer(BaseEstimator):
 
     def structural_cells(self, filled: pd.DataFrame, holes: pd.DataFrame) -> dict[str, int]:
         """Per column, the cells that were missing (``holes``) and that a rule wants missing given ``filled``'s rows."""
-        self._check_fitted()
+        self.check_fitted()
         labels = {str(c): c for c in filled.columns}
         named = pd.DataFrame({name: filled[c].reset_index(drop=True) for name, c in labels.items()})
         free = {name: holes[labels[name]].to_numpy(dtype=bool) for name in named.columns}
@@ -539,12 +538,10 @@ class Synthesizer(BaseEstimator):
 
     def unseen_cells(self, df: pd.DataFrame) -> dict[str, int]:
         """Known cells per column that the model cannot condition on (categories or values never seen in ``fit``)."""
-        self._check_fitted()
-        from ._cells import for_model
-
+        self.check_fitted()
         out = {}
         for s in self.schema_.columns:
-            col = self._column_of(df, s.name)
+            col = column_label(df, s.name)
             if col is not None:
                 _, bad = for_model(df[col], s)
                 if bad.any():
@@ -554,23 +551,30 @@ class Synthesizer(BaseEstimator):
     def _rng(self, seed: RandomState) -> np.random.Generator:
         return make_rng(seed) if seed is not None else self._sample_rng
 
-    @staticmethod
-    def _column_of(df: pd.DataFrame, name: str) -> Any:
-        for c in df.columns:
-            if str(c) == name:
-                return c
-        return None
+    def draw_given(self, df: pd.DataFrame, *, rng: np.random.Generator,
+                   exclude_missing: bool) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+        """Draw every modelled cell of ``df``'s rows given the row's known cells, in the fitted dtypes.
 
-    def _conditional(self, df: pd.DataFrame, rng: np.random.Generator,
-                     exclude_missing: bool) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
-        """Draw every modelled cell of ``df``'s rows given its known cells, in the fitted dtypes.
+        The step under :meth:`sample` with ``given`` and :meth:`impute`; an
+        imputer combines it with its own predictions and :meth:`merge_known`.
 
-        Returns the drawn table (schema column names, fresh index; known cells
-        are conditioned on, not copied) and, per column, the known cells that
-        could not be conditioned on.
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Rows of known cells (columns of the fitted table, in any order;
+            absent columns and missing cells are drawn).
+        rng : numpy.random.Generator
+        exclude_missing : bool
+            Draw no missing values for the unknown cells (filling holes);
+            ``False`` draws missing values at the learned rate (sampling).
+
+        Returns
+        -------
+        (pandas.DataFrame, dict)
+            The drawn table (schema column names, fresh index; known cells
+            are conditioned on, not copied) and, per column, a boolean array
+            of the known cells that could not be conditioned on.
         """
-        from ._cells import for_model
-
         cols = {str(c): c for c in df.columns}
         unknown = [c for c in cols if c not in self.schema_.names and c not in self.ignored_]
         if unknown:
@@ -597,16 +601,29 @@ class Synthesizer(BaseEstimator):
             out, _ = rules.enforce(out, rng=rng, redraw=draw, free=free, keep_present=exclude_missing)
         return out, unseen
 
-    def _merge_known(self, df: pd.DataFrame, gen: pd.DataFrame, *, prefer: str,
-                     rows: np.ndarray | None = None) -> pd.DataFrame:
+    def merge_known(self, df: pd.DataFrame, gen: pd.DataFrame, *, prefer: str,
+                    rows: np.ndarray | None = None) -> pd.DataFrame:
         """Known cells of ``df`` plus drawn cells of ``gen`` (aligned to ``rows`` of ``df``, default all).
 
-        ``prefer="input"``: ``df``'s columns, labels, index and dtypes, with its
-        missing modelled cells (in ``rows``) filled. ``prefer="model"``: the
-        drawn table (schema names, fitted dtypes) with ``df``'s known cells put back.
-        """
-        from ._cells import merge
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            The table of known cells.
+        gen : pandas.DataFrame
+            Drawn cells (schema column names), one row per entry of ``rows``,
+            e.g. from :meth:`draw_given`.
+        prefer : {"input", "model"}
+            ``"input"``: ``df``'s columns, labels, index and dtypes, with its
+            missing modelled cells (in ``rows``) filled. ``"model"``: the
+            drawn table (schema names, fitted dtypes) with ``df``'s known
+            cells put back.
+        rows : array of int, optional
+            Positions of ``df``'s rows that ``gen`` holds (default: all).
 
+        Returns
+        -------
+        pandas.DataFrame
+        """
         rows = np.arange(len(df)) if rows is None else np.asarray(rows)
         modelled = set(self.schema_.names)
         if prefer == "input":
@@ -645,7 +662,7 @@ class Synthesizer(BaseEstimator):
             else:
                 data[name] = out[name]
         res = pd.DataFrame(data)
-        res.columns = [_label_back(c) for c in self.columns_]
+        res.columns = list(self.columns_)
         return res
 
     # --------------------------------------------------------------- files
@@ -656,9 +673,7 @@ class Synthesizer(BaseEstimator):
         -------
         pathlib.Path
         """
-        self._check_fitted()
-        from .io import atomic_path
-
+        self.check_fitted()
         enc_meta, enc_arrays = self.encoder_.state()
         be_meta, be_arrays = self.backend_.get_state()
         params = super().get_params(deep=False)
@@ -688,7 +703,7 @@ class Synthesizer(BaseEstimator):
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Synthesizer":
+    def load(cls, path: str | Path) -> Synthesizer:
         """Load a model written by :meth:`save`. Never executes code from the file."""
         path = Path(path)
         if not path.exists():
@@ -725,7 +740,8 @@ class Synthesizer(BaseEstimator):
         except FileFormatError:
             raise
         except Exception as e:  # any damage to the file ends here, in one line
-            raise FileFormatError(f"model file '{path}' is not a valid tabsynth model ({type(e).__name__}: {e}); re-create it with 'tabsynth fit'") from None
+            raise FileFormatError(f"model file '{path}' is not a valid tabsynth model ({type(e).__name__}: {e}); "
+                                  "re-create it with 'tabsynth fit'") from None
         return self
 
 
@@ -734,8 +750,6 @@ class _TqdmProgress:
         self.bars: dict[str, Any] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        from tqdm.auto import tqdm
-
         bar = self.bars.get(stage)
         if bar is None:
             for b in self.bars.values():
@@ -764,10 +778,6 @@ def _label_json(c: Any) -> Any:
     if isinstance(c, np.integer):
         return int(c)
     return str(c)
-
-
-def _label_back(c: Any) -> Any:
-    return c
 
 
 def _jsonify(d: dict) -> dict:
@@ -807,16 +817,10 @@ def _npz(arrays: dict[str, np.ndarray]) -> bytes:
 def _seed_of(random_state: RandomState) -> int | None:
     """The integer seed a fit uses: the one given, or a fresh one (so every fit can be repeated)."""
     if random_state is None:
-        import secrets
-
         return secrets.randbits(32)
     if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
         return int(random_state)
     return None  # a Generator: its state is the caller's
-
-
-def _plain(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
 
 
 def _unnpz(data: bytes) -> dict[str, np.ndarray]:

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from tabsynth import GenerativeImputer, Synthesizer
-from tabsynth.cli import main
 from tabsynth.dataset import MAX_COUNTED, scan
 from tabsynth.datasets import load_example
 from tabsynth.io import TableWriter, read_table, write_table
