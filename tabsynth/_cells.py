@@ -259,7 +259,11 @@ def given_values(schema: Any, given: Mapping[str, Any], option: str = "--given")
             raise InputError(f"{option}: column {name!r} is a key (generated unique per row); it cannot be fixed")
         if raw is None or (isinstance(raw, float) and np.isnan(raw)) or (isinstance(raw, str) and not raw.strip()):
             raise InputError(f"{option}: no value for column {name!r}; write {name}=VALUE")
-        value, bad = for_model(pd.Series([raw.strip() if isinstance(raw, str) else raw], dtype=object), spec)
+        value, bad = for_model(pd.Series([raw], dtype=object), spec)
+        if isinstance(raw, str) and raw != raw.strip() and (bad[0] or pd.isna(value.iloc[0])):
+            # text typed with spaces around it ("sex= F"); a value with its own spaces (adult's " <=50K",
+            # taken from the data) is matched as it is first
+            value, bad = for_model(pd.Series([raw.strip()], dtype=object), spec)
         v = value.iloc[0]
         if bad[0] or (not isinstance(v, str) and pd.isna(v)):
             if spec.kind in ("numeric", "integer"):

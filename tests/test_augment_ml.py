@@ -174,14 +174,14 @@ def test_check_fails_shuffled_labels():
 def test_check_failure_raises_with_report(monkeypatch):
     from tabsynth.synthesizer import Synthesizer
 
-    real_sample = Synthesizer.sample
+    real_batches = Synthesizer.sample_batches
 
-    def flipped(self, n, *, seed=None, given=None):  # a harmful generator: every label wrong
-        out = real_sample(self, n, seed=seed, given=given)
-        out["y"] = out["y"].map({"yes": "no", "no": "yes"})
-        return out
+    def flipped(self, n, **kwargs):  # a harmful generator: every label wrong
+        for out in real_batches(self, n, **kwargs):
+            out["y"] = out["y"].map({"yes": "no", "no": "yes"})
+            yield out
 
-    monkeypatch.setattr(Synthesizer, "sample", flipped)
+    monkeypatch.setattr(Synthesizer, "sample_batches", flipped)
     with pytest.raises(CheckFailed, match="logistic_regression") as exc:
         augment(skewed(600), target="y", ratio=2.0, check=True, seed=0)
     assert not exc.value.report["passed"]
@@ -260,14 +260,14 @@ def test_cli_check_pass_prints_comparison(capsys, tmp_path):
 def test_cli_check_fail_exit_3_writes_nothing(capsys, table, monkeypatch):
     from tabsynth.synthesizer import Synthesizer
 
-    real_sample = Synthesizer.sample
+    real_batches = Synthesizer.sample_batches
 
-    def flipped(self, n, *, seed=None, given=None):
-        out = real_sample(self, n, seed=seed, given=given)
-        out["y"] = out["y"].map({"yes": "no", "no": "yes"})
-        return out
+    def flipped(self, n, **kwargs):
+        for out in real_batches(self, n, **kwargs):
+            out["y"] = out["y"].map({"yes": "no", "no": "yes"})
+            yield out
 
-    monkeypatch.setattr(Synthesizer, "sample", flipped)
+    monkeypatch.setattr(Synthesizer, "sample_batches", flipped)
     out_path = table.with_name("never.parquet")
     code, out, err = run(capsys, "augment", str(table), "--target", "y", "--ratio", "2", "--check", "--seed", "0",
                          "--json", "-o", str(out_path))
@@ -275,3 +275,12 @@ def test_cli_check_fail_exit_3_writes_nothing(capsys, table, monkeypatch):
     assert "lowers held-out roc_auc" in err and err.count("\n") == 1
     assert not json.loads(out)["check"]["passed"]
     assert not out_path.exists()
+
+
+def test_labels_with_their_own_spaces():
+    """adult's labels are " <=50K" / " >50K" (a space in front): the class plan uses them as they are."""
+    df = skewed(300)
+    df["y"] = " " + df["y"].astype(str)
+    out = augment(df, target="y", balance=True, seed=0)
+    assert set(out["y"]) == {" yes", " no"}
+    assert out["y"].value_counts()[" yes"] == out["y"].value_counts()[" no"]
