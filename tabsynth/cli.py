@@ -24,10 +24,12 @@ from ._cells import given_values
 from ._large import fit_model, plan_directory, run_impute, run_sample_cluster, write_stream
 from ._large import run_augment as run_large_augment
 from ._outputs import OutputPlan, Terminated, cleanup_temps, install_signal_handlers
+from ._related import fit_database, fit_sequences, model_kind, plan_tables, read_tables, write_tables
 from ._threads import set_threads
 from ._version import __version__
 from .augmentation import CheckFailed, n_synthetic_rows, run_augment
 from .backends import DEFAULT_BACKEND, get_backend_class
+from .database import DatabaseSynthesizer
 from .dataset import is_dataset
 from .datasets import load_example
 from .errors import TabsynthError
@@ -38,6 +40,7 @@ from .impute import GenerativeImputer
 from .io import TableWriter, read_table, table_format, text_layout, write_table
 from .rules import find_rules
 from .schema import check_columns, infer_schema, make_dtype
+from .sequences import SequenceSynthesizer
 from .synthesizer import Synthesizer
 
 
@@ -306,6 +309,96 @@ def _parse_given(items: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def _keep(key: str) -> Callable:
+    return lambda ctx, _p, value: ctx.meta.__setitem__(f"tabsynth.{key}", value)
+
+
+def related_options(f: Callable) -> Callable:
+    """More input tables (a database) or an entity column (histories): the runs of :mod:`tabsynth._related`."""
+    f = click.option("--order", metavar="COL", expose_value=False, callback=_keep("order"),
+                     help="With --entity: the column (number or date) that orders each entity's rows.")(f)
+    f = click.option("--entity", metavar="COL", expose_value=False, callback=_keep("entity"),
+                     help="Rows are measurements of entities (a worker, a patient) in this column: entities and "
+                          "their histories are synthesized (--rows counts entities).")(f)
+    f = click.option("--relation", "relations", multiple=True, metavar="CHILD.COL=PARENT.COL", expose_value=False,
+                     callback=_keep("relations"),
+                     help="With several tables: a foreign key, e.g. students.School=schools.School (repeatable); "
+                          "found from names and values when not given.")(f)
+    return click.argument("more", nargs=-1, type=click.Path(), expose_value=False, callback=_keep("more"))(f)
+
+
+def _related_args() -> tuple[list[str], list[str], str | None, str | None]:
+    meta = click.get_current_context().meta
+    return (list(meta.get("tabsynth.more") or ()), list(meta.get("tabsynth.relations") or ()),
+            meta.get("tabsynth.entity"), meta.get("tabsynth.order"))
+
+
+def _run_related(command: str, input: str, output: str | None, *, backend: str, seed: int | None, params: tuple,
+                 na_values: str | None, sep: str | None, quiet: bool, as_json: bool, scale: float | None = None,
+                 rows: int | None = None, synthetic_only: bool = True, save_model: str | None = None) -> bool:
+    """``fit`` / ``augment`` of several tables or of entity histories; False when the run is a plain table's."""
+    more, relations, entity, order = _related_args()
+    if not more and entity is None:
+        if relations or order:
+            raise click.UsageError("--relation needs several input tables, and --order needs --entity")
+        return False
+    if more and entity is not None:
+        raise click.UsageError("--entity applies to one table of histories; give one INPUT (or drop --entity)")
+    if command == "augment" and not synthetic_only:
+        raise click.UsageError("with several tables or --entity, augment writes new tables only: add --synthetic-only")
+    if not output:
+        raise click.UsageError("give -o: " + ("an output directory for the tables" if more else "an output file"))
+    extra = _backend_params(backend, params)
+    seed = _resolve_seed(seed)
+    t0 = time.perf_counter()
+    paths = [input, *more]
+    plan = _plan({f"INPUT {i + 1}": p for i, p in enumerate(paths)})
+    if more:
+        tables, formats = read_tables(paths, lambda p: _read(p, na_values, sep))
+        model = fit_database(tables, formats, relations, backend, seed, extra)
+        n_in = {k: len(v) for k, v in tables.items()}
+    else:
+        df = _read(input, na_values, sep)
+        model = fit_sequences(df, entity, order, backend, seed, extra)
+        n_in = {"rows": len(df), "entities": model.n_entities_}
+    summary: dict[str, Any] = {"inputs": paths, "backend": backend, "seed": seed, "rows_input": n_in}
+    if command == "fit" or save_model:
+        target = Path(output if command == "fit" else save_model)
+        plan.add(target, "-o" if command == "fit" else "--save-model")
+        with plan.writing():
+            model.save(plan.stage(target))
+        summary["model"] = str(target)
+    if command == "augment":
+        summary.update(_write_related(plan, model, Path(output), seed, scale, rows))
+    summary["seconds"] = round(time.perf_counter() - t0, 3)
+    _emit_json(as_json, summary)
+    what = f"{len(paths)} tables" if more else f"{n_in['entities']} entities ({n_in['rows']} rows)"
+    done = f"saved to {output}" if command == "fit" else f"wrote {output}"
+    _say(quiet, as_json, f"fitted {backend} on {what}; {done} in {summary['seconds']:.1f}s")
+    return True
+
+
+def _write_related(plan: Any, model: Any, out: Path, seed: int, scale: float | None, rows: int | None) -> dict:
+    """Sample a database (one file per table in directory ``out``) or histories (one table ``out``)."""
+    if isinstance(model, DatabaseSynthesizer):
+        if rows is not None:
+            raise click.UsageError("a database is sampled by --scale (rows of its tables without parents relative "
+                                   "to the fitted ones), not --rows")
+        tables = model.sample(1.0 if scale is None else scale, seed=seed)
+        paths = plan_tables(plan, out, list(tables), model.formats_)
+        with plan.writing():
+            write_tables(plan, tables, paths)
+        return {"output": str(out), "rows_synthetic": {k: len(v) for k, v in tables.items()}}
+    if scale is not None and rows is not None:
+        raise click.UsageError("--rows and --scale are exclusive")
+    n = rows if rows is not None else (None if scale is None else max(0, round(model.n_entities_ * scale)))
+    df = model.sample(n, seed=seed)
+    path = plan.add(out, "-o", _table_check("-o"))
+    with plan.writing():
+        _write(plan, df, path, None)
+    return {"output": str(out), "entities_synthetic": int(df[model.entity].nunique()), "rows_synthetic": len(df)}
+
+
 def given_option(f: Callable) -> Callable:
     return click.option("--given", "given", multiple=True, metavar="COL=VALUE[,...]",
                         help="Fix column values in every synthetic row, e.g. \"sex=Female,race=Black\" "
@@ -342,6 +435,7 @@ def given_option(f: Callable) -> Callable:
 @fit_rows_option
 @fit_passes_option
 @cluster_options
+@related_options
 @model_options
 @output_options
 def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, balance, class_ratio, given,
@@ -358,8 +452,18 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
       tabsynth augment train.csv --target y --class-ratio 0.5
       tabsynth augment train.csv --given "sex=Female" --rows 1000
       tabsynth augment train.csv --target y --balance --check   # exit 3 if it hurts held-out scores
-    """
+      tabsynth augment schools.csv students.csv --synthetic-only -o fake/   # a database
+      tabsynth augment wages.csv --entity id --order exper --synthetic-only -o fake.csv  # histories
 
+    With several INPUT tables (a database: a table's name is its file's stem)
+    -o is a directory that receives each synthetic table in its input's
+    format; --ratio scales the tables without parents. With --entity,
+    --rows / --ratio count entities.
+    """
+    if _run_related("augment", input, output, backend=backend, seed=seed, params=params, na_values=na_values,
+                    sep=sep, quiet=quiet, as_json=as_json, scale=ratio, rows=rows, synthetic_only=synthetic_only,
+                    save_model=save_model):
+        return
     if rows is not None and ratio is not None:
         raise click.UsageError("--rows and --ratio are exclusive; give one of them")
     if tolerance < 0:
@@ -459,6 +563,7 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
                    "gmm fits a mixture per class.")
 @fit_rows_option
 @fit_passes_option
+@related_options
 @model_options
 @output_options
 def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, sep, categorical, ignore, params, quiet,
@@ -468,7 +573,12 @@ def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, s
     INPUT may be a parquet dataset larger than memory (a directory of
     parquet files, or a parquet file with more than --fit-rows rows): it is
     read once, batch by batch, and the model is fitted on a seeded sample.
+    Several INPUT tables are fitted as one database (relations found or
+    given by --relation); --entity fits entities and their histories.
     """
+    if _run_related("fit", input, output, backend=backend, seed=seed, params=params, na_values=na_values, sep=sep,
+                    quiet=quiet, as_json=as_json):
+        return
 
     plan = _plan({"INPUT": input})
     plan.add(output, "-o")
@@ -499,8 +609,13 @@ def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, s
 
 @cli.command()
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--rows", required=True, type=click.IntRange(min=0), help="Number of rows to generate.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output table.")
+@click.option("--rows", type=click.IntRange(min=0), default=None,
+              help="Number of rows to generate (entities, for a model of histories); needed for a table's model.")
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Database and history models: rows of the tables without parents (entities) relative to the "
+                   "fitted ones [default: 1].")
+@click.option("-o", "--output", required=True, type=click.Path(),
+              help="Output table (a directory for a database model: one file per table).")
 @click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Random seed: same seed, same output [default: a fresh seed, reported by --json].")
 @given_option
@@ -508,14 +623,33 @@ def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, s
               help="Rows drawn and written at a time (parquet row group size); memory grows with it, not with --rows.")
 @cluster_options
 @output_options
-def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, quiet, as_json):
+def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, scale, quiet, as_json):
     """Generate ROWS synthetic rows from a saved MODEL.
 
     Rows are written in batches as they are drawn (parquet row groups, CSV /
     JSON lines appends, Arrow record batches): memory does not grow with
     ROWS. The file appears only when complete; an interrupted run leaves
-    nothing behind. Row i depends only on the seed and i.
+    nothing behind. Row i depends only on the seed and i. A database model
+    writes each table into the directory -o (same names and formats as its
+    inputs); a model of histories writes --rows (or --scale) entities.
     """
+    kind = model_kind(model) if Path(model).is_file() else "table"
+    if kind != "table":
+        if given or workers or scheduler:
+            raise click.UsageError("--given, --workers and --scheduler apply to a table's model")
+        plan = _plan({"MODEL": model})
+        seed = _resolve_seed(seed)
+        t0 = time.perf_counter()
+        loaded = DatabaseSynthesizer.load(model) if kind == "database" else SequenceSynthesizer.load(model)
+        summary = {"model": str(model), "seed": seed, **_write_related(plan, loaded, Path(output), seed, scale, rows)}
+        summary["seconds"] = round(time.perf_counter() - t0, 3)
+        _emit_json(as_json, summary)
+        _say(quiet, as_json, f"wrote {output} in {summary['seconds']:.1f}s")
+        return
+    if rows is None:
+        raise click.UsageError("give --rows: the number of rows to generate")
+    if scale is not None:
+        raise click.UsageError("--scale applies to database and history models; give --rows")
 
 
     fixed = _parse_given(given)

@@ -237,13 +237,17 @@ class DatabaseSynthesizer:
         self.params = params
 
     # ------------------------------------------------------------- fitting
-    def fit(self, tables: Mapping[str, pd.DataFrame]) -> "DatabaseSynthesizer":
+    def fit(self, tables: Mapping[str, pd.DataFrame], *,
+            formats: Mapping[str, str] | None = None) -> "DatabaseSynthesizer":
         """Fit one model per table, parents first.
 
         Parameters
         ----------
         tables : dict of str to DataFrame
             The database: table name -> rows.
+        formats : dict of str to str, optional
+            The file suffix each table was read from (``".csv"``), kept in the
+            model file so that ``tabsynth sample`` writes each table as it came.
 
         Returns
         -------
@@ -257,6 +261,7 @@ class DatabaseSynthesizer:
                 if self.relations is not None else infer_relations(tables))
         self.order_ = check_relations(tables, rels)
         self.relations_ = rels
+        self.formats_ = {str(k): str(v) for k, v in (formats or {}).items()}
         seed = self.random_state if self.random_state is not None else int(np.random.SeedSequence().entropy % 2**32)
         self.seed_ = int(seed)
         self.tables_: dict[str, dict] = {}
@@ -457,7 +462,7 @@ class DatabaseSynthesizer:
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "order": self.order_,
                     "relations": [str(r) for r in self.relations_], "tables": self.tables_,
                     "backend": self.backend, "random_state": self.random_state, "seed": self.seed_,
-                    "params": self.params}
+                    "params": self.params, "formats": getattr(self, "formats_", {})}
         path = Path(path)
         with tempfile.TemporaryDirectory() as tmp, atomic_path(path) as out:
             with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -487,6 +492,7 @@ class DatabaseSynthesizer:
                 self.relations_ = [Relation.parse(r) for r in doc["relations"]]
                 self.tables_ = doc["tables"]
                 self.seed_ = int(doc["seed"])
+                self.formats_ = dict(doc.get("formats", {}))
                 self.models_ = {}
                 for i, name in enumerate(self.order_):
                     p = Path(tmp) / f"{i}.tabsynth"

@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("backends", {"tabsynth.backends*"}),
     ("model", {"tabsynth.synthesizer"}),
     ("estimators", {"tabsynth.impute", "tabsynth.augmentation", "tabsynth.database", "tabsynth.sequences"}),
-    ("runners", {"tabsynth._large", "tabsynth.dask"}),
+    ("runners", {"tabsynth._large", "tabsynth._related", "tabsynth.dask"}),
     ("entry points", {"tabsynth.cli", "tabsynth.__main__", "tabsynth"}),
 ]
 

@@ -1,0 +1,86 @@
+"""The command line's runs of several related tables and of entity histories (``fit`` / ``augment`` / ``sample``).
+
+A table's name is its file's stem (``students.csv`` -> ``students``); a
+database model remembers each table's file suffix, so ``tabsynth sample``
+writes ``OUTDIR/<name><suffix>`` for each table, in its format.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .database import DatabaseSynthesizer, is_database_model
+from .errors import InputError
+from .io import write_table
+from .sequences import SequenceSynthesizer
+
+
+def split_name(path: str | Path) -> tuple[str, str]:
+    """``data/students.csv.gz`` -> ``("students", ".csv.gz")``."""
+    p = Path(path)
+    suffixes = p.suffixes
+    ext = suffixes[-1] if suffixes else ""
+    if ext.lower() == ".gz" and len(suffixes) > 1:
+        ext = suffixes[-2] + ext
+    return (p.name[: len(p.name) - len(ext)] if ext else p.name), ext
+
+
+def read_tables(paths: list[str],
+                read: Callable[[str], pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Each file read, named by its stem; two files of one stem are refused."""
+    tables: dict[str, pd.DataFrame] = {}
+    formats: dict[str, str] = {}
+    for path in paths:
+        name, ext = split_name(path)
+        if name in tables:
+            raise InputError(f"two input files are named {name!r}; a table's name is its file's stem, rename one")
+        tables[name] = read(path)
+        formats[name] = ext or ".csv"
+    return tables, formats
+
+
+def model_kind(path: str | Path) -> str:
+    """``"database"``, ``"sequences"`` or ``"table"``: what a model file holds."""
+    if is_database_model(path):
+        return "database"
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if "sequences.json" in zf.namelist():
+                return "sequences"
+    except (OSError, zipfile.BadZipFile):
+        pass
+    return "table"
+
+
+def fit_database(tables: dict[str, pd.DataFrame], formats: dict[str, str], relations: list[str] | None,
+                 backend: str, seed: int, params: dict[str, Any]) -> DatabaseSynthesizer:
+    return DatabaseSynthesizer(relations or None, backend=backend, random_state=seed, **params).fit(
+        tables, formats=formats)
+
+
+def fit_sequences(df: pd.DataFrame, entity: str, order: str | None, backend: str, seed: int,
+                  params: dict[str, Any]) -> SequenceSynthesizer:
+    return SequenceSynthesizer(entity, order=order, backend=backend, random_state=seed, **params).fit(df)
+
+
+def plan_tables(plan: Any, out_dir: Path, names: list[str], formats: Mapping[str, str]) -> dict[str, Path]:
+    """The output file of each table in ``out_dir`` (created), each planned (checked, atomic)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"-o {out_dir}: several tables are written to a directory, and this is a file")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name in names:
+        out[name] = plan.add(out_dir / f"{name}{formats.get(name, '.csv')}", "-o")
+    return out
+
+
+def write_tables(plan: Any, tables: Mapping[str, pd.DataFrame], paths: Mapping[str, Path]) -> None:
+    """Write each table to its planned path (inside ``plan.writing()``)."""
+    for name, df in tables.items():
+        paths[name].parent.mkdir(parents=True, exist_ok=True)
+        write_table(df, plan.stage(paths[name]), like=paths[name])

@@ -1,0 +1,89 @@
+"""The command line on several tables (a database) and on entity histories."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tabsynth.cli import main
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_database import shop  # noqa: E402
+from test_sequences import panel  # noqa: E402
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as e:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return e.value.code, out, err
+
+
+@pytest.fixture
+def shop_files(tmp_path):
+    paths = []
+    for name, df in shop().items():
+        p = tmp_path / (f"{name}.parquet" if name == "orders" else f"{name}.csv")
+        df.to_parquet(p) if p.suffix == ".parquet" else df.to_csv(p, index=False)
+        paths.append(p)
+    return paths
+
+
+def test_database_fit_sample_augment(capsys, tmp_path, shop_files):
+    model = tmp_path / "shop.tabsynth"
+    code, out, err = run(capsys, *["fit", *shop_files, "-o", model, "--seed", "1", "--json"])
+    assert code == 0, err
+    assert sorted(json.loads(out)["rows_input"]) == ["customers", "orders", "products"]
+    code, out, err = run(capsys, "sample", model, "-o", tmp_path / "out", "--scale", "2", "--seed", "3", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["rows_synthetic"]["customers"] == 600
+    orders = pd.read_parquet(tmp_path / "out" / "orders.parquet")  # each table in its input's format
+    customers = pd.read_csv(tmp_path / "out" / "customers.csv")
+    assert list(orders.columns) == list(shop()["orders"].columns)
+    assert orders["customer_id"].dropna().isin(customers["customer_id"]).mean() > 0.95
+    code, out, err = run(capsys, "sample", model, "-o", tmp_path / "again", "--scale", "2", "--seed", "3", "-q")
+    assert code == 0 and pd.read_parquet(tmp_path / "again" / "orders.parquet").equals(orders)
+    code, _, err = run(capsys, *["augment", *shop_files, "--synthetic-only", "-o", tmp_path / "aug", "-q",
+                                 "--relation", "orders.customer_id=customers.customer_id",
+                                 "--relation", "orders.sku=products.sku"])
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "aug").iterdir()) == ["customers.csv", "orders.parquet", "products.csv"]
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--relation", "orders.nope=customers.customer_id"], "has no column 'nope'"),
+    (["--relation", "orders.customer_id=customers.segment"], "is not a key"),
+])
+def test_database_bad_relations_exit_2(capsys, tmp_path, shop_files, extra, message):
+    out = tmp_path / "m.tabsynth"
+    code, _, err = run(capsys, *["fit", *shop_files, "-o", out, *extra])
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_augment_several_tables_needs_synthetic_only(capsys, tmp_path, shop_files):
+    code, _, err = run(capsys, *["augment", *shop_files, "-o", tmp_path / "x"])
+    assert code == 2 and "--synthetic-only" in err
+
+
+def test_histories_fit_sample(capsys, tmp_path):
+    path = tmp_path / "panel.csv"
+    panel(150).to_csv(path, index=False)
+    model = tmp_path / "p.tabsynth"
+    code, _, err = run(capsys, "fit", path, "--entity", "worker", "--order", "year", "-o", model, "-q")
+    assert code == 0, err
+    code, out, err = run(capsys, "sample", model, "--rows", "40", "-o", tmp_path / "s.csv", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    df = pd.read_csv(tmp_path / "s.csv")
+    assert doc["entities_synthetic"] == 40 == df["worker"].nunique() and doc["rows_synthetic"] == len(df)
+    assert (df.groupby("worker")["sex"].nunique() == 1).all()
+    code, _, err = run(capsys, "fit", path, "--entity", "nobody", "-o", tmp_path / "bad.tabsynth")
+    assert code == 2 and "nobody" in err
+    code, _, err = run(capsys, "sample", model, "-o", tmp_path / "s2.csv", "--given", "sex=F")
+    assert code == 2 and "--given" in err
