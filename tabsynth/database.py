@@ -15,12 +15,14 @@ them, one per table, fitted parents first:
   child table has per parent row (``__n_<child>``, zero included), so
   children counts follow the parent's columns;
 * a child column equal to a parent column in every joined row (a school's
-  mean SES copied into each student) is not modelled: it is copied back.
+  mean SES copied into each student, a product's price in each order line)
+  is not modelled: it is copied back from the generated parent row.
 
 Sampling goes parents first: a root table gets ``scale`` times its rows;
 each parent row gets its drawn number of children, drawn given the parent's
 columns (``given=``); further parents are matched to each child row by its
-drawn context (the nearest generated parent row). Keys are new values in the
+drawn context (the nearest generated parent row that still has room: each
+parent row takes about as many children as its own model drew for it). Keys are new values in the
 real format (integers not among the real ones where the range allows, strings
 with the same prefix, length and character classes), so keys stay unique and
 every foreign key points at a generated parent row. Orphans (a foreign key
@@ -54,7 +56,7 @@ FORMAT = "tabsynth-database"
 FORMAT_VERSION = 1
 #: a child column that draws at least this share of its values from a parent's key refers to it (orphans allowed)
 MIN_REFERENCE_SHARE = 0.9
-COUNT = "__n_{}"
+COUNT = "__n_{}"  # children per parent row, for a relation "child.fk"
 PARENT_FLAG = "__has_parent"
 
 
@@ -284,35 +286,35 @@ class DatabaseSynthesizer:
         keys = sorted({r.key for r in self.relations_ if r.parent == name})
         fks = [r.fk for r in mine]
         primary = mine[0] if mine else None
-        copied: dict[str, str] = {}
+        copied: dict[str, list[str]] = {}  # child column -> [foreign key of the relation, parent column]
         orphan_share = missing_share = 0.0
         if primary is not None:
-            parent = tables[primary.parent]
             fk = _col(df, primary.fk)
-            key = _col(parent, primary.key)
             missing_share = float(fk.isna().mean())
-            matched = fk.isin(set(key.tolist())) & fk.notna()
+            matched = fk.isin(set(_col(tables[primary.parent], primary.key).tolist())) & fk.notna()
             orphan_share = float((~matched & fk.notna()).mean())
-            joined = self._join(df, parent, primary)
-            for c in df.columns:
-                c = str(c)
-                if c in fks or c in keys:
+        for r in mine:
+            parent = tables[r.parent]
+            fk = _col(df, r.fk)
+            matched = (fk.isin(set(_col(parent, r.key).tolist())) & fk.notna()).to_numpy()
+            if matched.sum() < 2:
+                continue
+            joined = self._join(df, parent, r)
+            skip = {r.key, *[x.fk for x in self.relations_ if x.child == r.parent]}
+            for c in map(str, df.columns):
+                if c in fks or c in keys or c in copied:
                     continue
-                for pc in parent.columns:
-                    pc = str(pc)
-                    if pc == primary.key or pc in [r.fk for r in self.relations_ if r.child == primary.parent]:
-                        continue
-                    a, b = _col(joined, c)[matched.to_numpy()], joined[f"{primary.parent}.{pc}"][matched.to_numpy()]
-                    if matched.sum() >= 2 and _equal(a, b):
-                        copied[c] = pc
+                for pc in map(str, parent.columns):
+                    if pc not in skip and _equal(_col(joined, c)[matched], joined[f"{r.parent}.{pc}"][matched]):
+                        copied[c] = [r.fk, pc]
                         break
         own = [str(c) for c in df.columns if str(c) not in keys and str(c) not in fks and str(c) not in copied]
         return {"columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes], "rows": len(df),
                 "keys": keys, "key_format": {k: _key_format(_col(df, k)) for k in keys},
                 "fk_format": {r.fk: _key_format(_col(df, r.fk).dropna()) for r in mine},
                 "own": own, "copied": copied, "orphan_share": orphan_share, "missing_share": missing_share,
-                "relations": [str(r) for r in mine], "children": [r.child for r in self.relations_
-                                                                  if r.parent == name and self._primary(r.child) == r]}
+                "relations": [str(r) for r in mine],
+                "referrers": [[r.child, r.fk] for r in self.relations_ if r.parent == name]}
 
     def _primary(self, child: str) -> Relation | None:
         mine = [r for r in self.relations_ if r.child == child]
@@ -346,11 +348,10 @@ class DatabaseSynthesizer:
             if r == self._primary(name) and (plan["orphan_share"] or plan["missing_share"]):
                 fk = _col(df, r.fk)
                 frame[PARENT_FLAG] = (fk.isin(set(_col(tables[r.parent], r.key).tolist())) & fk.notna()).to_numpy()
-        for child in plan["children"]:
-            r = self._primary(child)
-            fk = _col(tables[child], r.fk)
-            counts = fk.value_counts()
-            frame[COUNT.format(child)] = _col(df, r.key).map(counts).fillna(0).astype("int64").to_numpy()
+        for child, fk_name in plan["referrers"]:
+            r = next(x for x in self.relations_ if x.child == child and x.fk == fk_name)
+            counts = _col(tables[child], r.fk).value_counts()
+            frame[COUNT.format(f"{child}.{r.fk}")] = _col(df, r.key).map(counts).fillna(0).astype("int64").to_numpy()
         return frame
 
     # ------------------------------------------------------------ sampling
@@ -388,14 +389,17 @@ class DatabaseSynthesizer:
             for k in plan["keys"]:
                 rows[f"__key.{k}"] = _new_keys(len(rows), plan["key_format"][k], rng)
             for r in [r for r in self.relations_ if r.child == name and r != primary]:
-                rows[f"__fk.{r.fk}"] = self._match(rows, r, drawn[r.parent])
+                pos = self._match(rows, r, drawn[r.parent], rng)
+                keys = drawn[r.parent][f"__key.{r.key}"].to_numpy() if len(drawn[r.parent]) else np.array([None])
+                rows[f"__fk.{r.fk}"] = np.where(pos >= 0, keys[np.maximum(pos, 0)], None)
+                rows[f"__row.{r.fk}"] = pos
             drawn[name] = rows
             out[name] = self._finish(name, rows, drawn, rng)
         return out
 
     def _children(self, name: str, r: Relation, parents: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         plan = self.tables_[name]
-        counts = parents[COUNT.format(name)].to_numpy(dtype="float64") if len(parents) else np.zeros(0)
+        counts = parents[COUNT.format(f"{name}.{r.fk}")].to_numpy(dtype="float64") if len(parents) else np.zeros(0)
         counts = np.maximum(np.round(np.nan_to_num(counts)), 0).astype("int64")
         idx = np.repeat(np.arange(len(parents)), counts)
         given = pd.DataFrame({c: parents[c.split(".", 1)[1]].to_numpy()[idx] if c.split(".", 1)[1] in parents
@@ -420,17 +424,31 @@ class DatabaseSynthesizer:
         rows["__parent_row"] = np.r_[idx, np.full(n_orphans, -1)].astype("int64")
         return rows
 
-    def _match(self, rows: pd.DataFrame, r: Relation, parents: pd.DataFrame) -> np.ndarray:
-        """For a further parent: each child row's nearest generated parent row by the drawn context."""
+    def _match(self, rows: pd.DataFrame, r: Relation, parents: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+        """For a further parent: each child row's generated parent row (position), by its drawn context.
+
+        Each parent row takes about as many children as its model drew for it
+        (its share of the child rows); a child goes to the nearest parent row
+        by context that still has room, children taken in a random order.
+        """
         cols = [c.split(".", 1)[1] for c in self._context_columns(r)]
-        if not len(parents) or not len(rows):
-            return np.array([None] * len(rows), dtype=object)
+        n, m = len(rows), len(parents)
+        if not m or not n:
+            return np.full(n, -1, dtype="int64")
+        want = np.maximum(np.nan_to_num(parents[COUNT.format(f"{r.child}.{r.fk}")].to_numpy(dtype="float64")), 0)
+        quota = _apportion(want if want.sum() > 0 else np.ones(m), n)
         a = pd.DataFrame({c: parents[c] for c in cols})
         b = pd.DataFrame({c: rows[f"{r.parent}.{c}"] for c in cols})
         A, B = _features(a, b)
-        nn = NearestNeighbors(n_neighbors=1).fit(A)
-        pos = nn.kneighbors(B, return_distance=False)[:, 0]
-        return parents[f"__key.{r.key}"].to_numpy()[pos]
+        k = min(m, 32)
+        near = NearestNeighbors(n_neighbors=k).fit(A).kneighbors(B, return_distance=False)
+        pos = np.full(n, -1, dtype="int64")
+        for i in rng.permutation(n):
+            free = near[i][quota[near[i]] > 0]
+            j = int(free[0]) if len(free) else int(rng.choice(np.flatnonzero(quota > 0)))
+            pos[i] = j
+            quota[j] -= 1
+        return pos
 
     def _finish(self, name: str, rows: pd.DataFrame, drawn: dict[str, pd.DataFrame],
                 rng: np.random.Generator) -> pd.DataFrame:
@@ -443,9 +461,10 @@ class DatabaseSynthesizer:
             elif f"__fk.{col}" in rows:
                 values = pd.Series(rows[f"__fk.{col}"].to_numpy(), dtype=object)
             elif col in plan["copied"]:
-                parents = drawn[primary.parent]
-                src = parents[plan["copied"][col]].reset_index(drop=True)
-                pos = rows["__parent_row"].to_numpy()
+                fk, pcol = plan["copied"][col]
+                r = next(x for x in self.relations_ if x.child == name and x.fk == fk)
+                src = drawn[r.parent][pcol].reset_index(drop=True)
+                pos = rows["__parent_row" if r == primary else f"__row.{fk}"].to_numpy()
                 values = src.iloc[np.maximum(pos, 0)].reset_index(drop=True)
                 if (pos < 0).any():
                     values = values.astype(object).where(pos >= 0, None)
@@ -515,6 +534,16 @@ def is_database_model(path: str | Path) -> bool:
             return "database.json" in zf.namelist()
     except (OSError, zipfile.BadZipFile):
         return False
+
+
+def _apportion(weights: np.ndarray, n: int) -> np.ndarray:
+    """``n`` split in proportion to ``weights`` (whole numbers, largest remainders first)."""
+    share = weights / weights.sum() * n
+    out = np.floor(share).astype("int64")
+    rest = n - int(out.sum())
+    if rest > 0:
+        out[np.argsort(-(share - out), kind="stable")[:rest]] += 1
+    return out
 
 
 def _equal(a: pd.Series, b: pd.Series) -> bool:

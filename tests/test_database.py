@@ -49,7 +49,7 @@ def test_hsb_keys_cardinality_and_copied_column(tmp_path):
     tables = {"schools": pd.read_csv(HSB / "schools.csv"), "students": pd.read_csv(HSB / "students.csv")}
     db = DatabaseSynthesizer(random_state=0).fit(tables)
     assert [str(r) for r in db.relations_] == ["students.School=schools.School"]
-    assert db.tables_["students"]["copied"] == {"MEANSES": "MEANSES"}
+    assert db.tables_["students"]["copied"] == {"MEANSES": ["School", "MEANSES"]}
     out = db.sample(seed=1)
     schools, students = out["schools"], out["students"]
     assert list(students.columns) == list(tables["students"].columns)
@@ -93,6 +93,10 @@ def test_two_parents_orphans_missing_keys_and_zero_children():
     assert per["business"] > 2.5 * per["retail"]
     res = evaluate_database(tables, out, db.relations_)
     assert res["key_violations"] == 0
+    # the second parent: each product gets about its share of orders; an order's unit price is its product's
+    assert res["relations"]["orders.sku=products.sku"]["cardinality_shape"] > 0.8
+    joined = orders.merge(products, on="sku")
+    assert (joined["unit_price"] == joined["price"]).all()
 
 
 def test_declared_relation_and_scale():

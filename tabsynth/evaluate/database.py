@@ -13,8 +13,9 @@ parent's columns:
   parent column) pair over the joined rows;
 * per-table column shapes and pair trends.
 
-Key and foreign-key columns are identifiers: they count in key integrity
-only, never in the fidelity measures.
+Key and foreign-key columns, and integer or text columns unique in every
+real row, are identifiers: they count in key integrity only, never in the fidelity
+measures.
 """
 
 from __future__ import annotations
@@ -113,9 +114,15 @@ def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, 
         child, fk, parent, key = _parse(rel)
         ids[child].add(fk)
         ids[parent].add(key)
+    for name, t in real.items():  # and row identifiers (an order number: integers or text unique in every row)
+        ids[name] |= {str(c) for c in t.columns if len(t) > 1 and t[c].is_unique and (
+            pd.api.types.is_integer_dtype(t[c].dtype) or pd.api.types.is_string_dtype(t[c].dtype)
+            or pd.api.types.is_object_dtype(t[c].dtype))}
     tables = {}
     for name in real:
         r, s = (t[[c for c in t.columns if str(c) not in ids[name]]] for t in (real[name], synthetic[name]))
+        if not r.shape[1]:
+            continue
         tables[name] = {"rows_real": len(r), "rows_synthetic": len(s),
                         "column_shapes": column_shapes(r, s, max_rows=max_rows)["score"],
                         "pair_trends": pair_trends(r, s, max_rows=max_rows)["score"]}
