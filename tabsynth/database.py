@@ -310,8 +310,8 @@ class DatabaseSynthesizer:
                         break
         own = [str(c) for c in df.columns if str(c) not in keys and str(c) not in fks and str(c) not in copied]
         return {"columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes], "rows": len(df),
-                "keys": keys, "key_format": {k: _key_format(_col(df, k)) for k in keys},
-                "fk_format": {r.fk: _key_format(_col(df, r.fk).dropna()) for r in mine},
+                "keys": keys, "key_format": {k: key_format(_col(df, k)) for k in keys},
+                "fk_format": {r.fk: key_format(_col(df, r.fk).dropna()) for r in mine},
                 "own": own, "copied": copied, "orphan_share": orphan_share, "missing_share": missing_share,
                 "relations": [str(r) for r in mine],
                 "referrers": [[r.child, r.fk] for r in self.relations_ if r.parent == name]}
@@ -387,7 +387,7 @@ class DatabaseSynthesizer:
             else:
                 rows = self._children(name, primary, drawn[primary.parent], rng)
             for k in plan["keys"]:
-                rows[f"__key.{k}"] = _new_keys(len(rows), plan["key_format"][k], rng)
+                rows[f"__key.{k}"] = new_keys(len(rows), plan["key_format"][k], rng)
             for r in [r for r in self.relations_ if r.child == name and r != primary]:
                 pos = self._match(rows, r, drawn[r.parent], rng)
                 keys = drawn[r.parent][f"__key.{r.key}"].to_numpy() if len(drawn[r.parent]) else np.array([None])
@@ -418,7 +418,7 @@ class DatabaseSynthesizer:
         fk[: len(idx)] = parent_key[idx]
         if n_orphans:
             missing = rng.random(n_orphans) < plan["missing_share"] / share
-            fresh = _new_keys(n_orphans, plan["fk_format"][r.fk], rng, avoid=set(parent_key.tolist()), salt="orphan")
+            fresh = new_keys(n_orphans, plan["fk_format"][r.fk], rng, avoid=set(parent_key.tolist()), salt="orphan")
             fk[len(idx):] = np.where(missing, None, fresh.astype(object))
         rows[f"__fk.{r.fk}"] = fk
         rows["__parent_row"] = np.r_[idx, np.full(n_orphans, -1)].astype("int64")
@@ -470,7 +470,7 @@ class DatabaseSynthesizer:
                     values = values.astype(object).where(pos >= 0, None)
             else:
                 values = rows[col]
-            data[col] = _as_dtype(pd.Series(values).reset_index(drop=True), dtype)
+            data[col] = as_dtype(pd.Series(values).reset_index(drop=True), dtype)
         return pd.DataFrame(data)
 
     # --------------------------------------------------------------- files
@@ -485,11 +485,11 @@ class DatabaseSynthesizer:
         path = Path(path)
         with tempfile.TemporaryDirectory() as tmp, atomic_path(path) as out:
             with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
-                _write(zf, "database.json", json.dumps(manifest, indent=1, default=_plain).encode())
+                write_member(zf, "database.json", json.dumps(manifest, indent=1, default=_plain).encode())
                 for name in self.order_:
                     p = Path(tmp) / f"{len(name)}.tabsynth"
                     self.models_[name].save(p)
-                    _write(zf, f"tables/{self.order_.index(name)}.tabsynth", p.read_bytes())
+                    write_member(zf, f"tables/{self.order_.index(name)}.tabsynth", p.read_bytes())
         return path
 
     @classmethod
@@ -556,7 +556,7 @@ def _equal(a: pd.Series, b: pd.Series) -> bool:
     return bool((same | both_na).all())
 
 
-def _key_format(s: pd.Series) -> dict:
+def key_format(s: pd.Series) -> dict:
     """What new keys must look like: integers (their range and the real ones to avoid) or strings (a template)."""
     vals = s.dropna()
     if pd.api.types.is_integer_dtype(vals.dtype) or (pd.api.types.is_float_dtype(vals.dtype) and len(vals)
@@ -600,7 +600,7 @@ def _char_classes(values: list[str], start: int) -> list[str]:
     return out
 
 
-def _new_keys(n: int, fmt: dict, rng: np.random.Generator, avoid: set | None = None, salt: str = "") -> np.ndarray:
+def new_keys(n: int, fmt: dict, rng: np.random.Generator, avoid: set | None = None, salt: str = "") -> np.ndarray:
     """``n`` unique keys in the real format (nor in ``avoid``).
 
     Integers continue after the largest real key, so they are never real
@@ -654,7 +654,7 @@ def _features(a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]
     return np.hstack(cols_a), np.hstack(cols_b)
 
 
-def _as_dtype(s: pd.Series, dtype: str) -> pd.Series:
+def as_dtype(s: pd.Series, dtype: str) -> pd.Series:
     try:
         target = make_dtype(dtype)
     except Exception:
@@ -675,7 +675,7 @@ def _plain(v: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
 
 
-def _write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+def write_member(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.external_attr = 0o644 << 16
     zf.writestr(info, data)

@@ -59,7 +59,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from .schema import TableSchema
+from ._cells import canon, merge
+from .schema import TableSchema, infer_schema
 
 #: a view with more distinct values than this is seen as "present" / "missing" only
 MAX_LEVELS = 64
@@ -107,8 +108,6 @@ class View:
             out = self._lookup(s)
             slow = np.flatnonzero((out < 0) & ~isna)
             if len(slow):  # dtypes that drift (integers where strings were fitted): match by canonical text
-                from ._cells import canon
-
                 lookup = {canon(v): i for i, v in enumerate(self.values)}
                 vals = s.to_numpy(dtype=object)
                 out[slow] = [lookup.get(canon(vals[i]), -1) for i in slow]
@@ -329,11 +328,13 @@ class Rules:
         return bad
 
     def _breaks(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None, keep_present: bool) -> np.ndarray:
-        """What a redraw mends: broken pairs, and equations whose computed cell left its column's observed range."""
+        """What a redraw mends: broken pairs, equations that do not hold, and equations whose computed cell left its
+        column's observed range."""
         bad = self.broken(df, free, keep_present)
         for e in self.equations:
             if all(c in df.columns for c in e.columns):
-                bad |= e.outside(df, free)
+                drawn = np.any([_free(free, c, len(df)) for c in e.columns], axis=0)
+                bad |= e.outside(df, free) | (e.broken(df) & drawn)
         return bad
 
     def count_broken(self, df: pd.DataFrame) -> int:
@@ -398,16 +399,14 @@ class Rules:
         """
         if not self or not len(df):
             return df, 0
-        self.apply_equations(df, free)
-        self._repair(df, free, rng, keep_present, best)
+        self._settle(df, free, rng, keep_present, best)
         bad = self._breaks(df, free, keep_present)
         rounds = 0
         while redraw is not None and bad.any() and rounds < MAX_ROUNDS:
             rows = np.flatnonzero(bad)
             new = redraw(rows)
             sub_free = None if free is None else {c: np.asarray(v)[rows] for c, v in free.items()}
-            self.apply_equations(new, sub_free)
-            self._repair(new, sub_free, rng, keep_present, best)
+            self._settle(new, sub_free, rng, keep_present, best)
             for c in df.columns:
                 if c in new.columns:
                     df[c] = _put(df[c], bad, new[c])
@@ -423,6 +422,14 @@ class Rules:
                 df[c] = _put(df[c], bad, fixed[c])
             bad = self._breaks(df, free, keep_present)
         return df, int(bad.sum())
+
+    def _settle(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None, rng: np.random.Generator,
+                keep_present: bool, best: bool) -> None:
+        """Equations applied, broken pairs mended, equations applied again (a mended cell may be a term)."""
+        self.apply_equations(df, free)
+        self._repair(df, free, rng, keep_present, best)
+        if self.equations:
+            self.apply_equations(df, free)
 
     def _repair(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None,
                 rng: np.random.Generator, keep_present: bool, best: bool, passes: int = 3) -> None:
@@ -507,8 +514,6 @@ def find_rules(df: pd.DataFrame, schema: TableSchema | None = None) -> Rules:
         Its schema (inferred when not given); columns of other kinds
         (ids, constants, text) take no part.
     """
-    from .schema import infer_schema
-
     schema = schema if schema is not None else infer_schema(df)
     labels = {str(c): c for c in df.columns}
     views: dict[str, View] = {}
@@ -581,7 +586,7 @@ def _find_equations(df: pd.DataFrame, labels: dict[str, Any], numeric: list[str]
     out: list[Equation] = []
     used: set[int] = set()  # a column explained by an equation is not explained again
 
-    decimals = [_decimals(x) for x in X.T]
+    decimals = [digits_after_point(x) for x in X.T]
     # half a unit of the last digit of each fractional column: what rounding the real values moved them by
     half = [0.5 * 10.0 ** -d if d else 0.0 for d in decimals]
 
@@ -678,7 +683,7 @@ def empty_cells(s: pd.Series, where: np.ndarray) -> pd.Series:
     return _put(s, where, [None] * int(np.count_nonzero(where)))
 
 
-def _decimals(x: np.ndarray) -> int:
+def digits_after_point(x: np.ndarray) -> int:
     """Digits after the point that every value of ``x`` fits in (at most 9)."""
     v = x[~np.isnan(x)][:5000]
     for d in range(10):
@@ -696,8 +701,6 @@ def _typed(values: np.ndarray, like: pd.Series) -> np.ndarray:
 
 def _put(s: pd.Series, where: np.ndarray, values: Any) -> pd.Series:
     """``s`` with ``values`` at the rows ``where`` (a bool mask), in ``s``'s dtype where the values fit it."""
-    from ._cells import merge
-
     rows = np.flatnonzero(where)
     if not len(rows):
         return s

@@ -35,7 +35,10 @@ import numpy as np
 import pandas as pd
 
 from ._rng import RandomState, draw_seed, make_rng
+from .database import as_dtype, key_format, new_keys, write_member
 from .errors import FileFormatError, InputError, NotFittedError
+from .io import atomic_path
+from .rules import digits_after_point
 from .schema import check_columns, check_table, is_datetime
 from .synthesizer import Synthesizer
 
@@ -128,9 +131,7 @@ class SequenceSynthesizer:
         self.varying_ = [c for c in others if c not in self.attributes_]
         self.order_kind_ = None if order is None else ("datetime" if is_datetime(table[order].dtype) else "number")
         self.aggregates_ = _aggregates(table, entity, self.attributes_, self.varying_)
-        from .database import _key_format
-
-        self.entity_format_ = _key_format(table[entity].drop_duplicates())
+        self.entity_format_ = key_format(table[entity].drop_duplicates())
         self.seed_ = int(self.random_state) if self.random_state is not None else int(
             np.random.SeedSequence().entropy % 2**32)
         seeds = np.random.SeedSequence(self.seed_).generate_state(3)
@@ -243,8 +244,6 @@ class SequenceSynthesizer:
         return out
 
     def _finish(self, out: pd.DataFrame) -> pd.DataFrame:
-        from .database import _as_dtype
-
         data = {}
         for col, dtype in zip(self.columns_, self.dtypes_):
             values = out[col]
@@ -254,7 +253,7 @@ class SequenceSynthesizer:
                     values = values.dt.tz_localize("UTC").dt.tz_convert(dtype.split(",", 1)[1].strip(" ]"))
             elif col == self.order and "int" in dtype:
                 values = values.round()
-            data[col] = _as_dtype(values.reset_index(drop=True), dtype)
+            data[col] = as_dtype(values.reset_index(drop=True), dtype)
         return pd.DataFrame(data)
 
     # --------------------------------------------------------------- files
@@ -262,9 +261,6 @@ class SequenceSynthesizer:
         """Save as one zip: a JSON manifest and the two models (no pickle); atomic."""
         if not hasattr(self, "entity_model_"):
             raise NotFittedError("this SequenceSynthesizer is not fitted yet; call fit(df) first")
-        from .database import _write
-        from .io import atomic_path
-
         doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "entity": self.entity, "order": self.order,
                "backend": self.backend, "random_state": self.random_state, "params": self.params,
                "columns": self.columns_, "dtypes": self.dtypes_, "attributes": self.attributes_,
@@ -274,12 +270,12 @@ class SequenceSynthesizer:
         path = Path(path)
         with tempfile.TemporaryDirectory() as tmp, atomic_path(path) as out:
             with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
-                _write(zf, "sequences.json", json.dumps(doc, indent=1).encode())
+                write_member(zf, "sequences.json", json.dumps(doc, indent=1).encode())
                 for name, model in (("entities", self.entity_model_), ("steps", self.step_model_)):
                     if model is not None:
                         p = Path(tmp) / f"{name}.tabsynth"
                         model.save(p)
-                        _write(zf, f"{name}.tabsynth", p.read_bytes())
+                        write_member(zf, f"{name}.tabsynth", p.read_bytes())
         return path
 
     @classmethod
@@ -321,8 +317,6 @@ AGGREGATES = ("mean", "first", "last", "min", "max", "sum")
 def _aggregates(table: pd.DataFrame, entity: str, attributes: list[str], varying: list[str]) -> dict:
     """Entity number columns equal, in every entity of two rows or more, to a summary of a varying number column
     (up to one unit of their last digit), e.g. a person's mean unemployment rate."""
-    from .rules import _decimals
-
     out: dict[str, tuple[str, str]] = {}
     nums = [c for c in varying if pd.api.types.is_numeric_dtype(table[c].dtype)
             and not pd.api.types.is_bool_dtype(table[c].dtype)]
@@ -337,7 +331,7 @@ def _aggregates(table: pd.DataFrame, entity: str, attributes: list[str], varying
         if np.isnan(a).any():
             continue
         # one unit of the last digit: a summary recorded from values rounded otherwise than the column
-        d = _decimals(a)
+        d = digits_after_point(a)
         tol = (10.0 ** -d if d else 0.0) + 1e-9 * max(1.0, float(np.abs(a).max()))
         if np.std(a) <= 10 * tol:  # too coarse to tell a summary from a coincidence
             continue
@@ -360,9 +354,7 @@ def _order_numbers(s: pd.Series) -> np.ndarray:
 
 
 def _entity_ids(n: int, fmt: dict) -> np.ndarray:
-    from .database import _new_keys
-
-    return _new_keys(n, fmt, np.random.default_rng(0))
+    return new_keys(n, fmt, np.random.default_rng(0))
 
 
 def _put_rows(s: pd.Series, rows: np.ndarray, values: pd.Series) -> pd.Series:

@@ -46,11 +46,6 @@ KNOWN_LATE = {
     ("tabsynth/backends/train.py", "tabsynth._threads"),
     ("tabsynth/evaluate/__init__.py", "tabsynth.evaluate.report"),
     ("tabsynth/evaluate/detection.py", "tabsynth.evaluate.privacy"),
-    ("tabsynth/rules.py", "tabsynth._cells"),
-    ("tabsynth/rules.py", "tabsynth.schema"),
-    ("tabsynth/sequences.py", "tabsynth.database"),
-    ("tabsynth/sequences.py", "tabsynth.io"),
-    ("tabsynth/sequences.py", "tabsynth.rules"),
 }
 
 #: (file, private name imported from another module): files of other work
@@ -63,11 +58,6 @@ KNOWN_PRIVATE_IMPORTS = {
     ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._run"),
     ("tabsynth/evaluate/detection.py", "tabsynth.evaluate.privacy._row_hashes"),
     ("tabsynth/evaluate/utility.py", "tabsynth.evaluate._columns._names"),
-    ("tabsynth/sequences.py", "tabsynth.database._as_dtype"),  # database: public names for what sequences shares
-    ("tabsynth/sequences.py", "tabsynth.database._key_format"),
-    ("tabsynth/sequences.py", "tabsynth.database._new_keys"),
-    ("tabsynth/sequences.py", "tabsynth.database._write"),
-    ("tabsynth/sequences.py", "tabsynth.rules._decimals"),
 }
 
 #: third-party packages imported inside functions: heavy and optional (torch: neural backends only; dask:
