@@ -115,7 +115,10 @@ def to_keys(series: pd.Series) -> np.ndarray:
     vals = s.to_numpy(dtype=object, na_value=None)
     out = np.empty(n, dtype=object)
     if (~mask).any():
-        out[~mask] = [v if isinstance(v, str) else str(v) for v in vals[~mask]]
+        if isinstance(s.dtype, pd.StringDtype):  # every value is a str already
+            out[~mask] = vals[~mask]
+        else:
+            out[~mask] = [v if isinstance(v, str) else str(v) for v in vals[~mask]]
     out[mask] = MISSING
     return out
 

@@ -9,14 +9,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sklearn  # noqa: F401  (loads its OpenMP runtime now, so that evaluate's thread limit reaches it)
 
-from .._threads import limits_threads
+from .._threads import get_threads, limits_threads
 from ..errors import InputError
 from ._columns import MISSING, check_frames, subsample, to_keys
 from .detection import detection
 from .fidelity import fidelity
 from .privacy import privacy
-from .utility import _check_models, _check_seeds, _check_task_args, _run, feature_selection
+from .utility import _check_caps, _check_models, _check_seeds, _check_task_args, _run, feature_selection
 
 SECTIONS = ("fidelity", "utility", "feature_selection", "detection", "privacy")
 
@@ -72,6 +73,7 @@ def evaluate(
     seeds: Sequence[int] = (0, 1, 2),
     random_state: int = 0,
     max_rows: int | None = 50_000,
+    max_train_rows: dict[str, int | None] | None = None,
     sections: Iterable[str] | None = None,
     n_jobs: int | None = None,
     progress: Progress | None = None,
@@ -107,11 +109,17 @@ def evaluate(
     max_rows : int or None, default 50_000
         Tables with more rows are subsampled (seeded) for fidelity, utility
         and the privacy reference; exact copies and validity use every row.
+    max_train_rows : dict or None
+        Row caps of the utility models by model name, updating
+        :data:`tabsynth.evaluate.utility.MAX_TRAIN_ROWS` (random_forest and
+        mlp 10,000, svm 5,000 rows of each training table, a stratified
+        seeded subsample); ``{"random_forest": None}`` trains it on every row.
     sections : iterable of str or None
         Subset of ``fidelity, utility, feature_selection, detection,
         privacy`` to run (default: all); skipped sections are ``None``.
     n_jobs : int or None
-        Passed to the random forests.
+        Passed to the random forest (default: the thread setting,
+        :func:`tabsynth.set_threads` / ``--threads``, 1 unless set).
     progress : callable or None
         Called as ``progress(step_description, step_index, n_steps)``.
 
@@ -156,6 +164,7 @@ def evaluate(
         raise InputError(f"max_rows={max_rows!r} is not valid; pass an integer >= 100 or None")
     models = _check_models(models)
     seeds = _check_seeds(seeds)
+    caps = _check_caps(max_train_rows)
     if target is not None:
         task, models, seeds = _check_task_args(real, target, task, models, seeds)
         if task == "classification":  # refuse a single class before any work is done
@@ -197,7 +206,8 @@ def evaluate(
             result["utility"] = _run(
                 subsample(train, max_rows, random_state), subsample(synthetic, max_rows, random_state + 1),
                 subsample(holdout, max_rows, random_state + 2), target, task=task, models=models, seeds=seeds,
-                random_state=random_state, n_jobs=n_jobs, svm_max_rows=5_000, progress=progress)
+                random_state=random_state, n_jobs=get_threads() if n_jobs is None else n_jobs, caps=caps,
+                progress=progress)
         elif section == "feature_selection":
             result["feature_selection"] = feature_selection(
                 subsample(train, max_rows, random_state), subsample(synthetic, max_rows, random_state + 1),

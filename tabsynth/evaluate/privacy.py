@@ -204,11 +204,12 @@ def privacy(
         holdout = check_types(real, holdout[cols], "the holdout")
     synthetic = check_types(real, synthetic[cols], "the synthetic")
     kinds = column_kinds(real)
-    copies_ref = real if copies_reference is None else copies_reference
-    h_ref = _row_hashes(copies_ref[cols], kinds)
+    h_real = _row_hashes(real[cols], kinds)
+    same = copies_reference is None or copies_reference is real
+    h_ref = h_real if same else _row_hashes(copies_reference[cols], kinds)
     out: dict[str, Any] = {
         "exact_copies": float(np.isin(_row_hashes(synthetic[cols], kinds), h_ref).mean()),
-        "exact_copies_holdout": (float(np.isin(_row_hashes(holdout[cols], kinds), _row_hashes(real, kinds)).mean())
+        "exact_copies_holdout": (float(np.isin(_row_hashes(holdout[cols], kinds), h_real).mean())
                                  if holdout is not None else None),
     }
     from sklearn.neighbors import NearestNeighbors

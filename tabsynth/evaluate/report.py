@@ -483,10 +483,13 @@ def render_report(result: dict[str, Any], real: pd.DataFrame, synthetic: pd.Data
         if chart:
             parts.append(chart)
         parts.append("<table><tr><th>model</th><th>train real</th><th>train synthetic</th>"
-                     "<th>train real+synthetic</th><th>seeds</th></tr>")
+                     "<th>train real+synthetic</th><th>seeds</th><th>rows trained on (real / synthetic)</th></tr>")
         for name, m in (ut.get("models") or {}).items():
+            rows = m.get("train_rows") or {}
+            shown = " / ".join("-" if rows.get(w) is None else f"{rows[w]:,}" for w in ("real", "synthetic"))
             parts.append(f"<tr><td>{esc(name)}</td><td>{_fmt(m.get('real'))}</td><td>{_fmt(m.get('synthetic'))}</td>"
-                         f"<td>{_fmt(m.get('augmented'))}</td><td>{len(m.get('seeds') or [])}</td></tr>")
+                         f"<td>{_fmt(m.get('augmented'))}</td><td>{len(m.get('seeds') or [])}</td>"
+                         f"<td>{esc(shown)}</td></tr>")
         parts.append("</table>")
         for note in ut.get("notes") or []:
             parts.append(f"<p class='muted'>{esc(note)}</p>")

@@ -10,27 +10,52 @@ Task rule (:func:`infer_task`), from the target column of the real table:
 
 Models (scikit-learn; regression counterpart in brackets):
 
-==================== ================================ ==================
-name                 classifier [regressor]           seeds
-==================== ================================ ==================
-logistic_regression  LogisticRegression [Ridge]       1 (deterministic)
-decision_tree        DecisionTree (defaults)          every seed
-random_forest        RandomForest, 100 trees          every seed
-gradient_boosting    HistGradientBoosting, native     1 (deterministic:
-                     categoricals, no early stopping  no subsampling)
-svm                  SVC, RBF kernel [SVR]            1; at most 5,000
-                                                      training rows
-mlp                  MLP (64, 32), early stopping,    every seed
-                     max_iter=200
-==================== ================================ ==================
+==================== ================================ ======== ===========
+name                 classifier [regressor]           seeds    rows per
+                                                               training
+                                                               table
+==================== ================================ ======== ===========
+logistic_regression  LogisticRegression [Ridge]       1        all
+decision_tree        DecisionTree (defaults)          1        all
+random_forest        RandomForest, 100 trees          1        10,000
+gradient_boosting    HistGradientBoosting, native     1        all
+                     categoricals, no early stopping
+svm                  SVC, RBF kernel [SVR]            1        5,000
+mlp                  MLP (64, 32), early stopping     every    10,000
+                     (5 epochs without gain),
+                     max_iter=50
+==================== ================================ ======== ===========
+
+Seeds: logistic regression, gradient boosting (no subsampling) and the SVM
+are deterministic; a decision tree (all features tried at every split) only
+breaks ties between equally good splits at random, and a random forest's 100
+trees already average over bootstrap and feature draws: on adult the
+standard deviation of their ROC-AUC across seeds is 0.002 at most, so they
+are fit once, with the first seed. The MLP, whose start weights are random, is averaged over
+every seed.
+
+Row caps (:data:`MAX_TRAIN_ROWS`): the random forest, the SVM (O(n²)) and the
+MLP train on at most that many rows of each training table, a stratified
+(classification) seeded subsample drawn once with ``random_state`` and shared
+by the models; the real+synthetic table is the capped real rows plus the
+capped synthetic rows. The rows used are reported per model
+(``train_rows``), the caps as ``max_train_rows``. On adult (26,048 training
+rows) the caps move the random forest's and the MLP's ROC-AUC by 0.005 at
+most; the SVM's depends on which 5,000 rows are drawn (0.885 to 0.897 over
+eight draws). With the one-pass features and predictions below, a full
+``evaluate`` of adult takes about 20 s instead of 80 (one thread;
+benchmarks/evaluate_adult.py).
 
 Preprocessing: numeric and datetime columns (datetimes as seconds) get
 median imputation and standard scaling; each categorical column is one-hot
 encoded (missing values as a category; at most 50 columns per feature, rarer
 and unseen values share one); gradient boosting gets ordinal codes with
 native categorical splits, and numeric features with median imputation plus
-missing-value indicators. Regression targets are
-standardised for the SVR and the MLP.
+missing-value indicators. Regression targets are standardised for the SVR
+and the MLP. The encoders are fit once per training table, on all its rows,
+and shared by every model and seed (categories are counted as integer codes
+in their sorted order: the same features as the text keys, faster); class
+predictions come from the same pass as the scores.
 
 Metrics, always on the holdout: ROC-AUC (binary; the positive class is the
 last of the sorted class labels), macro-F1 (multiclass; accuracy and
@@ -67,11 +92,15 @@ from ._columns import (
 __all__ = ["MODELS", "infer_task", "utility", "feature_selection"]
 
 MODELS = ("logistic_regression", "decision_tree", "random_forest", "gradient_boosting", "svm", "mlp")
-STOCHASTIC = {"decision_tree", "random_forest", "mlp"}
+#: models averaged over every seed (the others are fit once, with the first seed; see the module docstring)
+STOCHASTIC = {"mlp"}
+#: rows of each training table a model trains on at most (seeded, stratified subsample); absent: every row
+MAX_TRAIN_ROWS = {"random_forest": 10_000, "svm": 5_000, "mlp": 10_000}
+#: the MLP stops after this many epochs without a gain on its validation split, and after MLP_MAX_ITER epochs
+MLP_PATIENCE, MLP_MAX_ITER = 5, 50
 #: the training sets :func:`utility` compares: real rows, synthetic rows, both
 TRAIN_SETS = ("real", "synthetic", "augmented")
 MAX_CLASSES_FOR_INTEGER_TARGET = 20
-SVM_MAX_ROWS = 5_000
 
 Progress = Callable[[str, int, int], None]
 
@@ -124,12 +153,50 @@ def _check_seeds(seeds: Sequence[int]) -> list[int]:
 
 
 # ------------------------------------------------------------- the data
+def sample_rows(y: np.ndarray, n: int | None, seed: int, stratify: bool) -> np.ndarray:
+    """Sorted positions of at most ``n`` rows, drawn without replacement with ``seed``.
+
+    With ``stratify``, every class keeps its share of the rows (largest
+    remainders; a class keeps at least one row while ``n`` allows).
+
+    Examples
+    --------
+    >>> y = np.array(["a"] * 90 + ["b"] * 10)
+    >>> idx = sample_rows(y, 20, 0, stratify=True)
+    >>> len(idx), int((y[idx] == "b").sum())
+    (20, 2)
+    """
+    if n is None or len(y) <= n:
+        return np.arange(len(y))
+    rng = np.random.default_rng(seed)
+    if not stratify:
+        return np.sort(rng.choice(len(y), size=n, replace=False))
+    codes, _ = pd.factorize(y, sort=True)
+    counts = np.bincount(codes)
+    exact = counts * (n / len(y))
+    quota = np.minimum(np.maximum(np.floor(exact).astype(int), 1 if n >= len(counts) else 0), counts)
+    by_remainder = np.argsort(-(exact - np.floor(exact)), kind="stable")
+    while quota.sum() < n:  # hand out the rest by largest remainder
+        j = next(j for j in by_remainder if quota[j] < counts[j])
+        quota[j] += 1
+    while quota.sum() > n:  # the one-row floor overshot: take back from the largest classes
+        quota[np.argmax(quota)] -= 1
+    picked = [rng.permutation(np.flatnonzero(codes == j))[:q] for j, q in enumerate(quota)]
+    return np.sort(np.concatenate(picked))
+
+
 class _Data:
-    """Feature frames and labels of the three training sets and the holdout."""
+    """Feature frames and labels of the three training sets and the holdout.
+
+    The model features of each training table (one-hot or ordinal) are
+    computed once, on demand, and shared by every model and seed; so are the
+    capped row subsets (:meth:`rows`).
+    """
 
     def __init__(self, train, synthetic, holdout, target, task, random_state):
         self.target = target
         self.task = task
+        self.random_state = random_state
         self.notes: list[str] = []
         features = [c for c in train.columns if c != target]
         if not features:
@@ -165,8 +232,11 @@ class _Data:
         self.X["augmented"] = pd.concat([self.X["real"], self.X["synthetic"]], ignore_index=True)
         self.y["augmented"] = np.concatenate([self.y["real"], self.y["synthetic"]])
         self.width = onehot_width(self.X["augmented"], self.kinds)
+        self.n_cat = sum(self.kinds[c] == CATEGORICAL for c in self.features)
         if len(self.y["synthetic"]) == 0:
             self.notes.append("no synthetic row has a usable target: synthetic scores are those of a constant model")
+        self._encoded: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._rows: dict[tuple[str, int | None], np.ndarray] = {}
 
     def _labels(self, col: pd.Series, classes):
         if self.task == "classification":
@@ -178,24 +248,81 @@ class _Data:
         y = to_float(col.reset_index(drop=True), column_kind(col) if column_kind(col) != CATEGORICAL else "numeric")
         return y, ~np.isnan(y)
 
+    def rows(self, which: str, cap: int | None) -> np.ndarray:
+        """Positions of the rows of training table ``which`` a model with row cap ``cap`` trains on.
+
+        Real and synthetic: :func:`sample_rows` with ``random_state``
+        (stratified for classification); augmented: those real rows followed
+        by those synthetic rows.
+        """
+        key = (which, cap)
+        if key not in self._rows:
+            if which == "augmented":
+                real = self.rows("real", cap)
+                self._rows[key] = np.concatenate([real, len(self.y["real"]) + self.rows("synthetic", cap)])
+            else:
+                self._rows[key] = sample_rows(self.y[which], cap, self.random_state,
+                                              stratify=self.task == "classification")
+        return self._rows[key]
+
+    def _coded(self) -> dict[str, pd.DataFrame]:
+        """:attr:`X` with each categorical column's keys as integer codes, in the keys' sorted order.
+
+        The encoders count integers about ten times faster than strings; codes
+        in sorted key order give the same categories, columns and infrequent
+        groups as the keys themselves, so the same features.
+        """
+        if not hasattr(self, "_coded_frames"):
+            frames = {w: self.X[w].copy() for w in ("real", "synthetic", "holdout")}
+            for c in self.features:
+                if self.kinds[c] == CATEGORICAL:
+                    keys = np.concatenate([frames[w][c].to_numpy() for w in frames])
+                    codes = pd.factorize(keys, sort=True)[0]
+                    start = 0
+                    for w in frames:
+                        frames[w][c] = codes[start:start + len(frames[w])]
+                        start += len(frames[w])
+            frames["augmented"] = pd.concat([frames["real"], frames["synthetic"]], ignore_index=True)
+            self._coded_frames = frames
+        return self._coded_frames
+
+    def encoded(self, which: str, encoding: str, form: str = "float64") -> tuple[Any, Any]:
+        """Model features of training table ``which`` and of the holdout, the encoder fit on every row of ``which``.
+
+        ``form``: ``"float64"``; ``"float32"`` (the trees compute in float32
+        anyway; the MLP runs about a quarter faster, same scores to 1e-4); or
+        ``"sparse"`` (CSR float64: the SVM's kernel on one-hot rows is faster).
+        """
+        key = (which, encoding, form)
+        if key not in self._encoded:
+            if form == "float64":
+                coded = self._coded()
+                pre = preprocessor(self.kinds, self.features, encoding=encoding, dense=self.width <= 2000)
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=".*[Ff]ound unknown categories.*")
+                    self._encoded[key] = (pre.fit_transform(coded[which]), pre.transform(coded["holdout"]))
+            else:
+                import scipy.sparse as sp
+
+                convert = ((lambda a: sp.csr_matrix(a, dtype=np.float64)) if form == "sparse"
+                           else (lambda a: a.astype(np.float32)))
+                self._encoded[key] = tuple(convert(a) for a in self.encoded(which, encoding))
+        return self._encoded[key]
+
 
 # ------------------------------------------------------------- estimators
-def _estimator(name: str, task: str, seed: int, kinds: dict[str, str], features: list[str], dense: bool,
-               n_jobs: int | None, n_rows: int = 10_000):
+def _estimator(name: str, task: str, seed: int, n_cat: int, n_jobs: int | None, n_rows: int = 10_000):
+    """The model (no preprocessing: it gets :meth:`_Data.encoded` features)."""
     from sklearn.compose import TransformedTargetRegressor
-    from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
     clf = task == "classification"
     if name == "gradient_boosting":
         from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-        pre = preprocessor(kinds, features, encoding="ordinal")
-        n_cat = sum(kinds[c] == CATEGORICAL for c in features)  # the categorical block comes first
+        # the categorical block comes first in the ordinal encoding
         cls = HistGradientBoostingClassifier if clf else HistGradientBoostingRegressor
-        model = cls(categorical_features=list(range(n_cat)) or None, early_stopping=False, random_state=seed)
-        return Pipeline([("pre", pre), ("model", model)])
-    pre = preprocessor(kinds, features, encoding="onehot", dense=dense)
+        return cls(categorical_features=list(range(n_cat)) or None, early_stopping=False, random_state=seed)
     if name == "logistic_regression":
         from sklearn.linear_model import LogisticRegression, Ridge
 
@@ -217,40 +344,47 @@ def _estimator(name: str, task: str, seed: int, kinds: dict[str, str], features:
         from sklearn.neural_network import MLPClassifier, MLPRegressor
 
         cls = MLPClassifier if clf else MLPRegressor
-        model = cls(hidden_layer_sizes=(64, 32), max_iter=200, early_stopping=n_rows >= 200, n_iter_no_change=10,
-                    random_state=seed)
+        model = cls(hidden_layer_sizes=(64, 32), max_iter=MLP_MAX_ITER, early_stopping=n_rows >= 200,
+                    n_iter_no_change=MLP_PATIENCE, random_state=seed)
     else:  # pragma: no cover - checked earlier
         raise InputError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
     if not clf and name in ("svm", "mlp"):
         model = TransformedTargetRegressor(regressor=model, transformer=StandardScaler())
-    return Pipeline([("pre", pre), ("model", model)])
+    return model
 
 
-def _fit(est, X: pd.DataFrame, y: np.ndarray):
+def _fit(est, X, y: np.ndarray):
     from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        warnings.filterwarnings("ignore", message=".*[Ff]ound unknown categories.*")
         return est.fit(X, y)
 
 
-def _class_scores(est, X: pd.DataFrame, classes: list) -> np.ndarray:
-    """Scores for every class of ``classes`` (columns), zero for classes the model never saw."""
-    model = est[-1]
-    seen = list(model.classes_)
+def _class_scores(model, X, classes: list) -> tuple[np.ndarray, np.ndarray]:
+    """Scores for every class of ``classes`` (columns; zero for classes the model never saw) and the predictions.
+
+    The predictions come from the same pass: the class of the highest
+    probability (what ``predict`` returns for these models) or, for a binary
+    SVM, the sign of its decision value; a multiclass SVM votes (``predict``).
+    """
+    seen = np.asarray(model.classes_, dtype=object)
     if hasattr(model, "predict_proba"):
-        raw = est.predict_proba(X)
+        raw = model.predict_proba(X)
+        pred = seen[np.argmax(raw, axis=1)]
     else:
-        raw = est.decision_function(X)
+        raw = model.decision_function(X)
         if raw.ndim == 1:  # binary: score of the second class
+            pred = seen[(raw > 0).astype(int)]
             raw = np.column_stack([-raw, raw])
-    out = np.full((len(X), len(classes)), -np.inf if not hasattr(model, "predict_proba") else 0.0)
+        else:
+            pred = model.predict(X)
+    out = np.full((len(raw), len(classes)), -np.inf if not hasattr(model, "predict_proba") else 0.0)
     pos = {c: i for i, c in enumerate(classes)}
     for j, c in enumerate(seen):
         if c in pos:
             out[:, pos[c]] = raw[:, j]
-    return out
+    return out, pred
 
 
 def _classification_metrics(y: np.ndarray, pred: np.ndarray, scores: np.ndarray, classes: list) -> dict[str, float]:
@@ -281,15 +415,16 @@ def _metric_names(task: str, data: _Data) -> tuple[str, ...]:
     return ("accuracy", "f1_macro", "roc_auc" if len(data.classes) == 2 else "roc_auc_ovr")
 
 
+#: feature format by model (see :meth:`_Data.encoded`); the others get float64
+_FORMS = {"decision_tree": "float32", "random_forest": "float32", "mlp": "float32", "svm": "sparse"}
+
+
 def _fit_score(name: str, task: str, data: _Data, which: str, seed: int, n_jobs: int | None,
-               svm_max_rows: int, random_state: int) -> tuple[dict[str, float], Any, int]:
-    """Fit one model on one training set; metrics on the holdout, the fitted pipeline, rows used."""
-    X, y = data.X[which], data.y[which]
-    if name == "svm" and len(X) > svm_max_rows:
-        rng = np.random.default_rng(random_state)
-        idx = np.sort(rng.choice(len(X), size=svm_max_rows, replace=False))
-        X, y = X.iloc[idx].reset_index(drop=True), y[idx]
-    Xt, yt = data.X["holdout"], data.y["holdout"]
+               cap: int | None) -> tuple[dict[str, float], Any, int]:
+    """Fit one model on (at most ``cap`` rows of) one training set; metrics on the holdout, the model, rows used."""
+    idx = data.rows(which, cap)
+    y = data.y[which][idx]
+    yt = data.y["holdout"]
     if task == "classification":
         classes = data.classes
         present = np.unique(y)
@@ -298,24 +433,45 @@ def _fit_score(name: str, task: str, data: _Data, which: str, seed: int, n_jobs:
             pred = np.full(len(yt), const, dtype=object)
             scores = np.zeros((len(yt), len(classes)))
             scores[:, classes.index(const)] = 1.0
-            return _classification_metrics(yt, pred, scores, classes), None, len(X)
-        est = _fit(_estimator(name, task, seed, data.kinds, data.features, data.width <= 2000, n_jobs, len(X)), X, y)
-        scores = _class_scores(est, Xt, classes)
-        pred = est.predict(Xt)
-        return _classification_metrics(yt, pred, scores, classes), est, len(X)
+            return _classification_metrics(yt, pred, scores, classes), None, len(y)
+    elif len(y) == 0:
+        from sklearn.metrics import mean_squared_error, r2_score
+
+        pred = np.full(len(yt), np.mean(data.y["real"]))
+        return {"r2": float(r2_score(yt, pred)), "rmse": float(np.sqrt(mean_squared_error(yt, pred)))}, None, 0
+    X, Xt = data.encoded(which, "ordinal" if name == "gradient_boosting" else "onehot", _FORMS.get(name, "float64"))
+    if len(idx) < X.shape[0]:
+        X = X[idx]
+    est = _fit(_estimator(name, task, seed, data.n_cat, n_jobs, len(y)), X, y)
+    if task == "classification":
+        scores, pred = _class_scores(est, Xt, classes)
+        return _classification_metrics(yt, pred, scores, classes), est, len(y)
     from sklearn.metrics import mean_squared_error, r2_score
 
-    if len(y) == 0:
-        pred = np.full(len(yt), np.mean(data.y["real"]))
-        est = None
-    else:
-        est = _fit(_estimator(name, task, seed, data.kinds, data.features, data.width <= 2000, n_jobs, len(X)), X, y)
-        pred = est.predict(Xt)
-    return {"r2": float(r2_score(yt, pred)), "rmse": float(np.sqrt(mean_squared_error(yt, pred)))}, est, len(X)
+    pred = est.predict(Xt)
+    return {"r2": float(r2_score(yt, pred)), "rmse": float(np.sqrt(mean_squared_error(yt, pred)))}, est, len(y)
+
+
+def _check_caps(max_train_rows) -> dict[str, int | None]:
+    """:data:`MAX_TRAIN_ROWS` updated with ``max_train_rows`` (model -> cap, ``None``: every row)."""
+    caps: dict[str, int | None] = dict(MAX_TRAIN_ROWS)
+    if max_train_rows is None:
+        return caps
+    if not isinstance(max_train_rows, dict):
+        raise InputError(f"max_train_rows={max_train_rows!r} is not valid; pass a dict such as "
+                         "{'random_forest': 10000} (None: every row)")
+    for name, cap in max_train_rows.items():
+        if name not in MODELS:
+            raise InputError(f"unknown model {name!r} in max_train_rows; choose from {', '.join(MODELS)}")
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, (int, np.integer)) or cap < 10):
+            raise InputError(f"max_train_rows[{name!r}]={cap!r} is not valid; pass an integer >= 10 or None "
+                             "(every row)")
+        caps[name] = None if cap is None else int(cap)
+    return caps
 
 
 # ---------------------------------------------------------------- public
-def _run(train, synthetic, holdout, target, *, task, models, seeds, random_state, n_jobs, svm_max_rows, progress,
+def _run(train, synthetic, holdout, target, *, task, models, seeds, random_state, n_jobs, caps, progress,
          train_sets=TRAIN_SETS):
     data = _Data(train, synthetic, holdout, target, task, random_state)
     primary = {"classification": "roc_auc" if len(data.classes or []) == 2 else "f1_macro",
@@ -337,7 +493,7 @@ def _run(train, synthetic, holdout, target, *, task, models, seeds, random_state
             n_rows = 0
             for seed in model_seeds:
                 try:
-                    m, _, n_rows = _fit_score(name, task, data, which, seed, n_jobs, svm_max_rows, random_state)
+                    m, _, n_rows = _fit_score(name, task, data, which, seed, n_jobs, caps.get(name))
                 except Exception as exc:  # one model failing must not sink the evaluation; it is reported
                     message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
                     entry.setdefault("errors", []).append(f"{which}, seed {seed}: {message}")
@@ -362,7 +518,16 @@ def _run(train, synthetic, holdout, target, *, task, models, seeds, random_state
         "metric": primary,
         "target": target,
         "models": out_models,
+        "max_train_rows": {name: caps.get(name) for name in models},
     }
+    capped: dict[int, list[str]] = {}
+    for name in models:
+        if caps.get(name) is not None and any(len(data.y[w]) > caps[name] for w in ("real", "synthetic")):
+            capped.setdefault(caps[name], []).append(name.replace("_", " "))
+    if capped:
+        parts = [f"{' and '.join(names)} on at most {cap:,}" for cap, names in capped.items()]
+        data.notes.append(f"{', '.join(parts)} rows of each training table (a seeded subsample"
+                          f"{', stratified' if task == 'classification' else ''}; real+synthetic: both capped parts)")
     if task == "classification":
         result["classes"] = len(data.classes)
         if len(data.classes) == 2:
@@ -393,7 +558,7 @@ def utility(
     seeds: Sequence[int] = (0, 1, 2),
     random_state: int = 0,
     n_jobs: int | None = None,
-    svm_max_rows: int = SVM_MAX_ROWS,
+    max_train_rows: dict[str, int | None] | None = None,
     progress: Progress | None = None,
     train_sets: Sequence[str] = TRAIN_SETS,
 ) -> dict[str, Any]:
@@ -415,14 +580,16 @@ def utility(
     models : sequence of str or None
         Subset of :data:`MODELS` (default: all six).
     seeds : sequence of int, default (0, 1, 2)
-        Seeds averaged for the stochastic models (decision_tree,
-        random_forest, mlp); the others are fit once with the first seed.
+        Seeds averaged for the stochastic model (mlp); the others are fit
+        once, with the first seed (see the module docstring).
     random_state : int, default 0
-        Seed of the SVM's training-row subsample.
+        Seed of the capped models' training-row subsample.
     n_jobs : int or None
         Passed to the random forest.
-    svm_max_rows : int, default 5000
-        The SVM is trained on at most this many rows (seeded subsample).
+    max_train_rows : dict or None
+        Row caps by model, updating :data:`MAX_TRAIN_ROWS` (random_forest
+        10,000, svm 5,000, mlp 10,000 rows of each training table); ``None``
+        as a cap means every row, e.g. ``{"random_forest": None}``.
     progress : callable or None
         Called as ``progress(step_description, step_index, n_steps)``.
     train_sets : sequence of str, default ("real", "synthetic", "augmented")
@@ -432,9 +599,9 @@ def utility(
     -------
     dict
         ``{"task", "metric", "target", "models": {name: {"real", "synthetic",
-        "augmented", "metrics", "seeds", "train_rows", "seconds"}}, "summary",
-        "rows", "notes"}`` (plus ``"classes"`` and, for a binary target,
-        ``"positive_class"``).
+        "augmented", "metrics", "seeds", "train_rows", "seconds"}},
+        "max_train_rows": {name: cap or None}, "summary", "rows", "notes"}``
+        (plus ``"classes"`` and, for a binary target, ``"positive_class"``).
 
     Examples
     --------
@@ -452,7 +619,7 @@ def utility(
     if bad or not train_sets:
         raise InputError(f"train_sets: {bad[0] if bad else 'none'!r} is not one of {', '.join(TRAIN_SETS)}")
     return _run(train, synthetic, holdout, target, task=task, models=models, seeds=seeds,
-                random_state=random_state, n_jobs=n_jobs, svm_max_rows=svm_max_rows, progress=progress,
+                random_state=random_state, n_jobs=n_jobs, caps=_check_caps(max_train_rows), progress=progress,
                 train_sets=tuple(train_sets))
 
 
