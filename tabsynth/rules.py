@@ -523,8 +523,10 @@ def find_rules(df: pd.DataFrame, schema: TableSchema | None = None) -> Rules:
             continue
         view = _view_of(df[labels[spec.name]], spec.name, spec.kind)
         if view is not None and view.levels >= 2:
-            views[spec.name] = view
-            codes[spec.name] = view.codes(df[labels[spec.name]])
+            coded = view.codes(df[labels[spec.name]])
+            if (coded < view.levels).all():  # a value its own view cannot tell: the column takes no part
+                views[spec.name] = view
+                codes[spec.name] = coded
     pairs = _find_pairs(views, codes, len(df))
     numbers = [s.name for s in schema.columns if s.name in labels and s.kind in ("numeric", "integer", "categorical")
                and pd.api.types.is_numeric_dtype(df[labels[s.name]].dtype)
@@ -542,7 +544,8 @@ def _view_of(s: pd.Series, name: str, kind: str) -> View | None:
     if kind == "datetime":
         return View(name, None, has_missing) if has_missing else None
     uniques = pd.unique(observed.astype(object) if _is_cat(observed) else observed)
-    if len(uniques) <= MAX_LEVELS:
+    plain = all(isinstance(v, (str, bool, int, float, np.bool_, np.integer, np.floating)) for v in uniques)
+    if len(uniques) <= MAX_LEVELS and plain:  # (dates, mixed objects: seen as present / missing)
         values = sorted(uniques, key=_sort_key)
         return View(name, [_plain(v) for v in values], has_missing)
     return View(name, None, has_missing) if has_missing else None

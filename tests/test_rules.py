@@ -188,3 +188,11 @@ def test_three_column_equation_kept_in_samples_and_fills():
     holes.loc[::4, "service"] = np.nan
     filled = GenerativeImputer(random_state=0).fit(holes).transform(holes)
     assert (filled["age_at_hire"] == filled["age"] - filled["service"]).all()
+
+
+def test_dates_and_odd_values_are_seen_as_present_or_missing():
+    """A date column (even a constant one with holes) takes part as present / missing, never by its values."""
+    df = pd.DataFrame({"a": [41, 30, 23] * 40, "when": pd.to_datetime([None, None, "2021-04-16"] * 40)})
+    rules = find_rules(df)
+    assert rules.views["when"].values is None
+    assert "a = 23 => when in {<present>}" in rules.describe()
