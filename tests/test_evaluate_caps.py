@@ -56,7 +56,7 @@ def test_caps_are_applied_reported_and_augmented_is_both_capped_parts():
     assert m["mlp"]["train_rows"]["real"] == 600  # default cap 10,000 not reached
     assert res["max_train_rows"] == {"logistic_regression": None, "random_forest": 200, "svm": 100,
                                      "mlp": MAX_TRAIN_ROWS["mlp"]}
-    assert any("random forest on at most 200" in n and "svm on at most 100" in n for n in res["notes"])
+    assert any("random forest on at most 200" in n and "SVM on at most 100" in n for n in res["notes"])
     assert m["mlp"]["seeds"] == [0, 1] and m["random_forest"]["seeds"] == [0]
     for name in ("random_forest", "svm"):
         assert 0.6 < m[name]["real"] <= 1.0
@@ -150,5 +150,5 @@ def test_report_and_summary_say_how_many_rows_the_models_saw():
     page = render_report(res, train, syn)
     assert "rows trained on (real / synthetic)" in page and "<td>150 / 150</td>" in page
     assert "<td>400 / 300</td>" in page
-    assert "svm on at most 150 rows of each training table" in page
-    assert "svm on at most 150 rows" in summary_table(res)
+    assert "SVM on at most 150 rows of each training table" in page
+    assert "SVM on at most 150 rows" in summary_table(res)

@@ -523,7 +523,7 @@ def _run(train, synthetic, holdout, target, *, task, models, seeds, random_state
     capped: dict[int, list[str]] = {}
     for name in models:
         if caps.get(name) is not None and any(len(data.y[w]) > caps[name] for w in ("real", "synthetic")):
-            capped.setdefault(caps[name], []).append(name.replace("_", " "))
+            capped.setdefault(caps[name], []).append({"svm": "SVM", "mlp": "MLP"}.get(name, name.replace("_", " ")))
     if capped:
         parts = [f"{' and '.join(names)} on at most {cap:,}" for cap, names in capped.items()]
         data.notes.append(f"{', '.join(parts)} rows of each training table (a seeded subsample"
