@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, set[str]]] = [
 #: (file, module it imports inside a function): files of other work, to move to the top there
 KNOWN_LATE = {
     ("tabsynth/backends/base.py", "tabsynth.errors"),
+    ("tabsynth/backends/nn.py", "tabsynth.errors"),
     ("tabsynth/backends/nn.py", "tabsynth.backends.base"),
     ("tabsynth/backends/nn.py", "tabsynth.backends.train"),
     ("tabsynth/backends/train.py", "tabsynth._threads"),
@@ -68,7 +69,9 @@ LATE_OK = {"torch", "dask", "distributed", "resource"}
 OTHER_WORK = ("tabsynth/evaluate/", "tabsynth/backends/", "tabsynth/rules.py", "tabsynth/sequences.py")
 
 #: private attributes of third-party objects that have no public spelling
-THIRD_PARTY_PRIVATE = {"_meta"}  # dask.dataframe: the empty frame of a collection's columns and dtypes
+THIRD_PARTY_PRIVATE = {"_meta",  # torch.cpu: the CPU's bf16 / AMX support has no public spelling yet
+                       "_is_avx512_bf16_supported", "_is_amx_tile_supported",
+                       "_foreach_lerp_"}  # torch: the fused in-place lerp of a parameter list  # dask.dataframe: the empty frame of a collection's columns and dtypes
 
 
 def _modules() -> dict[str, Path]:
