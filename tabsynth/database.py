@@ -482,15 +482,8 @@ class DatabaseSynthesizer:
                     "relations": [str(r) for r in self.relations_], "tables": self.tables_,
                     "backend": self.backend, "random_state": self.random_state, "seed": self.seed_,
                     "params": self.params, "formats": getattr(self, "formats_", {})}
-        path = Path(path)
-        with tempfile.TemporaryDirectory() as tmp, atomic_path(path) as out:
-            with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
-                write_member(zf, "database.json", json.dumps(manifest, indent=1, default=_plain).encode())
-                for name in self.order_:
-                    p = Path(tmp) / f"{len(name)}.tabsynth"
-                    self.models_[name].save(p)
-                    write_member(zf, f"tables/{self.order_.index(name)}.tabsynth", p.read_bytes())
-        return path
+        models = {f"tables/{i}.tabsynth": self.models_[name] for i, name in enumerate(self.order_)}
+        return write_models(Path(path), "database.json", manifest, models)
 
     @classmethod
     def load(cls, path: str | Path) -> "DatabaseSynthesizer":
@@ -499,25 +492,20 @@ class DatabaseSynthesizer:
         if not path.exists():
             raise FileFormatError(f"model file '{path}' does not exist")
         try:
-            with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as tmp:
-                doc = json.loads(zf.read("database.json"))
-                if doc.get("format") != FORMAT:
-                    raise ValueError("not a tabsynth database model")
-                if int(doc.get("format_version", -1)) > FORMAT_VERSION:
-                    raise FileFormatError(f"model file '{path}' has a newer format version; upgrade tabsynth")
-                self = cls([*doc["relations"]], backend=doc["backend"], random_state=doc["random_state"],
-                           **doc.get("params", {}))
-                self.order_ = list(doc["order"])
-                self.relations_ = [Relation.parse(r) for r in doc["relations"]]
-                self.tables_ = doc["tables"]
-                self.seed_ = int(doc["seed"])
-                self.formats_ = dict(doc.get("formats", {}))
-                self.models_ = {}
-                for i, name in enumerate(self.order_):
-                    p = Path(tmp) / f"{i}.tabsynth"
-                    p.write_bytes(zf.read(f"tables/{i}.tabsynth"))
-                    self.models_[name] = Synthesizer.load(p)
-                self._sample_rng = make_rng(self.seed_ + 1)
+            doc, models = read_models(path, "database.json")
+            if doc.get("format") != FORMAT:
+                raise ValueError("not a tabsynth database model")
+            if int(doc.get("format_version", -1)) > FORMAT_VERSION:
+                raise FileFormatError(f"model file '{path}' has a newer format version; upgrade tabsynth")
+            self = cls([*doc["relations"]], backend=doc["backend"], random_state=doc["random_state"],
+                       **doc.get("params", {}))
+            self.order_ = list(doc["order"])
+            self.relations_ = [Relation.parse(r) for r in doc["relations"]]
+            self.tables_ = doc["tables"]
+            self.seed_ = int(doc["seed"])
+            self.formats_ = dict(doc.get("formats", {}))
+            self.models_ = {name: models[f"tables/{i}.tabsynth"] for i, name in enumerate(self.order_)}
+            self._sample_rng = make_rng(self.seed_ + 1)
         except FileFormatError:
             raise
         except Exception as e:
@@ -673,6 +661,33 @@ def _plain(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+def write_models(path: Path, manifest_name: str, manifest: dict, models: Mapping[str, Synthesizer | None]) -> Path:
+    """One zip (atomic): a JSON manifest and each model in the single-table format, under its member name."""
+
+    with tempfile.TemporaryDirectory() as tmp, atomic_path(path) as out:
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
+            write_member(zf, manifest_name, json.dumps(manifest, indent=1, default=_plain).encode())
+            for member, model in models.items():
+                if model is not None:
+                    p = Path(tmp) / "model.tabsynth"
+                    model.save(p)
+                    write_member(zf, member, p.read_bytes())
+    return path
+
+
+def read_models(path: Path, manifest_name: str) -> tuple[dict, dict[str, Synthesizer]]:
+    """The manifest and every ``*.tabsynth`` member of a zip written by :func:`write_models`."""
+    with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as tmp:
+        doc = json.loads(zf.read(manifest_name))
+        models = {}
+        for member in zf.namelist():
+            if member.endswith(".tabsynth"):
+                p = Path(tmp) / "model.tabsynth"
+                p.write_bytes(zf.read(member))
+                models[member] = Synthesizer.load(p)
+    return doc, models
 
 
 def write_member(zf: zipfile.ZipFile, name: str, data: bytes) -> None:

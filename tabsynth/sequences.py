@@ -25,9 +25,6 @@ Entity ids are new values in the real format (see :mod:`tabsynth.database`).
 
 from __future__ import annotations
 
-import json
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +32,8 @@ import numpy as np
 import pandas as pd
 
 from ._rng import RandomState, draw_seed, make_rng
-from .database import as_dtype, key_format, new_keys, write_member
+from .database import as_dtype, key_format, new_keys, read_models, write_models
 from .errors import FileFormatError, InputError, NotFittedError
-from .io import atomic_path
 from .rules import digits_after_point
 from .schema import check_columns, check_table, is_datetime
 from .synthesizer import Synthesizer
@@ -267,16 +263,8 @@ class SequenceSynthesizer:
                "varying": self.varying_, "order_kind": self.order_kind_, "entity_format": self.entity_format_,
                "seed": self.seed_, "n_entities": self.n_entities_, "has_steps": self.step_model_ is not None,
                "aggregates": self.aggregates_}
-        path = Path(path)
-        with tempfile.TemporaryDirectory() as tmp, atomic_path(path) as out:
-            with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
-                write_member(zf, "sequences.json", json.dumps(doc, indent=1).encode())
-                for name, model in (("entities", self.entity_model_), ("steps", self.step_model_)):
-                    if model is not None:
-                        p = Path(tmp) / f"{name}.tabsynth"
-                        model.save(p)
-                        write_member(zf, f"{name}.tabsynth", p.read_bytes())
-        return path
+        return write_models(Path(path), "sequences.json", doc,
+                            {"entities.tabsynth": self.entity_model_, "steps.tabsynth": self.step_model_})
 
     @classmethod
     def load(cls, path: str | Path) -> "SequenceSynthesizer":
@@ -285,25 +273,17 @@ class SequenceSynthesizer:
         if not path.exists():
             raise FileFormatError(f"model file '{path}' does not exist")
         try:
-            with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as tmp:
-                doc = json.loads(zf.read("sequences.json"))
-                if doc.get("format") != FORMAT or int(doc.get("format_version", -1)) > FORMAT_VERSION:
-                    raise ValueError("not a tabsynth sequence model of a version this tabsynth reads")
-                self = cls(doc["entity"], order=doc["order"], backend=doc["backend"],
-                           random_state=doc["random_state"], **doc.get("params", {}))
-                for key in ("columns", "dtypes", "attributes", "varying", "order_kind", "entity_format", "seed",
-                            "n_entities", "aggregates"):
-                    setattr(self, f"{key}_", doc[key])
-                models = {}
-                for name in ("entities", "steps"):
-                    if name == "steps" and not doc["has_steps"]:
-                        models[name] = None
-                        continue
-                    p = Path(tmp) / f"{name}.tabsynth"
-                    p.write_bytes(zf.read(f"{name}.tabsynth"))
-                    models[name] = Synthesizer.load(p)
-                self.entity_model_, self.step_model_ = models["entities"], models["steps"]
-                self._sample_rng = make_rng(int(np.random.SeedSequence(self.seed_).generate_state(3)[2]))
+            doc, models = read_models(path, "sequences.json")
+            if doc.get("format") != FORMAT or int(doc.get("format_version", -1)) > FORMAT_VERSION:
+                raise ValueError("not a tabsynth sequence model of a version this tabsynth reads")
+            self = cls(doc["entity"], order=doc["order"], backend=doc["backend"],
+                       random_state=doc["random_state"], **doc.get("params", {}))
+            for key in ("columns", "dtypes", "attributes", "varying", "order_kind", "entity_format", "seed",
+                        "n_entities", "aggregates"):
+                setattr(self, f"{key}_", doc[key])
+            self.entity_model_ = models["entities.tabsynth"]
+            self.step_model_ = models.get("steps.tabsynth") if doc["has_steps"] else None
+            self._sample_rng = make_rng(int(np.random.SeedSequence(self.seed_).generate_state(3)[2]))
         except Exception as e:
             raise FileFormatError(f"model file '{path}' is not a valid tabsynth sequence model "
                                   f"({type(e).__name__}: {e})") from None
