@@ -41,7 +41,6 @@ LAYERS: list[tuple[str, set[str]]] = [
 #: (file, module it imports inside a function): files of other work, to move to the top there
 KNOWN_LATE = {
     ("tabsynth/backends/base.py", "tabsynth.errors"),
-    ("tabsynth/backends/nn.py", "tabsynth.errors"),
     ("tabsynth/backends/nn.py", "tabsynth.backends.base"),
     ("tabsynth/backends/nn.py", "tabsynth.backends.train"),
     ("tabsynth/backends/train.py", "tabsynth._threads"),
