@@ -417,7 +417,10 @@ class DatabaseSynthesizer:
         fk = np.empty(len(rows), dtype=object)
         fk[: len(idx)] = parent_key[idx]
         if n_orphans:
-            missing = rng.random(n_orphans) < plan["missing_share"] / share
+            # as many orphan keys as the real share of the child rows (rounded), the rest missing keys
+            n_keys = min(n_orphans, int(round((len(idx) + n_orphans) * plan["orphan_share"])))
+            missing = np.ones(n_orphans, dtype=bool)
+            missing[rng.permutation(n_orphans)[:n_keys]] = False
             fresh = new_keys(n_orphans, plan["fk_format"][r.fk], rng, avoid=set(parent_key.tolist()), salt="orphan")
             fk[len(idx):] = np.where(missing, None, fresh.astype(object))
         rows[f"__fk.{r.fk}"] = fk

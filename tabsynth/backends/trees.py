@@ -39,8 +39,18 @@ pseudo-Gibbs sampler, as in chained-equation imputation).
 Privacy rule: every value is drawn from a leaf of at least
 ``min_samples_leaf`` training rows, and continuous numbers are smoothed;
 an exact copy of a training row needs every continuous number to land on a
-training value (see benchmarks/README.md for the measured copy rates and
-distances to the closest record).
+training value. On a table whose rows can come back exactly (at least
+``REPLAYABLE`` of them have no continuous number: categories, small
+integers, spikes and missing values only) a chain tree grown on every
+previous column also learns each frequent combination's own rows, and its
+small leaves replay them: there the chain trees of the categories and the
+discrete numbers are grown on 80% of the rows, pruned on the other 20%
+(a split stays when it predicts the held-out rows better by at least
+``SPLIT_PRICE`` nats of log-likelihood), and grown again on every row to
+the pruned size. Synthetic rows then copy training rows no more often than
+unseen real rows do (see benchmarks/README.md for the measured copy rates
+and distances to the closest record). Tables with a continuous number
+(adult) are not pruned: their trees are as before.
 
 Saved without pickle: each tree is kept as plain arrays (children,
 features, thresholds, leaf values). Sampling routes rows with
@@ -66,6 +76,13 @@ MAX_FEATURES = 32
 TIED = 5
 #: what the trees see in the cell of a number that is a spike or missing (normal scores lie in +-5.3)
 _FILLER = np.float32(-9.0)
+#: share of the rows a chain tree is pruned on when the table's rows can be replayed exactly (see ``_Tree.fit``)
+HELD_OUT = 0.2
+#: held-out log-likelihood (nats) a split must add to be kept by the pruning
+SPLIT_PRICE = 2.0
+#: share of training rows with no continuous number (every number a spike, missing, or of few values)
+#: above which the chain trees are pruned: exact copies of training rows are possible only there
+REPLAYABLE = 0.05
 #: the largest float64 below 1 (a stratified uniform never reaches its stratum's top)
 _BELOW_ONE = np.nextafter(1.0, 0.0)
 
@@ -85,25 +102,36 @@ class _Tree:
     # ------------------------------------------------------------------ fit
     @classmethod
     def fit(cls, X: np.ndarray, cols: np.ndarray, y: np.ndarray, card: int, *, min_leaf: int, alpha: float,
-            seed: int) -> "_Tree":
+            seed: int, holdout: float = 0.0) -> "_Tree":
         from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
         n = len(y)
-        if len(cols) and n >= 2 * min_leaf:
-            Model = DecisionTreeClassifier if card else DecisionTreeRegressor
-            # wide tables: each split weighs at most MAX_FEATURES candidate columns (drawn per split),
-            # so the cost grows linearly, not quadratically, with the number of columns
-            k = min(len(cols), MAX_FEATURES)
-            model = Model(min_samples_leaf=min_leaf, max_features=k, random_state=seed)
-            with warnings.catch_warnings():  # many classes on few rows is expected here (e.g. a code column)
-                warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
-                model.fit(X[:, cols], y)
+        discrete = not card and _discrete(y)
+        grow = held = None
+        if holdout > 0 and (card or discrete) and len(cols) and n * (1 - holdout) >= 2 * min_leaf:
+            # grown on some rows and pruned on the others (see _pruned_leaves); then grown again on every row
+            # to the pruned tree's number of leaves
+            is_held = np.random.default_rng(seed).random(n) < holdout
+            grow, held = np.flatnonzero(~is_held), np.flatnonzero(is_held)
+        Model = DecisionTreeClassifier if card else DecisionTreeRegressor
+        # wide tables: each split weighs at most MAX_FEATURES candidate columns (drawn per split),
+        # so the cost grows linearly, not quadratically, with the number of columns
+        k = min(len(cols), MAX_FEATURES)
+        leaves = None
+        if held is not None:
+            model = _grown(Model(min_samples_leaf=min_leaf, max_features=k, random_state=seed), X[grow][:, cols], y[grow])
+            t = model.tree_
+            stats = [_leaf_stats(model.apply(X[rows][:, cols]), y[rows], card, t.node_count) for rows in (grow, held)]
+            leaves = _pruned_leaves(t.children_left, t.children_right, *stats, card, alpha)
+        if len(cols) and n >= 2 * min_leaf and leaves != 1:
+            model = _grown(Model(min_samples_leaf=min_leaf, max_features=k, random_state=seed, max_leaf_nodes=leaves),
+                           X[:, cols], y)
             t = model.tree_
             left, right = t.children_left.astype("int32"), t.children_right.astype("int32")
             feature = np.where(left < 0, -1, cols[np.maximum(t.feature, 0)]).astype("int32")
             threshold = t.threshold.astype("float64")
             leaf = model.apply(X[:, cols]).astype("int64")
-        else:  # no features (first column of the chain) or too few rows: one leaf
+        else:  # no features (first column of the chain), too few rows, or pruned to its root: one leaf
             left = right = np.array([-1], dtype="int32")
             feature = np.array([-1], dtype="int32")
             threshold = np.zeros(1)
@@ -120,10 +148,6 @@ class _Tree:
         order = np.lexsort((y, leaf))  # by leaf, then by value: each leaf's range is its first and last value
         values = y[order].astype("float32")
         offsets = np.r_[0, np.cumsum(np.bincount(leaf, minlength=n_nodes))].astype("int64")
-        distinct = len(np.unique(y))
-        # few distinct values (ages, counts), or values that repeat (amounts such as adult's capital gains,
-        # a few hundred values over thousands of rows): drawn as they occur, not smoothed across
-        discrete = distinct <= max(10.0, np.sqrt(n)) or n >= TIED * distinct
         return cls(np.asarray(cols, "int32"), left, right, feature, threshold, 0, offsets=offsets, values=values,
                    discrete=discrete)
 
@@ -305,6 +329,14 @@ class TreesBackend(BackendBase):
         Index of a categorical column of the encoded layout (tabsynth sets
         it to the target of class-conditional augmentation): first in the
         chain, so rows drawn given a class follow that class's trees.
+
+    Attributes
+    ----------
+    min_samples_leaf_ : int
+        The leaf size used.
+    pruned_ : bool
+        Whether the chain trees were pruned on held-out rows (a table whose
+        rows can be replayed exactly; see the module's privacy rule).
     """
 
     name = "trees"
@@ -352,6 +384,13 @@ class TreesBackend(BackendBase):
         cards = self._cards(lay)
         seed = int(rng.integers(0, 2**31 - 1))
         self.min_samples_leaf_ = min_leaf = auto_min_leaf(data.n) if self.min_samples_leaf == "auto" else int(self.min_samples_leaf)
+        # rows that could come back exactly: no continuous number among their regular values (a continuous
+        # number is drawn with a kernel, never a training value). Where they are many, the chain trees of the
+        # categories and discrete numbers are pruned on held-out rows, so that small leaves do not replay
+        # their own rows (benchmarks/README.md, discrete tables)
+        continuous = [j for j in range(lay.n_num) if regular[:, j].any() and not _discrete(X[regular[:, j], j])]
+        replayable = float((~regular[:, continuous]).all(axis=1).mean()) if data.n else 0.0
+        self.pruned_ = prune = replayable >= REPLAYABLE
         self.chain_, self.full_ = [None] * d, [None] * d
         done = 0
         for pos, col in enumerate(order):
@@ -359,7 +398,8 @@ class TreesBackend(BackendBase):
             # a number's trees learn from the rows where it is a regular value (not a spike, not missing)
             rows = regular[:, col] if col < lay.n_num else slice(None)
             Xr = X[rows]
-            self.chain_[col] = _Tree.fit(Xr, order[:pos], Xr[:, col], cards[col], **kw)
+            self.chain_[col] = _Tree.fit(Xr, order[:pos], Xr[:, col], cards[col], holdout=HELD_OUT if prune else 0.0,
+                                         **kw)
             others = np.array([c for c in range(d) if c != col], dtype="int64")
             self.full_[col] = _Tree.fit(Xr, others, Xr[:, col], cards[col], **kw)
             done += 1
@@ -432,7 +472,8 @@ class TreesBackend(BackendBase):
         for col in range(len(self.chain_)):
             arrays.update(self.chain_[col].arrays(f"chain{col}"))
             arrays.update(self.full_[col].arrays(f"full{col}"))
-        return {"layout": self.layout_.to_dict(), "min_samples_leaf": getattr(self, "min_samples_leaf_", None)}, arrays
+        return {"layout": self.layout_.to_dict(), "min_samples_leaf": getattr(self, "min_samples_leaf_", None),
+                "pruned": getattr(self, "pruned_", None)}, arrays
 
     @classmethod
     def from_state(cls, params: dict, meta: dict, arrays: dict[str, np.ndarray]) -> "TreesBackend":
@@ -446,6 +487,8 @@ class TreesBackend(BackendBase):
         self.layout_, self.order_ = lay, order
         if meta.get("min_samples_leaf") is not None:
             self.min_samples_leaf_ = int(meta["min_samples_leaf"])
+        if meta.get("pruned") is not None:
+            self.pruned_ = bool(meta["pruned"])
         self.chain_ = [_Tree.from_arrays(arrays, f"chain{c}", cards[c], d) for c in range(d)]
         self.full_ = [_Tree.from_arrays(arrays, f"full{c}", cards[c], d) for c in range(d)]
         return self
@@ -463,6 +506,31 @@ def auto_min_leaf(n_rows: int) -> int:
     return int(max(30, round(np.sqrt(max(int(n_rows), 0)) / 3.0)))
 
 
+def _structure(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each node's parent (-1 for the root) and the nodes level by level, top down (scikit-learn numbers
+    a node after its parent, but not level by level)."""
+    parent = np.full(len(left), -1, dtype="int64")
+    inner = np.flatnonzero(left >= 0)
+    parent[left[inner]] = inner
+    parent[right[inner]] = inner
+    levels = [np.array([0])]
+    while True:
+        cur = levels[-1]
+        cur = cur[left[cur] >= 0]
+        if not cur.size:
+            break
+        levels.append(np.concatenate([left[cur], right[cur]]).astype("int64"))
+    return parent, levels
+
+
+def _subtree_sums(counts: np.ndarray, parent: np.ndarray, levels: list[np.ndarray]) -> np.ndarray:
+    """``counts`` (the leaves' rows, zero elsewhere) with every inner node given its children's sums."""
+    counts = counts.copy()
+    for nodes in reversed(levels[1:]):
+        np.add.at(counts, parent[nodes], counts[nodes])
+    return counts
+
+
 def _smoothed_frequencies(counts: np.ndarray, left: np.ndarray, right: np.ndarray, alpha: float) -> np.ndarray:
     """Class frequencies of every node, each shrunk towards its parent's by ``alpha`` pseudo-rows.
 
@@ -472,28 +540,75 @@ def _smoothed_frequencies(counts: np.ndarray, left: np.ndarray, right: np.ndarra
     share: a small pure leaf of a minority class is pulled towards its mostly-minority parent, not
     towards the majority (towards the marginal, adult's ``sex`` drew 0.9 points too many men).
     """
-    counts = counts.copy()
-    n_nodes = len(left)
-    parent = np.full(n_nodes, -1, dtype="int64")
-    inner = np.flatnonzero(left >= 0)
-    parent[left[inner]] = inner
-    parent[right[inner]] = inner
-    # levels top down (scikit-learn numbers a node after its parent, but not level by level)
-    levels = [np.array([0])]
-    while True:
-        cur = levels[-1]
-        cur = cur[left[cur] >= 0]
-        if not cur.size:
-            break
-        levels.append(np.concatenate([left[cur], right[cur]]).astype("int64"))
-    for nodes in reversed(levels[1:]):
-        np.add.at(counts, parent[nodes], counts[nodes])
+    parent, levels = _structure(left, right)
+    counts = _subtree_sums(counts, parent, levels)
     rows = counts.sum(1, keepdims=True)
     probs = np.empty_like(counts)
     probs[0] = counts[0] / max(float(rows[0, 0]), 1e-12)
     for nodes in levels[1:]:
         probs[nodes] = (counts[nodes] + alpha * probs[parent[nodes]]) / np.maximum(rows[nodes] + alpha, 1e-12)
     return probs
+
+
+def _leaf_stats(leaf: np.ndarray, y: np.ndarray, card: int, n_nodes: int) -> np.ndarray:
+    """Per node, what its log-likelihood needs: class counts (a category) or rows, sum, sum of squares (a number)."""
+    if card:
+        out = np.zeros((n_nodes, card))
+        np.add.at(out, (leaf, y.astype("int64")), 1.0)
+        return out
+    y = y.astype("float64")
+    return np.stack([np.bincount(leaf, minlength=n_nodes), np.bincount(leaf, y, n_nodes),
+                     np.bincount(leaf, y * y, n_nodes)], axis=1)
+
+
+def _pruned_leaves(left: np.ndarray, right: np.ndarray, fit_stats: np.ndarray, held_stats: np.ndarray, card: int,
+                   alpha: float) -> int:
+    """Leaves left by reduced-error pruning on held-out rows: a node whose subtree does not predict the held-out
+    rows better than the node alone, by :data:`SPLIT_PRICE` nats for each of the subtree's splits, is made a leaf.
+
+    A node predicts with what the rows the tree was grown on give it, shrunk towards its parent by
+    ``alpha`` pseudo-rows as the draws are: a category's class frequencies (:func:`_smoothed_frequencies`),
+    a number's mean and variance (a Gaussian of its normal scores). ``fit_stats`` / ``held_stats``:
+    :func:`_leaf_stats` of the leaves for the rows the tree was grown on and for the held-out rows.
+    """
+    parent, levels = _structure(left, right)
+    held = _subtree_sums(held_stats, parent, levels)
+    if card:
+        as_leaf = (held * np.log(np.maximum(_smoothed_frequencies(fit_stats, left, right, alpha), 1e-300))).sum(1)
+    else:
+        fit = _subtree_sums(fit_stats, parent, levels)
+        m = np.maximum(fit[:, 0], 1.0)
+        mean, var = fit[:, 1] / m, np.maximum(fit[:, 2] / m - (fit[:, 1] / m) ** 2, 0.0)
+        for nodes in levels[1:]:
+            w = fit[nodes, 0] / (fit[nodes, 0] + alpha)
+            mean[nodes] = w * mean[nodes] + (1 - w) * mean[parent[nodes]]
+            var[nodes] = w * var[nodes] + (1 - w) * var[parent[nodes]]
+        var = np.maximum(var, 1e-6)
+        k, s1, s2 = held[:, 0], held[:, 1], held[:, 2]
+        as_leaf = -0.5 * k * np.log(2 * np.pi * var) - (s2 - 2 * mean * s1 + k * mean ** 2) / (2 * var)
+    best = as_leaf.copy()  # of the best pruning of each subtree, net of the price of its splits
+    leaves = np.ones(len(left))  # of that pruning
+    for nodes in reversed(levels):
+        inner = nodes[left[nodes] >= 0]
+        split = best[left[inner]] + best[right[inner]] - SPLIT_PRICE
+        keep = split > as_leaf[inner]
+        best[inner] = np.where(keep, split, as_leaf[inner])
+        leaves[inner] = np.where(keep, leaves[left[inner]] + leaves[right[inner]], 1)
+    return int(leaves[0])
+
+
+def _grown(model, X: np.ndarray, y: np.ndarray):
+    """``model`` fitted, quietly (many classes on few rows is expected here, e.g. a code column)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The number of unique classes", category=UserWarning)
+        return model.fit(X, y)
+
+
+def _discrete(y: np.ndarray) -> bool:
+    """A number drawn as its values occur, not smoothed: few distinct values (ages, counts), or values that
+    repeat (amounts such as adult's capital gains, a few hundred values over thousands of rows)."""
+    n, distinct = len(y), len(np.unique(y))
+    return bool(distinct <= max(10.0, np.sqrt(n)) or n >= TIED * distinct)
 
 
 def _stratified_by(group: np.ndarray, n_groups: int, rng: np.random.Generator
