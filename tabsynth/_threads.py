@@ -10,13 +10,23 @@ its native code with **one thread by default**; ask for more with
 :func:`set_threads`, the ``TABSYNTH_THREADS`` environment variable or the CLI's
 ``--threads``. The setting applies to every thread pool threadpoolctl finds
 (OpenBLAS / MKL / OpenMP in numpy, scipy and scikit-learn) and to torch.
+
+The neural backends' training is the exception: unless a count is set, it
+uses the cores that other processes leave idle (:class:`CoreMeter`, at most
+:data:`AUTO_MAX`), measured when training starts and again about every half
+second, so a fit takes the idle cores of a big machine and gives them back
+within half a second when other work arrives. Their results do not depend on
+the thread count (same seed, same rows on one thread or four; tested), so this
+costs no reproducibility.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -55,6 +65,11 @@ def set_threads(n: int | None) -> None:
     """
     global _setting
     _setting = None if n is None else _check(n, "threads")
+
+
+def is_set() -> bool:
+    """Whether a thread count was asked for (:func:`set_threads` or ``TABSYNTH_THREADS``)."""
+    return _setting is not None or bool(os.environ.get(ENV))
 
 
 def get_threads() -> int:
@@ -110,3 +125,125 @@ def limits_threads(func: F) -> F:
             return func(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+#: the neural backends' automatic thread count is at most this (their matrices are small: 500 x 256)
+AUTO_MAX = 4
+#: seconds between two measurements of the idle cores while training
+AUTO_INTERVAL = 0.5
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on: its affinity, within a cgroup CPU quota if there is one."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    try:
+        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)
+
+
+def _busy_seconds() -> float | None:
+    """CPU seconds spent by every process on the machine (Linux ``/proc/stat``), or ``None``."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = fh.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu" or len(fields) < 8:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+    steal = int(fields[8]) if len(fields) > 8 else 0
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+class CoreMeter:
+    """Cores that other processes leave idle, measured between two readings.
+
+    The machine's CPU time (``/proc/stat``) minus this process's own (``os.times``)
+    over the wall time between readings is the other processes' load in cores; the
+    usable CPUs (:func:`usable_cpus`) minus that load are free for us. On systems
+    without ``/proc/stat`` every reading is ``None`` (callers then keep one thread).
+
+    Examples
+    --------
+    >>> meter = CoreMeter()
+    >>> free = meter.free()  # None or a number of cores between 0 and usable_cpus()
+    """
+
+    def __init__(self) -> None:
+        self.cpus = usable_cpus()
+        self._last = self._reading()
+
+    @staticmethod
+    def _reading() -> tuple[float, float, float] | None:
+        busy = _busy_seconds()
+        return None if busy is None else (time.monotonic(), busy, _own_seconds())
+
+    def free(self) -> float | None:
+        """Cores left idle by other processes since the previous reading (``None``: unknown)."""
+        now = self._reading()
+        last, self._last = self._last, now
+        if now is None or last is None or now[0] - last[0] <= 0:
+            return None
+        others = ((now[1] - last[1]) - (now[2] - last[2])) / (now[0] - last[0])
+        return float(min(self.cpus, max(0.0, self.cpus - others)))
+
+
+def auto_threads(free: float | None) -> int:
+    """Threads for ``free`` idle cores: as many whole ones as are free (at least 1, at most :data:`AUTO_MAX`)."""
+    if free is None:
+        return 1
+    return int(max(1, min(AUTO_MAX, math.floor(free + 0.25))))
+
+
+class AdaptiveThreads:
+    """Torch's thread count for a training run: the set count, or the idle cores, re-measured as it runs.
+
+    ``start()`` measures over ``window`` seconds and sets torch's threads; ``check()``
+    (called between steps) re-measures at most every :data:`AUTO_INTERVAL` seconds and
+    changes the count when the idle cores changed. With a count set by the user both
+    are that count. ``counts`` records every count used (for benchmarks).
+    """
+
+    def __init__(self, window: float = 0.1) -> None:
+        self.window = window
+        self.fixed = get_threads() if is_set() else None
+        self.meter: CoreMeter | None = None
+        self.counts: list[int] = []
+        self._next = 0.0
+
+    def _set(self, n: int) -> None:
+        import torch
+
+        if not self.counts or self.counts[-1] != n:
+            self.counts.append(n)
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+
+    def start(self) -> int:
+        if self.fixed is not None:
+            self._set(self.fixed)
+            return self.fixed
+        self.meter = CoreMeter()
+        time.sleep(self.window)
+        n = auto_threads(self.meter.free())
+        self._set(n)
+        self._next = time.monotonic() + AUTO_INTERVAL
+        return n
+
+    def check(self) -> None:
+        if self.meter is None or time.monotonic() < self._next:
+            return
+        self._set(auto_threads(self.meter.free()))
+        self._next = time.monotonic() + AUTO_INTERVAL

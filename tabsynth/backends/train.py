@@ -31,7 +31,7 @@ def seeded(rng: np.random.Generator) -> Iterator[torch.Generator]:
 
     seed = int(rng.integers(0, 2**62))
     threads = torch.get_num_threads()
-    torch.set_num_threads(get_threads())  # small models: one thread unless asked (see tabsynth._threads)
+    torch.set_num_threads(get_threads())  # sampling: one thread unless asked; training adapts (train_loop)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         gen = torch.Generator()
@@ -58,6 +58,11 @@ def batch_rows(n_rows: int, batch_size: int) -> int:
     the VAE; benchmarks/README.md).
     """
     return int(max(1, min(int(batch_size), max(MIN_BATCH, math.ceil(n_rows / MIN_STEPS_PER_EPOCH)))))
+
+
+def rows_per_batch(n_rows: int, batch_size: int) -> int:
+    """The rows of each step of :func:`train_loop` (:func:`batch_rows`, at most the table)."""
+    return max(1, min(batch_rows(n_rows, batch_size), n_rows))
 
 
 #: ``epochs="auto"`` never asks for more epochs than this (tables of a few dozen rows)
@@ -87,12 +92,21 @@ def train_loop(
 ) -> list[dict[str, float]]:
     """Shuffle, batch, call ``step`` on each batch, report progress each epoch.
 
+    Torch's threads follow :class:`tabsynth._threads.AdaptiveThreads`: the count set by
+    the user, else the cores other processes leave idle, re-measured as training runs
+    (the steps' results do not depend on it).
+
     Returns the per-epoch mean of each loss ``step`` reports (the loss history), and the epoch's number
     of batches under ``"steps"``.
     """
-    bs = max(1, min(batch_rows(n_rows, batch_size), n_rows))
+    from .._threads import AdaptiveThreads
+
+    global last_thread_counts
+    bs = rows_per_batch(n_rows, batch_size)
     n_batches = math.ceil(n_rows / bs)
     history: list[dict[str, float]] = []
+    threads = AdaptiveThreads()
+    threads.start()
     for epoch in range(epochs):
         perm = torch.randperm(n_rows, generator=gen)
         sums: dict[str, float] = {}
@@ -102,7 +116,13 @@ def train_loop(
                 continue
             for k, v in step(idx).items():
                 sums[k] = sums.get(k, 0.0) + v
+            threads.check()
         history.append({**{k: v / n_batches for k, v in sums.items()}, "steps": float(n_batches)})
         if progress is not None:
             progress(stage, epoch + 1, epochs)
+    last_thread_counts = threads.counts
     return history
+
+
+#: the thread counts the last :func:`train_loop` used, in order (a diagnostic for benchmarks/busy.py)
+last_thread_counts: list[int] = []
