@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_DATA, RESULTS, load_adult, machine, peak_rss_mb, print_table, run_child, split, write_json  # noqa: E402
 
 TARGET = "income"
-TABLES = ("adult", "breast_cancer", "diabetes", "imbalanced")
+TABLES = ("adult", "breast_cancer", "diabetes", "imbalanced", "churn", "bank")
 SDV = {"sdv-gaussiancopula": "GaussianCopulaSynthesizer", "sdv-ctgan": "CTGANSynthesizer", "sdv-tvae": "TVAESynthesizer"}
 
 
@@ -136,7 +136,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--models", default="gmm,sdv-gaussiancopula")
-    ap.add_argument("--tables", default="adult", help="comma-separated: adult, breast_cancer, diabetes, imbalanced")
+    ap.add_argument("--tables", default="adult", help="comma-separated: adult, breast_cancer, diabetes, imbalanced, churn, bank")
     ap.add_argument("--epochs", type=int, default=None, help="epochs for neural models (peers' default if unset)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=RESULTS / "synthesis_adult.json")
@@ -196,6 +196,10 @@ def load_table(name: str, data_dir: Path):
         from tabsynth.datasets import zoo_table
 
         return zoo_table("imbalanced", n_rows=5000, seed=0), "label"
+    if name in ("churn", "bank"):  # generated churn tables (benchmarks/_tables.py)
+        from _tables import bank_table, churn_table
+
+        return (churn_table(), "Churn") if name == "churn" else (bank_table(), "Exited")
     raise ValueError(name)
 
 

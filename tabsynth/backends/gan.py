@@ -172,107 +172,15 @@ class GANBackend(NeuralBackend, BackendBase):
 
     # ------------------------------------------------------------ training
     def _train(self, rows: torch.Tensor, codes: torch.Tensor, gen: torch.Generator, progress: Progress | None) -> list:
-        n = rows.shape[0]
-        epochs = _epochs(self.epochs, n, self.batch_size, self.steps)
-        betas = (0.5, 0.9)
-        opt_g = torch.optim.Adam(self.generator_.parameters(), lr=self.lr, betas=betas, weight_decay=self.weight_decay, foreach=True)
-        opt_d = torch.optim.Adam(self.critic_.parameters(), lr=self.lr, betas=betas, weight_decay=self.weight_decay, foreach=True)
-        view, head, pac, numbers = self.view_codec_, self.view_head_, self.pac_, self.numbers_
-        k, n_num = numbers.n_classes, numbers.n_num
-        members = head.members[:k, :n_num]  # sums a number's class one-hots times offsets into its offset
-        binned = numbers.binned.float()
-        critic_params = list(self.critic_.parameters())
-        gen_params = list(self.generator_.parameters())
-        average = [p.detach().clone() for p in gen_params]
-        done = [0]
-        n_cat, n_cols = self.layout_.n_cat, self.codec_.n_cols
-        if n_cat:  # training by sampling: rows of each category, and the log-frequency rule that picks them
-            order = torch.argsort(codes[:, n_num:], dim=0, stable=True).T.contiguous()
-            counts = torch.as_tensor(self.category_counts_)
-            first = (torch.cumsum(counts, 1) - counts).long()
-            log_freq = torch.log1p(counts)
-
-        def sampled(m: int) -> tuple[torch.Tensor, torch.Tensor]:
-            """``m`` rows picked as CTGAN does (a categorical column at random, a category by the log of its
-            frequency, a row of that category), each with only that column observed."""
-            column = torch.randint(n_cat, (m,), generator=gen)
-            category = torch.multinomial(log_freq[column], 1, generator=gen).squeeze(1)
-            size = counts[column, category]
-            pos = first[column, category] + (torch.rand(m, generator=gen, dtype=torch.float64) * size).long().clamp(
-                max=(size - 1).long())
-            mask = torch.zeros((m, n_cols))
-            mask[torch.arange(m), n_num + column] = 1.0
-            return rows[order[column, pos]], self._view_mask(mask)
-
-        def completed(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            offsets, logits = self._raw(x, mask, gen)
-            hot = head.one_hot_st(logits, self.tau, gen)
-            u = binned * ((hot[:, :k] * offsets) @ members) + (1 - binned) * 0.5
-            wide = view.widen(mask)
-            return wide * x + (1 - wide) * self._blank_fillers(torch.cat([u, hot], dim=1))
-
-        def critic(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            packed = torch.cat([x, mask], dim=1).reshape(x.shape[0] // pac, -1)
-            with autocast(self.low_precision_):
-                return self.critic_(packed).float().squeeze(1)
-
-        def critic_update(x: torch.Tensor, mask: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            """One critic step: real and fake packs in one pass, gradient penalty on a mix of the two."""
-            m = x.shape[0]
-            scores = critic(torch.cat([x, fake]), torch.cat([mask, mask]))
-            wdist = scores[: m // pac].mean() - scores[m // pac :].mean()
-            eps = torch.rand((m // pac, 1, 1), generator=gen).expand(-1, pac, 1).reshape(m, 1)
-            mix = (eps * x + (1 - eps) * fake).requires_grad_(True)
-            grad = torch.autograd.grad(critic(mix, mask).sum(), mix, create_graph=True)[0]
-            gp = ((grad.reshape(m // pac, -1).norm(2, dim=1) - 1) ** 2).mean()
-            loss_d = -wdist + self.gp_weight * gp
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            return loss_d, wdist
-
-        def step(idx: torch.Tensor) -> dict[str, float]:
-            m = (len(idx) // pac) * pac
-            if m < 2 * pac:  # too few rows left for two packs
-                return {}
-            if n_cat:  # half the rows with random cells observed, half by training by sampling
-                half = (m // (2 * pac)) * pac
-                picked, picked_mask = sampled(m - half)
-                x = torch.cat([rows[idx[:half]], picked])
-                mask = torch.cat([self._view_mask(random_masks(half, n_cols, 0.0, 0.0, gen)), picked_mask])
-            else:  # half the rows unconditional
-                x = rows[idx[:m]]
-                mask = self._view_mask(random_masks(m, n_cols, 0.5, 0.0, gen))
-            for p in critic_params:
-                p.requires_grad_(True)
-            for _ in range(int(self.critic_steps) - 1):  # extra critic updates, on fresh fake rows
-                with torch.no_grad():
-                    extra = completed(x, mask)
-                critic_update(x, mask, extra)
-            fake = completed(x, mask)
-            loss_d, wdist = critic_update(x, mask, fake.detach())
-            # generator: the same fake rows against the updated critic (whose weights need no gradient here)
-            for p in critic_params:
-                p.requires_grad_(False)
-            loss_g = -critic(fake, mask).mean()
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            # the sampler uses an exponential moving average of the generator's weights
-            done[0] += 1
-            with torch.no_grad():
-                torch._foreach_lerp_(average, gen_params, 1.0 - min(EMA_DECAY, (1.0 + done[0]) / (10.0 + done[0])))
-            return {"critic": loss_d.item(), "generator": loss_g.item(), "wasserstein": wdist.item()}
-
+        epochs = _epochs(self.epochs, rows.shape[0], self.batch_size, self.steps)
+        training = _Training(self, rows, codes, gen, raw=self._raw, view_mask=self._view_mask,
+                             blank_fillers=self._blank_fillers)
         try:
-            history = train_loop(step, n, epochs=epochs, batch_size=self.batch_size, gen=gen, progress=progress,
-                                 stage="gan: training")
+            history = train_loop(training.step, rows.shape[0], epochs=epochs, batch_size=self.batch_size, gen=gen,
+                                 progress=progress, stage="gan: training")
         finally:
-            for p in critic_params:
-                p.requires_grad_(True)
-        with torch.no_grad():
-            for p, a in zip(gen_params, average):
-                p.copy_(a)
+            training.critic_trainable(True)
+        training.use_average()
         return history
 
     # ------------------------------------------------------------ sampling
@@ -302,3 +210,130 @@ class GANBackend(NeuralBackend, BackendBase):
         if len(free):
             x_cat[free, column] = category
         return numbers.decode(classes, u), x_cat
+
+
+class _Training:
+    """One GAN training run: the optimisers, the moving average of the generator, and :meth:`step`.
+
+    Each step's batch is half rows with random cells observed and half rows picked as CTGAN's
+    training by sampling does (a categorical column at random, a category by the log of its
+    frequency, a row of that category; only that column observed); tables without categories
+    use random masks, half of them empty. The critic takes ``critic_steps`` updates with a
+    gradient penalty per pack, then the generator one, against the updated critic.
+    """
+
+    def __init__(self, gan: GANBackend, rows: torch.Tensor, codes: torch.Tensor, gen: torch.Generator, *,
+                 raw, view_mask, blank_fillers):
+        self.gan, self.rows, self.gen = gan, rows, gen
+        # the backend's own steps: the generator's raw output, view masks, spikes' features blanked
+        self.raw, self.view_mask, self.blank_fillers = raw, view_mask, blank_fillers
+        betas = (0.5, 0.9)
+        self.opt_g = torch.optim.Adam(gan.generator_.parameters(), lr=gan.lr, betas=betas,
+                                      weight_decay=gan.weight_decay, foreach=True)
+        self.opt_d = torch.optim.Adam(gan.critic_.parameters(), lr=gan.lr, betas=betas,
+                                      weight_decay=gan.weight_decay, foreach=True)
+        numbers = gan.numbers_
+        self.pac, self.k, self.n_num = gan.pac_, numbers.n_classes, numbers.n_num
+        # sums a number's class one-hots times offsets into its offset
+        self.members = gan.view_head_.members[: self.k, : self.n_num]
+        self.binned = numbers.binned.float()
+        self.critic_params = list(gan.critic_.parameters())
+        self.gen_params = list(gan.generator_.parameters())
+        self.average = [p.detach().clone() for p in self.gen_params]
+        self.done = 0
+        self.n_cat, self.n_cols = gan.layout_.n_cat, gan.codec_.n_cols
+        if self.n_cat:  # training by sampling: rows of each category, and the log-frequency rule that picks them
+            self.order = torch.argsort(codes[:, self.n_num :], dim=0, stable=True).T.contiguous()
+            self.counts = torch.as_tensor(gan.category_counts_)
+            self.first = (torch.cumsum(self.counts, 1) - self.counts).long()
+            self.log_freq = torch.log1p(self.counts)
+
+    def sampled(self, m: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``m`` rows picked by training by sampling, each with only its picked column observed."""
+        gen = self.gen
+        column = torch.randint(self.n_cat, (m,), generator=gen)
+        category = torch.multinomial(self.log_freq[column], 1, generator=gen).squeeze(1)
+        size = self.counts[column, category]
+        pos = self.first[column, category] + (torch.rand(m, generator=gen, dtype=torch.float64) * size).long().clamp(
+            max=(size - 1).long())
+        mask = torch.zeros((m, self.n_cols))
+        mask[torch.arange(m), self.n_num + column] = 1.0
+        return self.rows[self.order[column, pos]], self.view_mask(mask)
+
+    def completed(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Rows ``x`` with the cells ``mask`` does not observe drawn by the generator (differentiable)."""
+        gan = self.gan
+        offsets, logits = self.raw(x, mask, self.gen)
+        hot = gan.view_head_.one_hot_st(logits, gan.tau, self.gen)
+        u = self.binned * ((hot[:, : self.k] * offsets) @ self.members) + (1 - self.binned) * 0.5
+        wide = gan.view_codec_.widen(mask)
+        return wide * x + (1 - wide) * self.blank_fillers(torch.cat([u, hot], dim=1))
+
+    def critic(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The critic's score of each pack of ``pac`` consecutive rows."""
+        packed = torch.cat([x, mask], dim=1).reshape(x.shape[0] // self.pac, -1)
+        with autocast(self.gan.low_precision_):
+            return self.gan.critic_(packed).float().squeeze(1)
+
+    def critic_update(self, x: torch.Tensor, mask: torch.Tensor, fake: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One critic step: real and fake packs in one pass, gradient penalty on a mix of the two."""
+        m, pac = x.shape[0], self.pac
+        scores = self.critic(torch.cat([x, fake]), torch.cat([mask, mask]))
+        wdist = scores[: m // pac].mean() - scores[m // pac :].mean()
+        eps = torch.rand((m // pac, 1, 1), generator=self.gen).expand(-1, pac, 1).reshape(m, 1)
+        mix = (eps * x + (1 - eps) * fake).requires_grad_(True)
+        grad = torch.autograd.grad(self.critic(mix, mask).sum(), mix, create_graph=True)[0]
+        gp = ((grad.reshape(m // pac, -1).norm(2, dim=1) - 1) ** 2).mean()
+        loss_d = -wdist + self.gan.gp_weight * gp
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        return loss_d, wdist
+
+    def batch(self, idx: torch.Tensor, m: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The step's ``m`` rows and their view masks (see the class docstring)."""
+        gan, pac = self.gan, self.pac
+        if self.n_cat:
+            half = (m // (2 * pac)) * pac
+            picked, picked_mask = self.sampled(m - half)
+            x = torch.cat([self.rows[idx[:half]], picked])
+            mask = torch.cat([self.view_mask(random_masks(half, self.n_cols, 0.0, 0.0, self.gen)), picked_mask])
+            return x, mask
+        return self.rows[idx[:m]], self.view_mask(random_masks(m, self.n_cols, 0.5, 0.0, self.gen))
+
+    def critic_trainable(self, on: bool) -> None:
+        for p in self.critic_params:
+            p.requires_grad_(on)
+
+    def step(self, idx: torch.Tensor) -> dict[str, float]:
+        """Critic updates, then a generator update, on the batch of rows ``idx``."""
+        m = (len(idx) // self.pac) * self.pac
+        if m < 2 * self.pac:  # too few rows left for two packs
+            return {}
+        x, mask = self.batch(idx, m)
+        self.critic_trainable(True)
+        for _ in range(int(self.gan.critic_steps) - 1):  # extra critic updates, on fresh fake rows
+            with torch.no_grad():
+                extra = self.completed(x, mask)
+            self.critic_update(x, mask, extra)
+        fake = self.completed(x, mask)
+        loss_d, wdist = self.critic_update(x, mask, fake.detach())
+        # generator: the same fake rows against the updated critic (whose weights need no gradient here)
+        self.critic_trainable(False)
+        loss_g = -self.critic(fake, mask).mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        # the sampler uses an exponential moving average of the generator's weights
+        self.done += 1
+        with torch.no_grad():
+            torch._foreach_lerp_(self.average, self.gen_params,
+                                 1.0 - min(EMA_DECAY, (1.0 + self.done) / (10.0 + self.done)))
+        return {"critic": loss_d.item(), "generator": loss_g.item(), "wasserstein": wdist.item()}
+
+    def use_average(self) -> None:
+        """The generator's weights set to their moving average (what the sampler uses)."""
+        with torch.no_grad():
+            for p, a in zip(self.gen_params, self.average):
+                p.copy_(a)
