@@ -58,9 +58,9 @@ def model_kind(path: str | Path) -> str:
 
 
 def fit_database(tables: dict[str, pd.DataFrame], formats: dict[str, str], relations: list[str] | None,
-                 backend: str, seed: int, params: dict[str, Any]) -> DatabaseSynthesizer:
-    return DatabaseSynthesizer(relations or None, backend=backend, random_state=seed, **params).fit(
-        tables, formats=formats)
+                 backend: str, seed: int, params: dict[str, Any], keep: list[str] | None = None) -> DatabaseSynthesizer:
+    return DatabaseSynthesizer(relations or None, backend=backend, keep=keep or None, random_state=seed,
+                               **params).fit(tables, formats=formats)
 
 
 def fit_sequences(df: pd.DataFrame, entity: str, order: str | None, backend: str, seed: int,

@@ -324,23 +324,26 @@ def related_options(f: Callable) -> Callable:
                      callback=_keep("relations"),
                      help="With several tables: a foreign key, e.g. students.School=schools.School (repeatable); "
                           "found from names and values when not given.")(f)
+    f = click.option("--keep", "keep", multiple=True, metavar="TABLE", expose_value=False, callback=_keep("keep"),
+                     help="With several tables: release this (public, reference) table as it is, real rows and keys "
+                          "(repeatable); its parents must be kept too.")(f)
     return click.argument("more", nargs=-1, type=click.Path(), expose_value=False, callback=_keep("more"))(f)
 
 
-def _related_args() -> tuple[list[str], list[str], str | None, str | None]:
+def _related_args() -> tuple[list[str], list[str], str | None, str | None, list[str]]:
     meta = click.get_current_context().meta
     return (list(meta.get("tabsynth.more") or ()), list(meta.get("tabsynth.relations") or ()),
-            meta.get("tabsynth.entity"), meta.get("tabsynth.order"))
+            meta.get("tabsynth.entity"), meta.get("tabsynth.order"), list(meta.get("tabsynth.keep") or ()))
 
 
 def _run_related(command: str, input: str, output: str | None, *, backend: str, seed: int | None, params: tuple,
                  na_values: str | None, sep: str | None, quiet: bool, as_json: bool, scale: float | None = None,
                  rows: int | None = None, synthetic_only: bool = True, save_model: str | None = None) -> bool:
     """``fit`` / ``augment`` of several tables or of entity histories; False when the run is a plain table's."""
-    more, relations, entity, order = _related_args()
+    more, relations, entity, order, keep = _related_args()
     if not more and entity is None:
-        if relations or order:
-            raise click.UsageError("--relation needs several input tables, and --order needs --entity")
+        if relations or order or keep:
+            raise click.UsageError("--relation and --keep need several input tables, and --order needs --entity")
         return False
     if more and entity is not None:
         raise click.UsageError("--entity applies to one table of histories; give one INPUT (or drop --entity)")
@@ -355,7 +358,7 @@ def _run_related(command: str, input: str, output: str | None, *, backend: str, 
     plan = _plan({f"INPUT {i + 1}": p for i, p in enumerate(paths)})
     if more:
         tables, formats = read_tables(paths, lambda p: _read(p, na_values, sep))
-        model = fit_database(tables, formats, relations, backend, seed, extra)
+        model = fit_database(tables, formats, relations, backend, seed, extra, keep=keep)
         n_in = {k: len(v) for k, v in tables.items()}
     else:
         df = _read(input, na_values, sep)

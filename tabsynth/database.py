@@ -28,12 +28,18 @@ with the same prefix, length and character classes), so keys stay unique and
 every foreign key points at a generated parent row. Orphans (a foreign key
 with no parent row) and missing foreign keys keep their real shares.
 
+A table named in ``keep`` (a small public reference table: 16 airlines, the
+airports) is released as it is: its rows and keys are the real ones, its
+children are drawn for its real rows (their real number of children, times
+``scale``). Its parents must be kept too.
+
 Saved as one zip: a JSON manifest plus each table's model in the single-table
-format (no pickle).
+format, and the kept tables as Parquet files (no pickle).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import tempfile
@@ -213,6 +219,11 @@ class DatabaseSynthesizer:
         when not given (:func:`infer_relations`).
     backend : str, default "trees"
         Backend of every table's model.
+    keep : list of str, optional
+        Tables released as they are (small public reference tables): their
+        real rows and keys are stored in the model and written by ``sample``;
+        their children are generated for those rows. A kept table's parents
+        must be kept too.
     random_state : int, optional
         Seed for fitting; sampling without a ``seed`` continues from it.
     **params
@@ -231,10 +242,11 @@ class DatabaseSynthesizer:
     (40, True)
     """
 
-    def __init__(self, relations: list[str] | None = None, *, backend: str = "trees",
+    def __init__(self, relations: list[str] | None = None, *, backend: str = "trees", keep: list[str] | None = None,
                  random_state: int | None = None, **params: Any):
         self.relations = relations
         self.backend = backend
+        self.keep = keep
         self.random_state = random_state
         self.params = params
 
@@ -263,6 +275,7 @@ class DatabaseSynthesizer:
                 if self.relations is not None else infer_relations(tables))
         self.order_ = check_relations(tables, rels)
         self.relations_ = rels
+        self.kept_ = check_keep(self.keep, tables, rels)
         self.formats_ = {str(k): str(v) for k, v in (formats or {}).items()}
         seed = self.random_state if self.random_state is not None else int(np.random.SeedSequence().entropy % 2**32)
         self.seed_ = int(seed)
@@ -272,11 +285,15 @@ class DatabaseSynthesizer:
             df = tables[name].reset_index(drop=True)
             plan = self._plan(name, df, tables)
             frame = self._frame(name, df, tables, plan)
+            self.tables_[name] = plan
+            if name in self.kept_:  # released as it is: its rows (and children counts) are stored, not modelled
+                self.kept_[name] = {"table": df, "frame": frame}
+                self.models_[name] = None
+                continue
             params = {**self.params}
             model = Synthesizer(self.backend, random_state=int(np.random.SeedSequence([self.seed_, i]).generate_state(1)[0]),
                                 **params)
             self.models_[name] = model.fit(frame)
-            self.tables_[name] = plan
         self._sample_rng = make_rng(self.seed_ + 1)
         return self
 
@@ -361,7 +378,8 @@ class DatabaseSynthesizer:
         Parameters
         ----------
         scale : float, default 1.0
-            Rows of each table without parents, relative to the fitted ones.
+            Rows of each table without parents, relative to the fitted ones
+            (a kept table keeps its rows; its children are scaled).
         seed : int, optional
             Same seed, same database.
 
@@ -382,6 +400,10 @@ class DatabaseSynthesizer:
             rng = np.random.default_rng([base, i])
             plan = self.tables_[name]
             primary = self._primary(name)
+            if name in self.kept_:
+                drawn[name] = self._kept_rows(name, float(scale), rng)
+                out[name] = self.kept_[name]["table"].copy()
+                continue
             if primary is None:
                 rows = self.models_[name].sample(max(0, int(round(plan["rows"] * float(scale)))), seed=rng)
             else:
@@ -396,6 +418,17 @@ class DatabaseSynthesizer:
             drawn[name] = rows
             out[name] = self._finish(name, rows, drawn, rng)
         return out
+
+    def _kept_rows(self, name: str, scale: float, rng: np.random.Generator) -> pd.DataFrame:
+        """A kept table's rows as its children see them: its columns, real keys, children counts times ``scale``."""
+        kept, plan = self.kept_[name], self.tables_[name]
+        rows = kept["frame"].copy()
+        for k in plan["keys"]:
+            rows[f"__key.{k}"] = _col(kept["table"], k).to_numpy()
+        for c in [c for c in rows.columns if c.startswith("__n_")]:
+            want = rows[c].to_numpy(dtype="float64") * scale  # whole children: rounded up or down at random
+            rows[c] = (np.floor(want) + (rng.random(len(want)) < want - np.floor(want))).astype("int64")
+        return rows
 
     def _children(self, name: str, r: Relation, parents: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         plan = self.tables_[name]
@@ -484,9 +517,11 @@ class DatabaseSynthesizer:
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "order": self.order_,
                     "relations": [str(r) for r in self.relations_], "tables": self.tables_,
                     "backend": self.backend, "random_state": self.random_state, "seed": self.seed_,
-                    "params": self.params, "formats": getattr(self, "formats_", {})}
+                    "params": self.params, "formats": getattr(self, "formats_", {}), "keep": sorted(self.kept_)}
         models = {f"tables/{i}.tabsynth": self.models_[name] for i, name in enumerate(self.order_)}
-        return write_models(Path(path), "database.json", manifest, models)
+        kept = {f"kept/{i}.{part}.parquet": _parquet(self.kept_[name][part]) for i, name in enumerate(self.order_)
+                if name in self.kept_ for part in ("table", "frame")}
+        return write_models(Path(path), "database.json", manifest, models, kept)
 
     @classmethod
     def load(cls, path: str | Path) -> "DatabaseSynthesizer":
@@ -500,14 +535,20 @@ class DatabaseSynthesizer:
                 raise ValueError("not a tabsynth database model")
             if int(doc.get("format_version", -1)) > FORMAT_VERSION:
                 raise FileFormatError(f"model file '{path}' has a newer format version; upgrade tabsynth")
-            self = cls([*doc["relations"]], backend=doc["backend"], random_state=doc["random_state"],
-                       **doc.get("params", {}))
+            self = cls([*doc["relations"]], backend=doc["backend"], keep=doc.get("keep") or None,
+                       random_state=doc["random_state"], **doc.get("params", {}))
             self.order_ = list(doc["order"])
             self.relations_ = [Relation.parse(r) for r in doc["relations"]]
             self.tables_ = doc["tables"]
             self.seed_ = int(doc["seed"])
             self.formats_ = dict(doc.get("formats", {}))
-            self.models_ = {name: models[f"tables/{i}.tabsynth"] for i, name in enumerate(self.order_)}
+            kept = set(doc.get("keep", []))
+            self.models_ = {name: None if name in kept else models[f"tables/{i}.tabsynth"]
+                            for i, name in enumerate(self.order_)}
+            with zipfile.ZipFile(path) as zf:
+                self.kept_ = {name: {part: pd.read_parquet(io.BytesIO(zf.read(f"kept/{i}.{part}.parquet")))
+                                     for part in ("table", "frame")}
+                              for i, name in enumerate(self.order_) if name in kept}
             self._sample_rng = make_rng(self.seed_ + 1)
         except FileFormatError:
             raise
@@ -660,14 +701,37 @@ def as_dtype(s: pd.Series, dtype: str) -> pd.Series:
         return s
 
 
+def check_keep(keep: Any, tables: Mapping[str, pd.DataFrame], relations: list[Relation]) -> dict[str, dict]:
+    """The kept tables (``keep``), checked: known names, and every parent of a kept table kept too."""
+    if keep is None:
+        return {}
+    names = [keep] if isinstance(keep, str) else list(keep)
+    for name in names:
+        if name not in tables:
+            raise InputError(f"keep: no table named {name!r}; tables: {', '.join(tables)}")
+    for r in relations:
+        if r.child in names and r.parent not in names:
+            raise InputError(f"keep: table {r.child!r} is released as it is, so its parent {r.parent!r} must be kept "
+                             f"too ({r}); keep both or neither")
+    return {name: {} for name in names}
+
+
+def _parquet(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
 def _plain(v: Any) -> Any:
     if isinstance(v, np.generic):
         return v.item()
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
 
 
-def write_models(path: Path, manifest_name: str, manifest: dict, models: Mapping[str, Synthesizer | None]) -> Path:
-    """One zip (atomic): a JSON manifest and each model in the single-table format, under its member name."""
+def write_models(path: Path, manifest_name: str, manifest: dict, models: Mapping[str, Synthesizer | None],
+                 files: Mapping[str, bytes] | None = None) -> Path:
+    """One zip (atomic): a JSON manifest, each model in the single-table format under its member name, and
+    ``files`` (member name -> bytes)."""
 
     with tempfile.TemporaryDirectory() as tmp, atomic_path(path) as out:
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
@@ -677,6 +741,8 @@ def write_models(path: Path, manifest_name: str, manifest: dict, models: Mapping
                     p = Path(tmp) / "model.tabsynth"
                     model.save(p)
                     write_member(zf, member, p.read_bytes())
+            for member, data in (files or {}).items():
+                write_member(zf, member, data)
     return path
 
 

@@ -87,3 +87,13 @@ def test_histories_fit_sample(capsys, tmp_path):
     assert code == 2 and "nobody" in err
     code, _, err = run(capsys, "sample", model, "-o", tmp_path / "s2.csv", "--given", "sex=F")
     assert code == 2 and "--given" in err
+
+
+def test_database_keep_reference_table(capsys, tmp_path, shop_files):
+    code, out, err = run(capsys, *["augment", *shop_files, "--synthetic-only", "-o", tmp_path / "aug", "-q",
+                                   "--keep", "products", "--seed", "2"])
+    assert code == 0, err
+    assert pd.read_csv(tmp_path / "aug" / "products.csv").equals(pd.read_csv(shop_files[1]))
+    code, _, err = run(capsys, *["fit", *shop_files, "-o", tmp_path / "m.tabsynth", "--keep", "orders"])
+    assert code == 2 and "must be kept too" in err and err.count("\n") == 1
+    assert not (tmp_path / "m.tabsynth").exists()

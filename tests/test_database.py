@@ -155,3 +155,32 @@ def test_single_table_keys_unique_across_blocks_and_batches():
     out = syn.sample(70_000, seed=1)
     assert out["id"].is_unique and out["code"].is_unique and out["id"].min() == 500
     assert pd.concat(list(syn.sample_batches(70_000, batch_size=9_999, seed=1)), ignore_index=True).equals(out)
+
+
+def test_kept_reference_table_is_released_as_it_is(tmp_path):
+    tables = shop()
+    db = DatabaseSynthesizer(random_state=0, keep=["products"]).fit(tables)
+    out = db.sample(seed=1)
+    assert out["products"].equals(tables["products"])            # real rows and keys, verbatim
+    assert out["orders"]["sku"].isin(tables["products"]["sku"]).all()
+    assert not out["customers"]["customer_id"].isin(tables["customers"]["customer_id"]).any()  # not kept: new keys
+    assert evaluate_database(tables, out, db.relations_)["key_violations"] == 0
+    # each product keeps about its real share of orders; a unit price is still its product's price
+    joined = out["orders"].merge(out["products"], on="sku")
+    assert (joined["unit_price"] == joined["price"]).all()
+    real_share = tables["orders"]["sku"].value_counts(normalize=True)
+    syn_share = out["orders"]["sku"].value_counts(normalize=True).reindex(real_share.index, fill_value=0)
+    assert (real_share - syn_share).abs().max() < 0.05
+    # scale: the kept table keeps its rows, its children follow the scale
+    twice = db.sample(2.0, seed=1)
+    assert twice["products"].equals(tables["products"]) and len(twice["orders"]) > 1.7 * len(out["orders"])
+    db.save(tmp_path / "m.tabsynth")
+    back = DatabaseSynthesizer.load(tmp_path / "m.tabsynth")
+    assert all(back.sample(seed=1)[k].equals(out[k]) for k in out)
+
+
+@pytest.mark.parametrize("keep, message", [(["nope"], "no table named 'nope'"),
+                                           (["orders"], "its parent 'customers' must be kept too")])
+def test_keep_bad_tables(keep, message):
+    with pytest.raises(InputError, match=message):
+        DatabaseSynthesizer(keep=keep).fit(shop())
