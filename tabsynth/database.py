@@ -28,6 +28,13 @@ with the same prefix, length and character classes), so keys stay unique and
 every foreign key points at a generated parent row. Orphans (a foreign key
 with no parent row) and missing foreign keys keep their real shares.
 
+A composite key (``child.a+b=parent.a+b``: order lines keyed by order and line
+number) is made from its generated parts: foreign-key parts from the parent,
+the others drawn by the table's model; a part that numbers the rows of each
+group of the others (lines 1, 2, 3 of an order) is numbered again, and a
+combination that repeats gets a new value for its last drawn part. A child
+copies its composite foreign key's parts from its parent row.
+
 A table named in ``keep`` (a small public reference table: 16 airlines, the
 airports) is released as it is: its rows and keys are the real ones, its
 children are drawn for its real rows (their real number of children, times
@@ -54,6 +61,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from ._rng import RandomState, draw_seed, make_rng
 from .errors import FileFormatError, InputError, NotFittedError
+from .evaluate.database import key_column
 from .io import atomic_path
 from .schema import check_table, make_dtype
 from .synthesizer import Synthesizer
@@ -80,15 +88,17 @@ class Relation:
 
     @classmethod
     def parse(cls, text: str) -> "Relation":
-        """``child.col=parent.col`` (table names may not contain dots; column names may)."""
+        """``child.col=parent.col``, or ``child.a+b=parent.a+b`` for a composite key (table names may not contain
+        dots; column names may)."""
         m = re.fullmatch(r"\s*([^.=\s]+)\.([^=]+?)\s*=\s*([^.=\s]+)\.([^=]+?)\s*", str(text))
         if not m:
             raise InputError(f"relation {text!r} is not of the form child.column=parent.column "
                              "(e.g. students.School=schools.School)")
-        if "+" in m.group(2) or "+" in m.group(4):
-            raise InputError(f"relation {text!r}: composite keys (a+b) are not supported yet; "
-                             "declare a single key column")
-        return cls(*m.groups())
+        child, fk, parent, key = (g.strip() for g in m.groups())
+        if fk.count("+") != key.count("+") or "" in fk.split("+") + key.split("+"):
+            raise InputError(f"relation {text!r}: a composite key names as many columns on each side "
+                             "(child.a+b=parent.a+b)")
+        return cls(child, fk, parent, key)
 
 
 # ------------------------------------------------------------------ finding
@@ -175,16 +185,19 @@ def check_relations(tables: Mapping[str, pd.DataFrame], relations: list[Relation
         for table, col, side in ((r.child, r.fk, "child"), (r.parent, r.key, "parent")):
             if table not in tables:
                 raise InputError(f"relation {r}: no table named {table!r}; tables: {', '.join(tables)}")
-            if col not in [str(c) for c in tables[table].columns]:
-                raise InputError(f"relation {r}: table {table!r} has no column {col!r}")
+            names = [str(c) for c in tables[table].columns]
+            for part in ([col] if col in names else col.split("+")):
+                if part not in names:
+                    raise InputError(f"relation {r}: table {table!r} has no column {part!r}")
         key = _col(tables[r.parent], r.key)
         if key.isna().any() or not key.is_unique:
             raise InputError(f"relation {r}: {r.parent}.{r.key} is not a key (its values must be unique and never "
                              "missing); declare the parent's key column")
-        fk = _col(tables[r.child], r.fk)
-        if fk.notna().any() and _kind(fk.dropna()) != _kind(key):
-            raise InputError(f"relation {r}: {r.child}.{r.fk} holds {_kind(fk.dropna())}s and {r.parent}.{r.key} "
-                             f"{_kind(key)}s; a foreign key must have its key's type")
+        for fk_part, key_part in zip(_parts(tables[r.child], r.fk), _parts(tables[r.parent], r.key)):
+            fk, key = _col(tables[r.child], fk_part), _col(tables[r.parent], key_part)
+            if fk.notna().any() and _kind(fk.dropna()) != _kind(key):
+                raise InputError(f"relation {r}: {r.child}.{fk_part} holds {_kind(fk.dropna())}s and "
+                                 f"{r.parent}.{key_part} {_kind(key)}s; a foreign key must have its key's type")
     if any(r.child == r.parent for r in relations):
         r = next(r for r in relations if r.child == r.parent)
         raise InputError(f"relation {r} points a table at itself; self-references are not supported")
@@ -202,10 +215,13 @@ def check_relations(tables: Mapping[str, pd.DataFrame], relations: list[Relation
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
-    for c in df.columns:
-        if str(c) == name:
-            return df[c]
-    raise KeyError(name)
+    """A column, or a composite key's parts combined (:func:`~tabsynth.evaluate.database.key_column`)."""
+    return key_column(df, name)
+
+
+def _parts(df: pd.DataFrame, name: str) -> list[str]:
+    """The columns of a key: itself, or a composite key's parts (``a+b`` that is not a column)."""
+    return [name] if name in [str(c) for c in df.columns] else name.split("+")
 
 
 # ------------------------------------------------------------------- model
@@ -215,8 +231,9 @@ class DatabaseSynthesizer:
     Parameters
     ----------
     relations : list of str, optional
-        ``"child.col=parent.col"`` foreign keys; found from names and values
-        when not given (:func:`infer_relations`).
+        ``"child.col=parent.col"`` foreign keys (composite:
+        ``"child.a+b=parent.a+b"``); found from names and values when not
+        given (:func:`infer_relations`; composite keys are declared).
     backend : str, default "trees"
         Backend of every table's model.
     keep : list of str, optional
@@ -316,6 +333,9 @@ class DatabaseSynthesizer:
             matched = (fk.isin(set(_col(parent, r.key).tolist())) & fk.notna()).to_numpy()
             if matched.sum() < 2:
                 continue
+            if r.fk not in map(str, df.columns):  # a composite key's parts are the parent row's parts
+                for part, key_part in zip(_parts(df, r.fk), _parts(parent, r.key)):
+                    copied[part] = [r.fk, key_part]
             joined = self._join(df, parent, r)
             skip = {r.key, *[x.fk for x in self.relations_ if x.child == r.parent]}
             for c in map(str, df.columns):
@@ -326,8 +346,11 @@ class DatabaseSynthesizer:
                         copied[c] = [r.fk, pc]
                         break
         own = [str(c) for c in df.columns if str(c) not in keys and str(c) not in fks and str(c) not in copied]
+        parts = {k: _parts(df, k) for k in keys if _parts(df, k) != [k]}  # composite keys: made from their parts
         return {"columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes], "rows": len(df),
                 "keys": keys, "key_format": {k: key_format(_col(df, k)) for k in keys},
+                "parts": parts, "part_format": {p: key_format(_col(df, p)) for ps in parts.values() for p in ps},
+                "numbering": {k: _numbering(df, ps) for k, ps in parts.items() if _numbering(df, ps) is not None},
                 "fk_format": {r.fk: key_format(_col(df, r.fk).dropna()) for r in mine},
                 "own": own, "copied": copied, "orphan_share": orphan_share, "missing_share": missing_share,
                 "relations": [str(r) for r in mine],
@@ -338,9 +361,10 @@ class DatabaseSynthesizer:
         return mine[0] if mine else None
 
     def _context_columns(self, relation: Relation) -> list[str]:
-        """The parent's modelled columns a child sees (``parent.col``)."""
+        """The parent's modelled columns a child sees (``parent.col``), its composite keys' parts excepted."""
         plan = self.tables_[relation.parent]
-        return [f"{relation.parent}.{c}" for c in plan["own"]]
+        parts = {p for ps in plan.get("parts", {}).values() for p in ps}  # key material (may be new values)
+        return [f"{relation.parent}.{c}" for c in plan["own"] if c not in parts]
 
     @staticmethod
     def _join(df: pd.DataFrame, parent: pd.DataFrame, r: Relation) -> pd.DataFrame:
@@ -408,13 +432,16 @@ class DatabaseSynthesizer:
                 rows = self.models_[name].sample(max(0, int(round(plan["rows"] * float(scale)))), seed=rng)
             else:
                 rows = self._children(name, primary, drawn[primary.parent], rng)
-            for k in plan["keys"]:
+            composite = plan.get("parts", {})
+            for k in [k for k in plan["keys"] if k not in composite]:
                 rows[f"__key.{k}"] = new_keys(len(rows), plan["key_format"][k], rng)
             for r in [r for r in self.relations_ if r.child == name and r != primary]:
                 pos = self._match(rows, r, drawn[r.parent], rng)
                 keys = drawn[r.parent][f"__key.{r.key}"].to_numpy() if len(drawn[r.parent]) else np.array([None])
                 rows[f"__fk.{r.fk}"] = np.where(pos >= 0, keys[np.maximum(pos, 0)], None)
                 rows[f"__row.{r.fk}"] = pos
+            for k, parts in composite.items():
+                rows = self._composite_key(name, k, parts, rows, drawn, rng)
             drawn[name] = rows
             out[name] = self._finish(name, rows, drawn, rng)
         return out
@@ -489,25 +516,67 @@ class DatabaseSynthesizer:
     def _finish(self, name: str, rows: pd.DataFrame, drawn: dict[str, pd.DataFrame],
                 rng: np.random.Generator) -> pd.DataFrame:
         plan = self.tables_[name]
-        primary = self._primary(name)
-        data = {}
-        for col, dtype in zip(plan["columns"], plan["dtypes"]):
-            if col in plan["keys"]:
-                values = rows[f"__key.{col}"]
-            elif f"__fk.{col}" in rows:
-                values = pd.Series(rows[f"__fk.{col}"].to_numpy(), dtype=object)
-            elif col in plan["copied"]:
-                fk, pcol = plan["copied"][col]
-                r = next(x for x in self.relations_ if x.child == name and x.fk == fk)
-                src = drawn[r.parent][pcol].reset_index(drop=True)
-                pos = rows["__parent_row" if r == primary else f"__row.{fk}"].to_numpy()
-                values = src.iloc[np.maximum(pos, 0)].reset_index(drop=True)
-                if (pos < 0).any():
-                    values = values.astype(object).where(pos >= 0, None)
-            else:
-                values = rows[col]
-            data[col] = as_dtype(pd.Series(values).reset_index(drop=True), dtype)
+        data = {col: as_dtype(self._values(name, col, rows, drawn), dtype)
+                for col, dtype in zip(plan["columns"], plan["dtypes"])}
         return pd.DataFrame(data)
+
+    def _values(self, name: str, col: str, rows: pd.DataFrame, drawn: dict[str, pd.DataFrame]) -> pd.Series:
+        """A generated column: a key, a foreign key, a column copied from a parent row, or the model's draw."""
+        plan = self.tables_[name]
+        if col in plan["keys"]:
+            values = rows[f"__key.{col}"]
+        elif f"__fk.{col}" in rows:
+            values = pd.Series(rows[f"__fk.{col}"].to_numpy(), dtype=object)
+        elif col in plan["copied"]:
+            fk, pcol = plan["copied"][col]
+            r = next(x for x in self.relations_ if x.child == name and x.fk == fk)
+            src = drawn[r.parent][pcol].reset_index(drop=True)
+            pos = rows["__parent_row" if r == self._primary(name) else f"__row.{fk}"].to_numpy()
+            values = src.iloc[np.maximum(pos, 0)].reset_index(drop=True)
+            if (pos < 0).any():
+                values = values.astype(object).where(pos >= 0, None)
+        else:
+            values = rows[col]
+        return pd.Series(values).reset_index(drop=True)
+
+    def _composite_key(self, name: str, key: str, parts: list[str], rows: pd.DataFrame,
+                       drawn: dict[str, pd.DataFrame], rng: np.random.Generator) -> pd.DataFrame:
+        """A composite key made from its generated parts, unique and complete.
+
+        A row whose combination repeats an earlier row's (or lacks a part) gets a new value
+        (:func:`new_keys`, the real format) for the last part its own model draws; where every
+        part comes from elsewhere (foreign keys, copied columns) such rows are dropped. The
+        parts are stored in ``rows`` so that children copy them from their parent row.
+        """
+        plan = self.tables_[name]
+        frame = pd.DataFrame({p: self._values(name, p, rows, drawn).to_numpy(dtype=object) for p in parts})
+        free = [p for p in parts if p in plan["own"]]
+        start = plan.get("numbering", {}).get(key)
+        if start is not None:  # the last part numbers the rows of each group of the others (line 1, 2, ...)
+            p, others = parts[-1], parts[:-1]
+            order = np.lexsort((pd.to_numeric(frame[p], errors="coerce").fillna(np.inf).to_numpy(),))
+            ranks = np.empty(len(frame), dtype="int64")
+            ranks[order] = frame.iloc[order].groupby(others, dropna=False, sort=False).cumcount().to_numpy()
+            frame[p] = (ranks + start).astype(object)
+        elif free:
+            p = free[-1]
+            others = [q for q in parts if q != p]
+            bad = (frame.duplicated(keep="first") | frame[p].isna()).to_numpy().copy()
+            if others:  # a row that lacks another part cannot be mended here
+                bad &= ~frame[others].isna().any(axis=1).to_numpy()
+            if bad.any():
+                fresh = new_keys(int(bad.sum()), plan["part_format"][p], rng,
+                                 avoid=set(frame[p].dropna().tolist()), salt=key)
+                col = frame[p].to_numpy(dtype=object).copy()
+                col[bad] = fresh.astype(object)
+                frame[p] = col
+        keep = ~(frame.duplicated(keep="first") | frame.isna().any(axis=1)).to_numpy()
+        if not keep.all():
+            rows, frame = rows[keep].reset_index(drop=True), frame[keep].reset_index(drop=True)
+        for p in parts:
+            rows[p] = frame[p].to_numpy()
+        rows[f"__key.{key}"] = key_column(frame, key).to_numpy()
+        return rows
 
     # --------------------------------------------------------------- files
     def save(self, path: str | Path) -> Path:
@@ -714,6 +783,20 @@ def check_keep(keep: Any, tables: Mapping[str, pd.DataFrame], relations: list[Re
             raise InputError(f"keep: table {r.child!r} is released as it is, so its parent {r.parent!r} must be kept "
                              f"too ({r}); keep both or neither")
     return {name: {} for name in names}
+
+
+def _numbering(df: pd.DataFrame, parts: list[str]) -> int | None:
+    """0 or 1 when a composite key's last part numbers the rows of each group of the other parts from that start
+    (order lines 1, 2, 3 of each order); otherwise None."""
+    last = _col(df, parts[-1])
+    if len(parts) < 2 or not len(df) or not pd.api.types.is_integer_dtype(last.dtype):
+        return None
+    groups = pd.DataFrame({p: _col(df, p) for p in parts[:-1]})
+    rank = last.groupby([groups[p] for p in parts[:-1]], dropna=False).rank(method="first").to_numpy()
+    for start in (1, 0):
+        if bool((last.to_numpy() == rank - 1 + start).all()):
+            return start
+    return None
 
 
 def _parquet(df: pd.DataFrame) -> bytes:

@@ -97,3 +97,20 @@ def test_database_keep_reference_table(capsys, tmp_path, shop_files):
     code, _, err = run(capsys, *["fit", *shop_files, "-o", tmp_path / "m.tabsynth", "--keep", "orders"])
     assert code == 2 and "must be kept too" in err and err.count("\n") == 1
     assert not (tmp_path / "m.tabsynth").exists()
+
+
+def test_database_composite_key_relation(capsys, tmp_path):
+    from test_database import COMPOSITE, order_lines
+
+    paths = []
+    for name, df in order_lines().items():
+        df.to_csv(tmp_path / f"{name}.csv", index=False)
+        paths.append(tmp_path / f"{name}.csv")
+    rel = [x for r in COMPOSITE for x in ("--relation", r)]
+    code, out, err = run(capsys, *["augment", *paths, "--synthetic-only", "-o", tmp_path / "out", "--json", *rel])
+    assert code == 0, err
+    lines, ship = (pd.read_csv(tmp_path / "out" / f"{n}.csv") for n in ("lines", "shipments"))
+    assert len(ship.merge(lines, on=["order_id", "line_no"])) == len(ship)
+    code, _, err = run(capsys, *["fit", *paths, "-o", tmp_path / "m.tabsynth", "--relation",
+                                 "shipments.order_id+line_no=lines.order_id"])
+    assert code == 2 and "as many columns on each side" in err and err.count("\n") == 1

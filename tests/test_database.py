@@ -131,8 +131,10 @@ def test_cycle_refused():
 
 def test_relation_parse():
     assert Relation.parse(" flights.tailnum = planes.tailnum ") == Relation("flights", "tailnum", "planes", "tailnum")
-    with pytest.raises(InputError, match="composite keys"):
-        Relation.parse("flights.origin+hour=weather.origin+hour")
+    assert Relation.parse("flights.origin+hour=weather.origin+hour") == Relation("flights", "origin+hour", "weather",
+                                                                                 "origin+hour")
+    with pytest.raises(InputError, match="as many columns on each side"):
+        Relation.parse("flights.origin+hour=weather.origin")
 
 
 def test_docstring_examples():
@@ -184,3 +186,51 @@ def test_kept_reference_table_is_released_as_it_is(tmp_path):
 def test_keep_bad_tables(keep, message):
     with pytest.raises(InputError, match=message):
         DatabaseSynthesizer(keep=keep).fit(shop())
+
+
+def order_lines(seed: int = 0) -> dict[str, pd.DataFrame]:
+    """Orders, their lines keyed by (order_id, line_no) numbered 1..k, and shipments of lines (a composite key)."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    orders = pd.DataFrame({"order_id": np.arange(1000, 1000 + n), "channel": rng.choice(["web", "shop"], n, p=[0.7, 0.3])})
+    k = np.where(orders["channel"] == "web", rng.integers(1, 6, n), rng.integers(1, 3, n))
+    lines = pd.DataFrame({"order_id": np.repeat(orders["order_id"], k).to_numpy(),
+                          "line_no": np.concatenate([np.arange(1, j + 1) for j in k])})
+    lines["qty"] = rng.integers(1, 10, len(lines))
+    ship = lines.sample(frac=0.6, random_state=seed)[["order_id", "line_no"]].reset_index(drop=True)
+    ship["carrier"] = rng.choice(["DHL", "UPS"], len(ship))
+    return {"orders": orders, "lines": lines, "shipments": ship}
+
+
+COMPOSITE = ["lines.order_id=orders.order_id", "shipments.order_id+line_no=lines.order_id+line_no"]
+
+
+def test_composite_keys(tmp_path):
+    tables = order_lines()
+    db = DatabaseSynthesizer(COMPOSITE, random_state=0).fit(tables)
+    out = db.sample(seed=1)
+    lines, ship = out["lines"], out["shipments"]
+    assert not lines.duplicated(["order_id", "line_no"]).any()       # the composite key is unique
+    assert lines["order_id"].isin(out["orders"]["order_id"]).all()
+    # line numbers run 1..k within each order, as in the real lines
+    assert (lines.groupby("order_id")["line_no"].rank(method="first") == lines["line_no"]).all()
+    # every shipment points at a generated line by both parts
+    assert len(ship.merge(lines, on=["order_id", "line_no"])) == len(ship)
+    assert not ship.duplicated(["order_id", "line_no"]).any() or tables["shipments"].duplicated(
+        ["order_id", "line_no"]).any()
+    res = evaluate_database(tables, out, db.relations_)
+    assert res["key_violations"] == 0 and res["cardinality"] > 0.8
+    assert list(ship.columns) == list(tables["shipments"].columns) and ship["line_no"].dtype == np.int64
+    db.save(tmp_path / "m.tabsynth")
+    assert all(DatabaseSynthesizer.load(tmp_path / "m.tabsynth").sample(seed=1)[k].equals(out[k]) for k in out)
+
+
+@pytest.mark.parametrize("relation, message", [
+    ("shipments.order_id+line_no=lines.order_id", "as many columns on each side"),
+    ("shipments.order_id+nope=lines.order_id+line_no", "has no column 'nope'"),
+    ("shipments.order_id+carrier=lines.order_id+line_no", "a foreign key must have its key's type"),
+    ("shipments.order_id+line_no=lines.order_id+qty", "is not a key"),
+])
+def test_composite_keys_bad_input(relation, message):
+    with pytest.raises(InputError, match=message):
+        DatabaseSynthesizer(["lines.order_id=orders.order_id", relation]).fit(order_lines())

@@ -36,11 +36,30 @@ def _parse(relation: Any) -> tuple[str, str, str, str]:
     return child, fk, parent, key
 
 
-def _col(df: pd.DataFrame, name: str) -> pd.Series:
+def key_column(df: pd.DataFrame, name: str) -> pd.Series:
+    """Column ``name`` of ``df``; for a composite key ``"a+b"`` (not itself a column), its parts combined.
+
+    A combined value is the parts' values as text joined by a unit separator (integral floats
+    written as integers, so ``3.0`` in one table matches ``3`` in another), missing when a part is.
+    """
     for c in df.columns:
         if str(c) == name:
             return df[c]
-    raise KeyError(name)
+    parts = name.split("+")
+    cols = {str(c): c for c in df.columns}
+    if len(parts) < 2 or any(p not in cols for p in parts):
+        raise KeyError(name)
+    frame = df[[cols[p] for p in parts]]
+    text = [frame[c].map(_canon).astype(object) for c in frame.columns]
+    out = text[0].str.cat(text[1:], sep="\x1f")
+    return out.where(frame.notna().all(axis=1).to_numpy(), None).rename(name)
+
+
+def _canon(v: Any) -> str:
+    if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
 
 
 def key_integrity(tables: Mapping[str, pd.DataFrame], relations: list[Any]) -> dict[str, Any]:
@@ -48,8 +67,8 @@ def key_integrity(tables: Mapping[str, pd.DataFrame], relations: list[Any]) -> d
     out = {}
     for r in relations:
         child, fk, parent, key = _parse(r)
-        k = _col(tables[parent], key)
-        f = _col(tables[child], fk)
+        k = key_column(tables[parent], key)
+        f = key_column(tables[child], fk)
         orphans = f.notna() & ~f.isin(set(k.dropna().tolist()))
         out[str(r)] = {"duplicate_keys": int(k.duplicated().sum()), "missing_keys": int(k.isna().sum()),
                        "orphans": int(orphans.sum()), "orphan_share": float(orphans.mean()) if len(f) else 0.0,
@@ -60,8 +79,8 @@ def key_integrity(tables: Mapping[str, pd.DataFrame], relations: list[Any]) -> d
 def children_per_parent(tables: Mapping[str, pd.DataFrame], relation: Any) -> np.ndarray:
     """How many child rows each parent row has (zero included), in parent row order."""
     child, fk, parent, key = _parse(relation)
-    counts = _col(tables[child], fk).value_counts()
-    return _col(tables[parent], key).map(counts).fillna(0).to_numpy(dtype="float64")
+    counts = key_column(tables[child], fk).value_counts()
+    return key_column(tables[parent], key).map(counts).fillna(0).to_numpy(dtype="float64")
 
 
 def joined(tables: Mapping[str, pd.DataFrame], relation: Any) -> pd.DataFrame:
@@ -69,12 +88,12 @@ def joined(tables: Mapping[str, pd.DataFrame], relation: Any) -> pd.DataFrame:
     child, fk, parent, key = _parse(relation)
     p = tables[parent].copy()
     p.columns = [f"{parent}.{c}" for c in p.columns]
-    p["__k"] = _col(tables[parent], key).to_numpy()
+    p["__k"] = key_column(tables[parent], key).to_numpy()
     c = tables[child].copy()
     c.columns = [str(x) for x in c.columns]
-    c["__k"] = _col(tables[child], fk).to_numpy()
-    out = c.merge(p.drop(columns=f"{parent}.{key}"), on="__k", how="left", sort=False).drop(columns="__k")
-    return out.drop(columns=[fk])
+    c["__k"] = key_column(tables[child], fk).to_numpy()
+    out = c.merge(p.drop(columns=f"{parent}.{key}", errors="ignore"), on="__k", how="left", sort=False)
+    return out.drop(columns=["__k", fk], errors="ignore")
 
 
 def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, pd.DataFrame],
@@ -112,8 +131,8 @@ def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, 
     ids: dict[str, set[str]] = {name: set() for name in real}  # keys and foreign keys: identifiers, not data
     for rel in relations:
         child, fk, parent, key = _parse(rel)
-        ids[child].add(fk)
-        ids[parent].add(key)
+        ids[child] |= {fk, *fk.split("+")}  # a composite key's parts are key material too
+        ids[parent] |= {key, *key.split("+")}
     for name, t in real.items():  # and row identifiers (an order number: integers or text unique in every row)
         ids[name] |= {str(c) for c in t.columns if len(t) > 1 and t[c].is_unique and (
             pd.api.types.is_integer_dtype(t[c].dtype) or pd.api.types.is_string_dtype(t[c].dtype)
@@ -133,7 +152,7 @@ def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, 
     for rel in relations:
         child, fk, parent, key = _parse(rel)
         integ = syn_keys[str(rel)]
-        allowed = int(np.ceil(real_keys[str(rel)]["orphan_share"] * len(_col(synthetic[child], fk))))
+        allowed = int(np.ceil(real_keys[str(rel)]["orphan_share"] * len(key_column(synthetic[child], fk))))
         extra = max(0, integ["orphans"] - allowed)
         violations += integ["duplicate_keys"] + integ["missing_keys"] + extra
         card = 1.0 - ks_statistic(children_per_parent(real, rel), children_per_parent(synthetic, rel))
@@ -176,7 +195,7 @@ def joined_detection(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, p
     for label, tables in ((0, real), (1, synthetic)):
         j = joined(tables, relation)
         ids = [c for c in j.columns if c == fk or c.endswith(f".{key}")]
-        group = np.array([f"{label}:{v}" for v in _col(tables[child], fk).to_numpy(dtype=object)], dtype=object)
+        group = np.array([f"{label}:{v}" for v in key_column(tables[child], fk).to_numpy(dtype=object)], dtype=object)
         j = j.drop(columns=[c for c in ids if c in j.columns])
         if len(j) > max_rows:
             pick = np.random.default_rng(random_state).choice(len(j), max_rows, replace=False)
