@@ -16,7 +16,7 @@ import pandas as pd
 
 from .database import DatabaseSynthesizer, is_database_model
 from .errors import InputError
-from .io import write_table
+from .io import FORMATS, write_table
 from .sequences import SequenceSynthesizer
 
 
@@ -42,6 +42,12 @@ def read_tables(paths: list[str],
         tables[name] = read(path)
         formats[name] = ext or ".csv"
     return tables, formats
+
+
+def table_files(directory: str | Path) -> list[str]:
+    """The table files of a directory (any format tabsynth reads), by name."""
+    return sorted(str(p) for p in Path(directory).iterdir() if p.is_file() and not p.name.startswith(".")
+                  and split_name(p)[1].lower().removesuffix(".gz") in FORMATS)
 
 
 def model_kind(path: str | Path) -> str:

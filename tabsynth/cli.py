@@ -24,17 +24,19 @@ from ._cells import given_values
 from ._large import fit_model, plan_directory, run_impute, run_sample_cluster, write_stream
 from ._large import run_augment as run_large_augment
 from ._outputs import OutputPlan, Terminated, cleanup_temps, install_signal_handlers
-from ._related import fit_database, fit_sequences, model_kind, plan_tables, read_tables, write_tables
+from ._related import fit_database, fit_sequences, model_kind, plan_tables, read_tables, table_files, write_tables
 from ._threads import set_threads
 from ._version import __version__
 from .augmentation import CheckFailed, n_synthetic_rows, run_augment
 from .backends import DEFAULT_BACKEND, get_backend_class
-from .database import DatabaseSynthesizer
+from .database import DatabaseSynthesizer, Relation, check_relations, infer_relations
 from .dataset import is_dataset
 from .datasets import load_example
-from .errors import TabsynthError
+from .errors import InputError, TabsynthError
 from .evaluate import evaluate as run_evaluate
 from .evaluate import summary_table
+from .evaluate.database import evaluate_database
+from .evaluate.database_report import database_summary, write_database_report
 from .evaluate.report import write_report
 from .impute import GenerativeImputer
 from .io import TableWriter, read_table, table_format, text_layout, write_table
@@ -884,24 +886,38 @@ def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet,
 
 
 @cli.command()
-@click.option("--real", "real_path", required=True, type=click.Path(dir_okay=False), help="The real table.")
-@click.option("--synthetic", "syn_path", required=True, type=click.Path(dir_okay=False), help="The synthetic table.")
+@click.option("--real", "real_path", required=True, type=click.Path(),
+              help="The real table, or a directory of a database's tables (one file per table).")
+@click.option("--synthetic", "syn_path", required=True, type=click.Path(),
+              help="The synthetic table, or a directory with the same tables.")
 @click.option("--holdout", "holdout_path", type=click.Path(dir_okay=False),
               help="Real rows the generator never saw [default: a stratified 20% split of --real].")
 @click.option("--target", metavar="COL", help="Target column: enables utility and feature-selection checks.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), metavar="OUT",
               help="Write the full results as JSON to OUT ('-' for stdout).")
 @click.option("--report", type=click.Path(dir_okay=False), metavar="OUT.html", help="Write an HTML report.")
+@click.option("--relation", "relations", multiple=True, metavar="CHILD.COL=PARENT.COL",
+              help="Databases: a foreign key (repeatable); found from names and values when not given.")
 @read_options
 @threads_option
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stdout.")
-def evaluate(real_path, syn_path, holdout_path, target, json_out, report, na_values, sep, quiet):
+def evaluate(real_path, syn_path, holdout_path, target, json_out, report, relations, na_values, sep, quiet):
     """Score a synthetic table against the real one: fidelity, utility, detection, privacy.
 
     Without --holdout, the real table is split 80/20 (stratified on the
     target for classification, random_state=0): models are trained on the
     80% and on the synthetic table and tested on the 20%.
+
+    Databases: --real and --synthetic are directories holding the same
+    tables (one file each, named by table); scored are key integrity,
+    children per parent, parent-child trends, joined-row detection and each
+    table's fidelity.
     """
+    if Path(real_path).is_dir() or Path(syn_path).is_dir():
+        _evaluate_database(real_path, syn_path, list(relations), json_out, report, na_values, sep, quiet)
+        return
+    if relations:
+        raise click.UsageError("--relation applies to databases: give --real and --synthetic as directories")
     plan = _plan({"--real": real_path, "--synthetic": syn_path, "--holdout": holdout_path})
     if json_out != "-":
         plan.add(json_out, "--json")
@@ -913,6 +929,37 @@ def evaluate(real_path, syn_path, holdout_path, target, json_out, report, na_val
         _write_evaluation(real, synthetic, holdout, target,
                           plan.stage(Path(json_out)) if json_out and json_out != "-" else json_out,
                           plan.stage(Path(report)) if report else None, quiet)
+
+
+def _evaluate_database(real_dir: str, syn_dir: str, relations: list[str], json_out: str | None, report: str | None,
+                       na_values: str | None, sep: str | None, quiet: bool) -> None:
+    """``tabsynth evaluate`` on two directories of tables: :func:`evaluate_database` with joined-row detection."""
+    for option, path in (("--real", real_dir), ("--synthetic", syn_dir)):
+        if not Path(path).is_dir():
+            raise InputError(f"{option} {path}: a database is evaluated from two directories of tables; "
+                             "give both --real and --synthetic as directories")
+    plan = _plan({})
+    if json_out and json_out != "-":
+        plan.add(json_out, "--json")
+    plan.add(report, "--report", _html_check)
+    real, _ = read_tables(table_files(real_dir), lambda p: _read(p, na_values, sep))
+    synthetic, _ = read_tables(table_files(syn_dir), lambda p: _read(p, na_values, sep))
+    missing = sorted(set(real) - set(synthetic))
+    if missing or not real:
+        raise InputError(f"--synthetic {syn_dir}: no table {', '.join(map(repr, missing))} (the real directory's "
+                         "tables, by file name)" if missing else f"--real {real_dir}: no table files in it")
+    rels = [Relation.parse(r) for r in relations] if relations else infer_relations(real)
+    check_relations(real, rels)
+    result = {"relations_used": [str(r) for r in rels],
+              **evaluate_database(real, {k: synthetic[k] for k in real}, rels, detection=True)}
+    with plan.writing():
+        if json_out:
+            text = json.dumps(result, indent=2, default=str)
+            click.echo(text) if json_out == "-" else plan.stage(Path(json_out)).write_text(text)
+        if report:
+            write_database_report(result, real, synthetic, plan.stage(Path(report)))
+    if not quiet and json_out != "-":
+        click.echo(database_summary(result))
 
 
 @cli.command()

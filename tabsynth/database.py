@@ -60,6 +60,7 @@ import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
 from ._rng import RandomState, draw_seed, make_rng
+from ._threads import limits_threads
 from .errors import FileFormatError, InputError, NotFittedError
 from .evaluate.database import key_column
 from .io import atomic_path
@@ -396,6 +397,7 @@ class DatabaseSynthesizer:
         return frame
 
     # ------------------------------------------------------------ sampling
+    @limits_threads
     def sample(self, scale: float = 1.0, *, seed: RandomState = None) -> dict[str, pd.DataFrame]:
         """A new database: root tables of ``scale`` times their rows, children as their parents draw them.
 

@@ -114,3 +114,28 @@ def test_database_composite_key_relation(capsys, tmp_path):
     code, _, err = run(capsys, *["fit", *paths, "-o", tmp_path / "m.tabsynth", "--relation",
                                  "shipments.order_id+line_no=lines.order_id"])
     assert code == 2 and "as many columns on each side" in err and err.count("\n") == 1
+
+
+def test_evaluate_database_directories(capsys, tmp_path, shop_files):
+    real_dir = shop_files[0].parent
+    code, _, err = run(capsys, *["augment", *shop_files, "--synthetic-only", "-o", tmp_path / "syn", "-q",
+                                 "--seed", "4"])
+    assert code == 0, err
+    code, out, err = run(capsys, "evaluate", "--real", real_dir, "--synthetic", tmp_path / "syn",
+                         "--json", tmp_path / "db.json", "--report", tmp_path / "db.html")
+    assert code == 0, err
+    assert "key violations" in out and "joined-row detection" in out
+    doc = json.loads((tmp_path / "db.json").read_text())
+    assert doc["key_violations"] == 0 and set(doc["tables"]) == {"customers", "orders", "products"}
+    assert 0.4 < doc["joined_detection"] < 1.0 and doc["cardinality"] > 0.8
+    assert sorted(doc["relations_used"]) == ["orders.customer_id=customers.customer_id", "orders.sku=products.sku"]
+    page = (tmp_path / "db.html").read_text()
+    assert page.count("<svg") == 2 and "<script" not in page
+    # a table missing from the synthetic directory: one line, exit 2, nothing written
+    (tmp_path / "syn" / "products.csv").unlink()
+    code, _, err = run(capsys, "evaluate", "--real", real_dir, "--synthetic", tmp_path / "syn",
+                       "--json", tmp_path / "x.json")
+    assert code == 2 and "no table 'products'" in err and err.count("\n") == 1
+    assert not (tmp_path / "x.json").exists()
+    code, _, err = run(capsys, "evaluate", "--real", real_dir, "--synthetic", shop_files[0])
+    assert code == 2 and "two directories" in err

@@ -25,6 +25,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from .._threads import limits_threads
 from .fidelity import column_shapes, ks_statistic, pair_trends
 
 
@@ -96,8 +97,9 @@ def joined(tables: Mapping[str, pd.DataFrame], relation: Any) -> pd.DataFrame:
     return out.drop(columns=["__k", fk], errors="ignore")
 
 
+@limits_threads
 def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, pd.DataFrame],
-                      relations: list[Any], *, max_rows: int = 50_000) -> dict[str, Any]:
+                      relations: list[Any], *, max_rows: int = 50_000, detection: bool = False) -> dict[str, Any]:
     """Score a synthetic database against the real one.
 
     Parameters
@@ -108,6 +110,10 @@ def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, 
         ``"child.col=parent.col"`` foreign keys.
     max_rows : int, default 50,000
         Larger tables are subsampled (seeded) for the fidelity measures.
+    detection : bool, default False
+        Also score each relation's joined rows with :func:`joined_detection`
+        (``joined_detection`` per relation and their mean; the other parents'
+        keys left out).
 
     Returns
     -------
@@ -167,15 +173,21 @@ def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, 
         rels[str(rel)] = {**integ, "real_orphan_share": real_keys[str(rel)]["orphan_share"],
                           "orphans_beyond_real_share": extra, "cardinality_shape": card,
                           "parent_child_trends": float(np.mean(cross)) if cross else None}
+        if detection:
+            others = tuple(p for r in relations if _parse(r)[0] == child and str(r) != str(rel)
+                           for p in _parse(r)[1].split("+"))
+            rels[str(rel)]["joined_detection"] = joined_detection(real, synthetic, rel, exclude=others)
     mean = (lambda xs: float(np.mean([x for x in xs if x is not None])) if any(x is not None for x in xs) else None)
     return {"tables": tables, "relations": rels,
             "column_shapes": mean([t["column_shapes"] for t in tables.values()]),
             "pair_trends": mean([t["pair_trends"] for t in tables.values()]),
             "cardinality": mean([r["cardinality_shape"] for r in rels.values()]),
             "parent_child_trends": mean([r["parent_child_trends"] for r in rels.values()]),
-            "key_violations": int(violations)}
+            "key_violations": int(violations),
+            **({"joined_detection": mean([r["joined_detection"] for r in rels.values()])} if detection else {})}
 
 
+@limits_threads
 def joined_detection(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, pd.DataFrame], relation: Any, *,
                      exclude: tuple[str, ...] = (), max_rows: int = 20_000, random_state: int = 0) -> float | None:
     """ROC-AUC of gradient boosting telling real child rows joined with their parents from synthetic ones.

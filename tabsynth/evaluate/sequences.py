@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._threads import limits_threads
 from .detection import detection
 from .fidelity import ks_statistic
 
@@ -66,6 +67,7 @@ def summaries(df: pd.DataFrame, entity: str, order: str | None, varying: list[st
     return out.reset_index(drop=True)
 
 
+@limits_threads
 def evaluate_sequences(real: pd.DataFrame, synthetic: pd.DataFrame, *, entity: str,
                        order: str | None = None, random_state: int = 0) -> dict[str, Any]:
     """Score synthetic histories against real ones.
