@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..io import atomic_path
 from .database import children_per_parent
 
 #: a share (cardinality shape, trends, column shapes) this high is good, this low poor
@@ -180,16 +180,6 @@ def write_database_report(result: Mapping[str, Any], real: Mapping[str, pd.DataF
     if not path.parent.is_dir():
         raise InputError(f"report directory {str(path.parent)!r} does not exist; create it or choose another path")
     text = render_database_report(result, real, synthetic, title=title)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path
