@@ -38,6 +38,7 @@ from .evaluate import summary_table
 from .evaluate.database import evaluate_database
 from .evaluate.database_report import database_summary, write_database_report
 from .evaluate.report import write_report
+from .evaluate.sequences import evaluate_sequences, sequence_summary
 from .impute import GenerativeImputer
 from .io import TableWriter, read_table, table_format, text_layout, write_table
 from .rules import find_rules
@@ -865,10 +866,15 @@ def inspect(input, na_values, sep, categorical, ignore, as_json):
         click.echo(f"  ... and {len(rules) - shown} more (--json lists them all)")
 
 
-def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet, note=None) -> dict:
-    """Evaluate; write JSON (a staged path, or "-" for stdout) and the HTML report (a staged path)."""
+def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet, note=None, histories=None) -> dict:
+    """Evaluate; write JSON (a staged path, or "-" for stdout) and the HTML report (a staged path).
+
+    ``histories``: ``{"entity": ..., "order": ...}`` adds the sequence measures (``result["sequences"]``).
+    """
 
     result = run_evaluate(real, synthetic, holdout=holdout, target=target)
+    if histories:
+        result["sequences"] = evaluate_sequences(real, synthetic, **histories)
     if note:
         result.setdefault("meta", {})["note"] = note
     if json_out:
@@ -882,6 +888,8 @@ def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet,
         write_report(result, real, synthetic, report)
     if not quiet and json_out != "-":
         click.echo(summary_table(result))
+        if histories:
+            click.echo(sequence_summary(result["sequences"]))
     return result
 
 
@@ -898,10 +906,13 @@ def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet,
 @click.option("--report", type=click.Path(dir_okay=False), metavar="OUT.html", help="Write an HTML report.")
 @click.option("--relation", "relations", multiple=True, metavar="CHILD.COL=PARENT.COL",
               help="Databases: a foreign key (repeatable); found from names and values when not given.")
+@click.option("--entity", metavar="COL", help="Histories: the entity column; adds the sequence measures.")
+@click.option("--order", metavar="COL", help="With --entity: the column that orders each entity's rows.")
 @read_options
 @threads_option
 @click.option("--quiet", "-q", is_flag=True, help="No summary on stdout.")
-def evaluate(real_path, syn_path, holdout_path, target, json_out, report, relations, na_values, sep, quiet):
+def evaluate(real_path, syn_path, holdout_path, target, json_out, report, relations, entity, order, na_values, sep,
+             quiet):
     """Score a synthetic table against the real one: fidelity, utility, detection, privacy.
 
     Without --holdout, the real table is split 80/20 (stratified on the
@@ -912,12 +923,18 @@ def evaluate(real_path, syn_path, holdout_path, target, json_out, report, relati
     tables (one file each, named by table); scored are key integrity,
     children per parent, parent-child trends, joined-row detection and each
     table's fidelity.
+
+    Histories (--entity, --order): the sequence measures are added (entity
+    columns constant, order kept, lengths, lag-1 autocorrelation and mean
+    step per number, detection of whole histories from per-entity summaries).
     """
     if Path(real_path).is_dir() or Path(syn_path).is_dir():
         _evaluate_database(real_path, syn_path, list(relations), json_out, report, na_values, sep, quiet)
         return
     if relations:
         raise click.UsageError("--relation applies to databases: give --real and --synthetic as directories")
+    if order and not entity:
+        raise click.UsageError("--order needs --entity")
     plan = _plan({"--real": real_path, "--synthetic": syn_path, "--holdout": holdout_path})
     if json_out != "-":
         plan.add(json_out, "--json")
@@ -925,10 +942,17 @@ def evaluate(real_path, syn_path, holdout_path, target, json_out, report, relati
     real = _read(real_path, na_values, sep)
     synthetic = _read(syn_path, na_values, sep)
     holdout = _read(holdout_path, na_values, sep) if holdout_path else None
+    histories = None
+    if entity:
+        for option, name in (("--entity", entity), ("--order", order)):
+            if name is not None:
+                check_columns(real, [name], option)
+                check_columns(synthetic, [name], option)
+        histories = {"entity": entity, "order": order}
     with plan.writing():
         _write_evaluation(real, synthetic, holdout, target,
                           plan.stage(Path(json_out)) if json_out and json_out != "-" else json_out,
-                          plan.stage(Path(report)) if report else None, quiet)
+                          plan.stage(Path(report)) if report else None, quiet, histories=histories)
 
 
 def _evaluate_database(real_dir: str, syn_dir: str, relations: list[str], json_out: str | None, report: str | None,

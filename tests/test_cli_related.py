@@ -139,3 +139,19 @@ def test_evaluate_database_directories(capsys, tmp_path, shop_files):
     assert not (tmp_path / "x.json").exists()
     code, _, err = run(capsys, "evaluate", "--real", real_dir, "--synthetic", shop_files[0])
     assert code == 2 and "two directories" in err
+
+
+def test_evaluate_histories(capsys, tmp_path):
+    path = tmp_path / "panel.csv"
+    panel(150).to_csv(path, index=False)
+    code, _, err = run(capsys, "augment", path, "--entity", "worker", "--order", "year", "--synthetic-only",
+                       "-o", tmp_path / "s.csv", "-q", "--seed", "1")
+    assert code == 0, err
+    code, out, err = run(capsys, "evaluate", "--real", path, "--synthetic", tmp_path / "s.csv", "--entity", "worker",
+                         "--order", "year", "--json", tmp_path / "e.json")
+    assert code == 0, err
+    assert "history detection AUC" in out and "order violations" in out
+    seq = json.loads((tmp_path / "e.json").read_text())["sequences"]
+    assert seq["entity_constant_violations"] == 0 and seq["order_violations"] == 0 and seq["length_shape"] > 0.8
+    code, _, err = run(capsys, "evaluate", "--real", path, "--synthetic", tmp_path / "s.csv", "--entity", "nope")
+    assert code == 2 and "nope" in err and err.count("\n") == 1

@@ -127,3 +127,26 @@ def evaluate_sequences(real: pd.DataFrame, synthetic: pd.DataFrame, *, entity: s
             "length_shape": float(length_shape), "lag1_error": float(np.mean(lag_err)) if lag_err else None,
             "step_error": float(np.mean(step_err)) if step_err else None,
             "history_detection_auc": det.get("gradient_boosting"), "columns": per_col}
+
+
+def sequence_summary(result: dict[str, Any]) -> str:
+    """A few text lines of an :func:`evaluate_sequences` result (what ``tabsynth evaluate --entity`` prints).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"id": [1, 1, 2, 2, 2], "t": [1, 2, 1, 2, 3], "x": [1.0, 2.0, 0.5, 0.7, 0.9]})
+    >>> print(sequence_summary(evaluate_sequences(df, df, entity="id", order="t")).splitlines()[1])
+      entities real / synthetic   2 / 2
+    """
+    def f(x: Any) -> str:
+        return "-" if x is None else f"{x:.3f}" if isinstance(x, float) else str(x)
+
+    lines = [("entities real / synthetic", f"{result['entities_real']} / {result['entities_synthetic']}"),
+             ("entity-constant violations", f(result["entity_constant_violations"])),
+             ("order violations", f(result["order_violations"])),
+             ("length shape (1 - KS)", f(result["length_shape"])),
+             ("lag-1 autocorrelation error", f(result["lag1_error"])),
+             ("mean step error (sd)", f(result["step_error"])),
+             ("history detection AUC", f(result["history_detection_auc"]))]
+    return "\n".join(["histories"] + [f"  {k:<28}{v}" for k, v in lines])
