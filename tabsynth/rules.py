@@ -443,11 +443,18 @@ class Rules:
         n = len(df)
         for _ in range(passes):
             mended = False
+            codes: dict[str, np.ndarray] = {}  # each column's codes, until a mend changes the column
+
+            def coded(col: str) -> np.ndarray:
+                if col not in codes:
+                    codes[col] = self.views[col].codes(df[col])
+                return codes[col]
+
             for p in self.pairs:
                 if p.a not in df.columns or p.b not in df.columns:
                     continue
                 va, vb = self.views[p.a], self.views[p.b]
-                ca, cb = va.codes(df[p.a]), vb.codes(df[p.b])
+                ca, cb = coded(p.a), coded(p.b)
                 rows = np.flatnonzero(p.broken(ca, cb, keep_present, (va, vb)))
                 if not len(rows):
                     continue
@@ -457,8 +464,9 @@ class Rules:
                 for sel, src, dst, table, cnt in ((rows[fix_b], ca, p.b, p.allowed, p.counts),
                                                   (rows[fix_a], cb, p.a, p.allowed.T, p.counts.T)):
                     sel = sel[src[sel] < table.shape[0]]  # (a value the real rows never showed: left as it is)
-                    if len(sel):
-                        mended |= self._mend(df, dst, sel, (cnt * table)[src[sel]].astype(float), rng, best)
+                    if len(sel) and self._mend(df, dst, sel, (cnt * table)[src[sel]].astype(float), rng, best):
+                        mended = True
+                        codes.pop(dst, None)
             if not mended:
                 return
 
