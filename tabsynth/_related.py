@@ -71,7 +71,14 @@ def fit_database(tables: dict[str, pd.DataFrame], formats: dict[str, str], relat
 
 def fit_sequences(df: pd.DataFrame, entity: str, order: str | None, backend: str, seed: int,
                   params: dict[str, Any]) -> SequenceSynthesizer:
-    return SequenceSynthesizer(entity, order=order, backend=backend, random_state=seed, **params).fit(df)
+    return SequenceSynthesizer(entity_columns(entity), order=order, backend=backend, random_state=seed,
+                               **params).fit(df)
+
+
+def entity_columns(entity: str) -> str | list[str]:
+    """``--entity``'s value: one column, or nested entities written ``outer,inner``."""
+    parts = [p.strip() for p in entity.split(",")]
+    return parts if len(parts) > 1 else entity
 
 
 def plan_tables(plan: Any, out_dir: Path, names: list[str], formats: Mapping[str, str]) -> dict[str, Path]:

@@ -24,7 +24,16 @@ from ._cells import given_values
 from ._large import fit_model, plan_directory, run_impute, run_sample_cluster, write_stream
 from ._large import run_augment as run_large_augment
 from ._outputs import OutputPlan, Terminated, cleanup_temps, install_signal_handlers
-from ._related import fit_database, fit_sequences, model_kind, plan_tables, read_tables, table_files, write_tables
+from ._related import (
+    entity_columns,
+    fit_database,
+    fit_sequences,
+    model_kind,
+    plan_tables,
+    read_tables,
+    table_files,
+    write_tables,
+)
 from ._threads import set_threads
 from ._version import __version__
 from .augmentation import CheckFailed, n_synthetic_rows, run_augment
@@ -322,7 +331,8 @@ def related_options(f: Callable) -> Callable:
                      help="With --entity: the column (number or date) that orders each entity's rows.")(f)
     f = click.option("--entity", metavar="COL", expose_value=False, callback=_keep("entity"),
                      help="Rows are measurements of entities (a worker, a patient) in this column: entities and "
-                          "their histories are synthesized (--rows counts entities).")(f)
+                          "their histories are synthesized (--rows counts entities). Nested entities outermost "
+                          "first: --entity school,pupil (--rows counts the outer ones).")(f)
     f = click.option("--relation", "relations", multiple=True, metavar="CHILD.COL=PARENT.COL", expose_value=False,
                      callback=_keep("relations"),
                      help="With several tables: a foreign key, e.g. students.School=schools.School (repeatable); "
@@ -402,7 +412,8 @@ def _write_related(plan: Any, model: Any, out: Path, seed: int, scale: float | N
     path = plan.add(out, "-o", _table_check("-o"))
     with plan.writing():
         _write(plan, df, path, None)
-    return {"output": str(out), "entities_synthetic": int(df[model.entity].nunique()), "rows_synthetic": len(df)}
+    outer = model.entity if isinstance(model.entity, str) else model.entity[0]
+    return {"output": str(out), "entities_synthetic": int(df[outer].nunique()), "rows_synthetic": len(df)}
 
 
 def given_option(f: Callable) -> Callable:
@@ -944,11 +955,12 @@ def evaluate(real_path, syn_path, holdout_path, target, json_out, report, relati
     holdout = _read(holdout_path, na_values, sep) if holdout_path else None
     histories = None
     if entity:
-        for option, name in (("--entity", entity), ("--order", order)):
-            if name is not None:
-                check_columns(real, [name], option)
-                check_columns(synthetic, [name], option)
-        histories = {"entity": entity, "order": order}
+        ids = entity_columns(entity)
+        for option, names in (("--entity", [ids] if isinstance(ids, str) else ids), ("--order", [order])):
+            if names != [None]:
+                check_columns(real, names, option)
+                check_columns(synthetic, names, option)
+        histories = {"entity": ids, "order": order}
     with plan.writing():
         _write_evaluation(real, synthetic, holdout, target,
                           plan.stage(Path(json_out)) if json_out and json_out != "-" else json_out,

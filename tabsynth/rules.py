@@ -445,7 +445,7 @@ class Rules:
             mended = False
             codes: dict[str, np.ndarray] = {}  # each column's codes, until a mend changes the column
 
-            def coded(col: str) -> np.ndarray:
+            def coded(col: str, codes: dict[str, np.ndarray] = codes) -> np.ndarray:
                 if col not in codes:
                     codes[col] = self.views[col].codes(df[col])
                 return codes[col]

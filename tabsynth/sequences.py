@@ -21,10 +21,20 @@ yearly; a step is never backwards and never zero when no real step was),
 lengths follow the real ones given the entity's columns, and within-entity
 dynamics (autocorrelation, growth) come from the previous-row dependence.
 Entity ids are new values in the real format (see :mod:`tabsynth.database`).
+
+Nested entities (``entity=["school", "pupil"]``: pupils within schools, each
+pupil with a history) go outermost first: a model of the outer entities
+(their constant columns and how many inner entities each has), then, for
+each drawn outer entity, its inner entities drawn given its columns, each
+with its history (a :class:`SequenceSynthesizer` of the inner levels, whose
+entity is the pair outer id, inner id). The outer entity's columns are the
+same on all its rows; ``n_entities`` counts outer entities.
 """
 
 from __future__ import annotations
 
+import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +52,10 @@ FORMAT = "tabsynth-sequences"
 FORMAT_VERSION = 1
 LENGTH, START, POS, STEP = "__length", "__start", "__position", "__step"
 PREV = "__prev."
+#: the outer entity model's column: how many inner entities an outer entity has
+N_INNER = "__n_inner"
+#: the inner model's entity column: the outer and the inner id together
+INNER = "__entity"
 
 
 class SequenceSynthesizer:
@@ -49,8 +63,9 @@ class SequenceSynthesizer:
 
     Parameters
     ----------
-    entity : str
-        The column that tells which entity a row belongs to.
+    entity : str or list of str
+        The column that tells which entity a row belongs to; nested entities
+        outermost first (``["school", "pupil"]``).
     order : str, optional
         The column (number or date) that orders each entity's rows; without
         it, rows keep the order they have in the table.
@@ -76,7 +91,7 @@ class SequenceSynthesizer:
     (1, True)
     """
 
-    def __init__(self, entity: str, *, order: str | None = None, backend: str = "trees",
+    def __init__(self, entity: str | list[str], *, order: str | None = None, backend: str = "trees",
                  random_state: int | None = None, **params: Any):
         self.entity = entity
         self.order = order
@@ -98,22 +113,28 @@ class SequenceSynthesizer:
         self
         """
         check_table(df)
-        if not isinstance(self.entity, str):
-            raise InputError(f"entity must be one column name, got {self.entity!r}")
-        entity = check_columns(df, [self.entity], "entity")[0]
+        entities = [self.entity] if isinstance(self.entity, str) else list(self.entity)
+        if not entities or not all(isinstance(e, str) for e in entities) or len(set(entities)) < len(entities):
+            raise InputError(f"entity must be a column name or a list of distinct column names, got {self.entity!r}")
+        entities = check_columns(df, entities, "entity")
+        entity = entities[-1]
         order = check_columns(df, [self.order], "order")[0] if self.order is not None else None
         labels = {str(c): c for c in df.columns}
-        if df[labels[entity]].isna().any():
-            raise InputError(f"entity column {entity!r} has missing values; every row needs its entity")
+        for e in entities:
+            if df[labels[e]].isna().any():
+                raise InputError(f"entity column {e!r} has missing values; every row needs its entity")
         if order is not None:
             o = df[labels[order]]
             if o.isna().any():
                 raise InputError(f"order column {order!r} has missing values; every row needs its place")
             if not (pd.api.types.is_numeric_dtype(o.dtype) or is_datetime(o.dtype)) or pd.api.types.is_bool_dtype(o.dtype):
                 raise InputError(f"order column {order!r} must hold numbers or dates, not {o.dtype}")
-            if df.duplicated([labels[entity], labels[order]]).any():
+            if df.duplicated([labels[e] for e in entities] + [labels[order]]).any():
                 raise InputError(f"order column {order!r} has ties within an entity (two rows of one {entity} at "
                                  "the same place); an order must tell the rows of an entity apart")
+        if len(entities) > 1:
+            return self._fit_nested(df.rename(columns=str).reset_index(drop=True), entities, order)
+        self.nested_ = False
         table = df.rename(columns=str).reset_index(drop=True)
         table = table.sort_values([entity, order], kind="stable") if order else \
             table.iloc[np.argsort(pd.factorize(table[entity])[0], kind="stable")]
@@ -135,6 +156,37 @@ class SequenceSynthesizer:
         self.entity_model_ = Synthesizer(self.backend, random_state=int(seeds[0]), **self.params).fit(ents)
         self.step_model_ = (Synthesizer(self.backend, random_state=int(seeds[1]), **self.params).fit(steps)
                             if len(steps) >= 2 else None)
+        self.n_entities_ = len(ents)
+        self._sample_rng = make_rng(int(seeds[2]))
+        return self
+
+    def _fit_nested(self, table: pd.DataFrame, entities: list[str], order: str | None) -> "SequenceSynthesizer":
+        """Outer entities (their constant columns, how many inner entities) and a model of the inner levels."""
+        outer, inner = entities[0], entities[1:]
+        others = [c for c in table.columns if c not in (*entities, order)]
+        group = table.groupby(outer, sort=False)
+        constant = group[others].nunique(dropna=False).max() <= 1 if others else pd.Series(dtype=bool)
+        self.nested_ = True
+        self.columns_ = list(table.columns)
+        self.dtypes_ = [str(t) for t in table.dtypes]
+        self.attributes_ = [c for c in others if bool(constant.get(c, False))]
+        self.varying_ = [c for c in others if c not in self.attributes_]
+        self.order_kind_ = None
+        self.aggregates_ = {}
+        self.entity_format_ = key_format(table[outer].drop_duplicates())
+        self.inner_format_ = key_format(table[inner[0]].drop_duplicates())
+        self.seed_ = int(self.random_state) if self.random_state is not None else int(
+            np.random.SeedSequence().entropy % 2**32)
+        seeds = np.random.SeedSequence(self.seed_).generate_state(3)
+        firsts = table.drop_duplicates(outer)
+        ents = firsts[self.attributes_].reset_index(drop=True)
+        ents[N_INNER] = group[inner[0]].nunique(dropna=False).reindex(firsts[outer].to_numpy()).to_numpy()
+        self.entity_model_ = Synthesizer(self.backend, random_state=int(seeds[0]), **self.params).fit(ents)
+        sub = table.drop(columns=[outer, inner[0]])
+        sub[INNER] = table[outer].map(repr) + "\x1f" + table[inner[0]].map(repr)
+        self.inner_ = SequenceSynthesizer([INNER, *inner[1:]] if len(inner) > 1 else INNER, order=order,
+                                          backend=self.backend, random_state=int(seeds[1]), **self.params).fit(sub)
+        self.step_model_ = None
         self.n_entities_ = len(ents)
         self._sample_rng = make_rng(int(seeds[2]))
         return self
@@ -183,7 +235,16 @@ class SequenceSynthesizer:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise InputError(f"n_entities must be a non-negative integer, got {n_entities!r}")
         base = draw_seed(make_rng(seed) if seed is not None else self._sample_rng)
-        ents = self.entity_model_.sample(int(n), seed=np.random.default_rng([base, 0]))
+        out, _ = self._draw(int(n), None, base)
+        return self._finish(out)
+
+    def _draw(self, n: int, given: pd.DataFrame | None, base: int) -> tuple[pd.DataFrame, np.ndarray]:
+        """``n`` entities (given ``given``'s entity columns, one row each) with their histories, sorted by entity,
+        and each row's entity (0..n-1); the entity column holds new ids."""
+        if getattr(self, "nested_", False):
+            return self._draw_nested(n, given, base)
+        ents = self.entity_model_.sample(n, given=given, seed=np.random.default_rng([base, 0])) if given is not None \
+            else self.entity_model_.sample(n, seed=np.random.default_rng([base, 0]))
         lengths = np.maximum(np.round(pd.to_numeric(ents[LENGTH]).to_numpy(dtype="float64")), 1).astype("int64")
         rows = [ents[self.attributes_ + self.varying_].assign(**{POS: 0})]
         owner = [np.arange(int(n))]
@@ -219,8 +280,24 @@ class SequenceSynthesizer:
         if self.order is not None:
             out[self.order] = np.concatenate(order)
         sort = np.lexsort((out[POS].to_numpy(), who))
-        out = out.iloc[sort].reset_index(drop=True)
-        return self._finish(out)
+        return out.iloc[sort].reset_index(drop=True), who[sort]
+
+    def _draw_nested(self, n: int, given: pd.DataFrame | None, base: int) -> tuple[pd.DataFrame, np.ndarray]:
+        """Outer entities, then each one's inner entities given its columns (rows grouped by outer entity)."""
+        rng = np.random.default_rng([base, 0])
+        outer = self.entity_model_.sample(n, given=given, seed=rng) if given is not None else \
+            self.entity_model_.sample(n, seed=rng)
+        counts = np.maximum(np.round(pd.to_numeric(outer[N_INNER]).to_numpy(dtype="float64")), 1).astype("int64")
+        idx = np.repeat(np.arange(n), counts)
+        context = outer[self.attributes_].iloc[idx].reset_index(drop=True).astype(object)
+        rows, inner_who = self.inner_._draw(len(idx), context if self.attributes_ else None, draw_seed(rng))
+        who = idx[inner_who]
+        entities = [self.entity] if isinstance(self.entity, str) else list(self.entity)
+        rows = rows.drop(columns=[INNER])
+        rows[entities[0]] = _entity_ids(n, self.entity_format_)[who]
+        rows[entities[1]] = _entity_ids(len(idx), self.inner_format_)[inner_who]
+        sort = np.argsort(who, kind="stable")
+        return rows.iloc[sort].reset_index(drop=True), who[sort]
 
     def _settle_aggregates(self, out: pd.DataFrame, who: np.ndarray) -> pd.DataFrame:
         """Entity columns that summarise the history (a person's mean rate) recomputed from the drawn history,
@@ -241,9 +318,10 @@ class SequenceSynthesizer:
 
     def _finish(self, out: pd.DataFrame) -> pd.DataFrame:
         data = {}
+        order_kind = self.order_kind_ if not getattr(self, "nested_", False) else self._order_kind()
         for col, dtype in zip(self.columns_, self.dtypes_):
             values = out[col]
-            if col == self.order and self.order_kind_ == "datetime":
+            if col == self.order and order_kind == "datetime":
                 values = pd.to_datetime(values.astype("int64"), unit="ns")
                 if "UTC" in dtype or "tz" in dtype or "," in dtype:
                     values = values.dt.tz_localize("UTC").dt.tz_convert(dtype.split(",", 1)[1].strip(" ]"))
@@ -251,6 +329,13 @@ class SequenceSynthesizer:
                 values = values.round()
             data[col] = as_dtype(values.reset_index(drop=True), dtype)
         return pd.DataFrame(data)
+
+    def _order_kind(self) -> str | None:
+        """How the order column is kept (the innermost model knows)."""
+        model = self
+        while getattr(model, "nested_", False):
+            model = model.inner_
+        return model.order_kind_
 
     # --------------------------------------------------------------- files
     def save(self, path: str | Path) -> Path:
@@ -262,9 +347,14 @@ class SequenceSynthesizer:
                "columns": self.columns_, "dtypes": self.dtypes_, "attributes": self.attributes_,
                "varying": self.varying_, "order_kind": self.order_kind_, "entity_format": self.entity_format_,
                "seed": self.seed_, "n_entities": self.n_entities_, "has_steps": self.step_model_ is not None,
-               "aggregates": self.aggregates_}
+               "aggregates": self.aggregates_, "nested": bool(getattr(self, "nested_", False))}
+        files = {}
+        if doc["nested"]:  # the inner levels' model, a sequence model file of its own inside this one
+            doc["inner_format"] = self.inner_format_
+            with tempfile.TemporaryDirectory() as tmp:
+                files["inner.sequences"] = self.inner_.save(Path(tmp) / "inner.tabsynth").read_bytes()
         return write_models(Path(path), "sequences.json", doc,
-                            {"entities.tabsynth": self.entity_model_, "steps.tabsynth": self.step_model_})
+                            {"entities.tabsynth": self.entity_model_, "steps.tabsynth": self.step_model_}, files)
 
     @classmethod
     def load(cls, path: str | Path) -> "SequenceSynthesizer":
@@ -283,6 +373,12 @@ class SequenceSynthesizer:
                 setattr(self, f"{key}_", doc[key])
             self.entity_model_ = models["entities.tabsynth"]
             self.step_model_ = models.get("steps.tabsynth") if doc["has_steps"] else None
+            self.nested_ = bool(doc.get("nested", False))
+            if self.nested_:
+                self.inner_format_ = doc["inner_format"]
+                with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as tmp:
+                    (Path(tmp) / "inner.tabsynth").write_bytes(zf.read("inner.sequences"))
+                    self.inner_ = SequenceSynthesizer.load(Path(tmp) / "inner.tabsynth")
             self._sample_rng = make_rng(int(np.random.SeedSequence(self.seed_).generate_state(3)[2]))
         except Exception as e:
             raise FileFormatError(f"model file '{path}' is not a valid tabsynth sequence model "

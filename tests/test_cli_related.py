@@ -155,3 +155,20 @@ def test_evaluate_histories(capsys, tmp_path):
     assert seq["entity_constant_violations"] == 0 and seq["order_violations"] == 0 and seq["length_shape"] > 0.8
     code, _, err = run(capsys, "evaluate", "--real", path, "--synthetic", tmp_path / "s.csv", "--entity", "nope")
     assert code == 2 and "nope" in err and err.count("\n") == 1
+
+
+def test_nested_entities_cli(capsys, tmp_path):
+    from test_sequences import schools
+
+    path = tmp_path / "schools.csv"
+    schools(60).to_csv(path, index=False)
+    code, out, err = run(capsys, "augment", path, "--entity", "school,pupil", "--order", "year", "--synthetic-only",
+                         "--rows", "12", "-o", tmp_path / "s.csv", "--json", "--seed", "3")
+    assert code == 0, err
+    assert json.loads(out)["entities_synthetic"] == 12
+    syn = pd.read_csv(tmp_path / "s.csv")
+    assert syn["school"].nunique() == 12 and (syn.groupby("pupil")["school"].nunique() == 1).all()
+    code, out, err = run(capsys, "evaluate", "--real", path, "--synthetic", tmp_path / "s.csv", "--entity",
+                         "school,pupil", "--order", "year", "--json", "-")
+    assert code == 0, err
+    assert json.loads(out)["sequences"]["entity_constant_violations"] == 0

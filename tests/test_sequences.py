@@ -107,3 +107,52 @@ def test_docstring_examples():
 
     assert doctest.testmod(tabsynth.sequences).failed == 0
     assert doctest.testmod(tabsynth.evaluate.sequences).failed == 0
+
+
+def schools(n_schools: int = 40, seed: int = 0, dates: bool = False) -> pd.DataFrame:
+    """Pupils within schools, each pupil with 1-5 yearly scores; school columns constant within a school."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n_schools):
+        size, area = int(rng.integers(200, 900)), str(rng.choice(["urban", "rural"]))
+        for p in range(int(rng.integers(3, 12)) if area == "urban" else int(rng.integers(1, 5))):
+            sex, base = str(rng.choice(["F", "M"])), rng.normal(50 + 8 * (area == "urban"), 6)
+            for y in range(int(rng.integers(1, 6))):
+                rows.append({"school": 100 + s, "size": size, "area": area, "pupil": f"P{s:03d}{p:02d}",
+                             "sex": sex, "year": 2015 + y, "score": round(base + 3 * y + rng.normal(0, 1), 1)})
+    df = pd.DataFrame(rows)
+    if dates:
+        df["year"] = pd.to_datetime(df["year"].astype(str) + "-09-01")
+    return df
+
+
+@pytest.mark.parametrize("dates", [False, True])
+def test_nested_entities(tmp_path, dates):
+    df = schools(100, dates=dates)
+    model = SequenceSynthesizer(["school", "pupil"], order="year", random_state=0).fit(df)
+    out = model.sample(seed=1)
+    assert list(out.columns) == list(df.columns) and out.dtypes.equals(df.dtypes)
+    assert out["school"].nunique() == df["school"].nunique()                  # n_entities counts schools
+    assert (out.groupby("school")[["size", "area"]].nunique() == 1).all().all()  # school columns once per school
+    assert (out.groupby("pupil")[["sex", "school"]].nunique() == 1).all().all()   # a pupil stays in one school
+    assert out.groupby("pupil")["year"].apply(lambda s: s.is_monotonic_increasing and s.is_unique).all()
+    assert not out["school"].isin(df["school"]).any() and out["pupil"].str.fullmatch(r"P\d{5}").all()
+    # urban schools have more pupils, and their pupils score higher, as in the real table
+    per = out.groupby("school").agg(area=("area", "first"), pupils=("pupil", "nunique"), score=("score", "mean"))
+    assert per.groupby("area")["pupils"].mean()["urban"] > 1.5 * per.groupby("area")["pupils"].mean()["rural"]
+    assert per.groupby("area")["score"].mean()["urban"] > per.groupby("area")["score"].mean()["rural"] + 3
+    res = evaluate_sequences(df, out, entity=["school", "pupil"], order="year")
+    assert res["entity_constant_violations"] == 0 and res["order_violations"] == 0 and res["length_shape"] > 0.85
+    model.save(tmp_path / "n.tabsynth")
+    assert SequenceSynthesizer.load(tmp_path / "n.tabsynth").sample(seed=1).equals(out)
+    assert len(model.sample(5, seed=2)["school"].unique()) == 5
+
+
+def test_nested_entities_bad_input():
+    df = schools(10)
+    with pytest.raises(InputError, match="distinct column names"):
+        SequenceSynthesizer(["school", "school"]).fit(df)
+    with pytest.raises(InputError, match="nope"):
+        SequenceSynthesizer(["school", "nope"]).fit(df)
+    with pytest.raises(InputError, match="ties within an entity"):
+        SequenceSynthesizer(["school", "pupil"], order="size").fit(df)

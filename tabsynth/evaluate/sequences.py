@@ -68,7 +68,7 @@ def summaries(df: pd.DataFrame, entity: str, order: str | None, varying: list[st
 
 
 @limits_threads
-def evaluate_sequences(real: pd.DataFrame, synthetic: pd.DataFrame, *, entity: str,
+def evaluate_sequences(real: pd.DataFrame, synthetic: pd.DataFrame, *, entity: str | list[str],
                        order: str | None = None, random_state: int = 0) -> dict[str, Any]:
     """Score synthetic histories against real ones.
 
@@ -76,8 +76,11 @@ def evaluate_sequences(real: pd.DataFrame, synthetic: pd.DataFrame, *, entity: s
     ----------
     real, synthetic : DataFrame
         Rows of entities (same columns).
-    entity : str
-        The entity column.
+    entity : str or list of str
+        The entity column; nested entities outermost first (``["school",
+        "pupil"]``): histories are the innermost entity's, an outer id is
+        left out of the measures, and the columns constant within each outer
+        entity in the real rows count in ``entity_constant_violations`` too.
     order : str, optional
         The order column.
     random_state : int, default 0
@@ -97,10 +100,20 @@ def evaluate_sequences(real: pd.DataFrame, synthetic: pd.DataFrame, *, entity: s
     >>> r["entity_constant_violations"], r["order_violations"], r["length_shape"]
     (0, 0, 1.0)
     """
+    ids = [entity] if isinstance(entity, str) else list(entity)
+    entity = ids[-1]
+    outer_violations = 0
+    for outer in ids[:-1]:
+        fixed = [c for c in constant_columns(real, outer, order) if c not in ids]
+        if fixed:
+            outer_violations += int((synthetic.groupby(outer, sort=False)[fixed].nunique(dropna=False) > 1)
+                                    .any(axis=1).sum())
+    real, synthetic = real.drop(columns=ids[:-1]), synthetic.drop(columns=ids[:-1])
     constant = constant_columns(real, entity, order)
     varying = [c for c in real.columns if c not in constant and c not in (entity, order)]
     gs = synthetic.groupby(entity, sort=False)
     violations = int((gs[constant].nunique(dropna=False) > 1).any(axis=1).sum()) if constant else 0
+    violations += outer_violations
     order_bad = 0
     if order is not None:
         o = synthetic[order]
