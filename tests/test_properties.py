@@ -154,3 +154,18 @@ def test_neural_backends_keep_structure(df, seed, backend):
         if spec.kind == "integer" and len(obs):
             vals = obs.to_numpy(dtype="float64")
             assert np.all(vals == np.round(vals)), spec.name
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series([1, 2, -3]), pd.Series([1, None, 3], dtype="Int64"),
+    pd.Series([1.0, 2.5, np.nan, 1e20, -0.0, 3e-7, np.inf, 2.0**63, 1e16, 0.1 + 0.2]),
+    pd.Series(np.random.default_rng(0).normal(size=200)), pd.Series(["a", None, "b"], dtype="string"),
+    pd.Series([True, False]), pd.Series([1, "a", None], dtype=object), pd.Series([0.1, 0.25], dtype="float32"),
+    pd.Series([1.5, None], dtype="Float64"), pd.Series(np.array([1, 2**64 - 1], dtype="uint64")),
+    pd.Series([True, None], dtype="boolean"), pd.Series(pd.Categorical(["x", None, "y"])),
+])
+def test_column_canons_match_cell_canons(values):
+    # the whole-column fast paths give exactly what the cell-by-cell canonical text gives
+    from tabsynth._cells import _canons, canon
+
+    assert _canons(values) == [canon(v) for v in values.to_numpy(dtype=object)]
