@@ -10,7 +10,10 @@ Cases (each a fresh `tabsynth` process, timed by wall clock):
 * adult (the shared table): `augment --report`, idle and busy;
 * the neural backends (`vae`, `gan`, fixed epochs) on a 4,000-row adult
   sample: `augment`, idle and busy; the busy/idle ratio (fair sharing of
-  2 cores among 3 processes alone costs about 1.5-2x).
+  2 cores among 3 processes alone costs about 1.5-2x). Their training picks
+  its thread count from the cores other processes leave idle
+  (``tabsynth._threads.AdaptiveThreads``); ``--neural-threads auto,1,2``
+  also runs them with each fixed ``--threads`` count, to compare.
 
     python benchmarks/busy.py [--data-dir ../shared/datasets] [--hogs 2] [--repeats 3]
 
@@ -74,6 +77,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="busy runs of the 400-row case (default 3)")
     ap.add_argument("--epochs", type=int, default=10, help="epochs of the neural backends (default 10)")
     ap.add_argument("--skip-adult", action="store_true")
+    ap.add_argument("--neural-threads", default="auto",
+                    help="thread settings of the neural cases: auto (the default, adaptive) and/or counts, e.g. auto,1,2")
     ap.add_argument("--out", type=Path, default=RESULTS / "busy.json")
     opts = ap.parse_args()
 
@@ -103,10 +108,14 @@ def main() -> None:
             sample = d / "adult4k.csv"
             read_table(adult_path, na_values=["?"]).sample(4000, random_state=0).to_csv(sample, index=False)
             for backend in ("vae", "gan"):
-                for state in ("idle", "busy"):
-                    cases.append((f"{backend} augment, 4k adult rows, {opts.epochs} epochs", state, "seeded",
-                                  ["augment", str(sample), "--backend", backend, "--epochs", str(opts.epochs),
-                                   "-o", str(d / "n.csv"), "-q", "--seed", "0"]))
+                for threads in [t.strip() for t in opts.neural_threads.split(",") if t.strip()]:
+                    fixed = [] if threads == "auto" else ["--threads", threads]
+                    label = "threads auto" if threads == "auto" else f"--threads {threads}"
+                    for state in ("idle", "busy"):
+                        cases.append((f"{backend} augment, 4k adult rows, {opts.epochs} epochs, {label}", state,
+                                      "seeded", ["augment", str(sample), "--backend", backend, "--epochs",
+                                                 str(opts.epochs), "-o", str(d / "n.csv"), "-q", "--seed", "0",
+                                                 *fixed]))
         elif not opts.skip_adult:
             print(f"note: {adult_path} not found; adult and neural cases skipped (pass --data-dir)")
         for name, state, seeded, args in cases:
