@@ -6,13 +6,21 @@ scikit-learn's breast cancer table, with the malignant class cut down to
 one row in ten, is a small imbalanced problem. Train three classifiers on
 the training split as it is, after random over-sampling (copies of
 minority rows), and after :class:`~tabsynth.GenerativeOverSampler` (new
-minority rows drawn from a model of that class), and score each on the
-same real test rows by the minority class's F1. Three splits, so the spread
-shows.
+minority rows drawn from a model of the table with the class fixed) with
+its default backend, ``trees``, and with ``gmm``, and score each on the
+same real test rows by the minority class's F1. Three splits, so the
+spread shows.
 
-What to expect: on small tables no over-sampler moves F1 by much, and
-which one wins depends on the classifier (the benchmarks measure this on
-adult: :doc:`../benchmarks`).
+Read the chart before you augment: here the default ``trees`` backend
+*lowers* the minority's F1 sharply (to about 0.4 with logistic
+regression), while ``gmm`` (which fits one mixture per class) stays near
+no augmentation: above it with logistic regression, below it with the
+decision tree and the random forest. The malignant class has 28
+training rows, fewer than the 30 rows a ``trees`` leaf must hold, so its
+drawn rows are likely to mix with the majority's. On adult, with 833
+minority training rows, both backends beat SMOTENC (:doc:`../benchmarks`). This
+is what ``tabsynth augment --check`` is for: it refuses to write rows that
+lower held-out scores.
 """
 
 import matplotlib.pyplot as plt
@@ -56,7 +64,9 @@ models = {
 samplers = {
     "none": lambda X, y, seed: (X, y),
     "random over-sampling": random_over_sampling,
-    "tabsynth GenerativeOverSampler": lambda X, y, seed: GenerativeOverSampler(random_state=seed).fit_resample(X, y),
+    "GenerativeOverSampler (trees)": lambda X, y, seed: GenerativeOverSampler(random_state=seed).fit_resample(X, y),
+    "GenerativeOverSampler (gmm)": lambda X, y, seed: GenerativeOverSampler("gmm", random_state=seed).fit_resample(
+        X, y),
 }
 
 rows = []
@@ -78,16 +88,17 @@ print(summary.round(3).to_string())
 # Bars are the mean over the three splits, whiskers one standard deviation.
 
 fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
-width = 0.26
-colors = {"none": "#7f7f7f", "random over-sampling": "#1f77b4", "tabsynth GenerativeOverSampler": "#d62728"}
+width = 0.2
+colors = {"none": "#7f7f7f", "random over-sampling": "#1f77b4", "GenerativeOverSampler (trees)": "#d62728",
+          "GenerativeOverSampler (gmm)": "#ff7f0e"}
 for k, sampler in enumerate(samplers):
     means = summary["mean"][sampler].reindex(list(models))
     stds = summary["std"][sampler].reindex(list(models))
-    x = np.arange(len(models)) + (k - 1) * width
+    x = np.arange(len(models)) + (k - 1.5) * width
     ax.bar(x, means, width, yerr=stds, capsize=3, label=sampler, color=colors[sampler])
 ax.set_xticks(np.arange(len(models)), list(models))
 ax.set_ylabel("F1 of the malignant class (test rows)")
 ax.set_ylim(0, 1)
-ax.legend(loc="lower right", fontsize=9)
+ax.legend(loc="lower left", fontsize=8)
 ax.set_title("breast cancer, malignant cut to 40 of 397 rows")
 plt.show()
