@@ -30,7 +30,6 @@ version = release = __version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.intersphinx",
-    "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_click",
     "sphinx_gallery.gen_gallery",
@@ -66,6 +65,8 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "min_reported_time": 0,
     "show_memory": False,
+    # the execution-times page loads jQuery and DataTables from CDNs: the site must open with no network
+    "write_computation_times": False,
     "plot_gallery": "True",
     "within_subsection_order": "FileNameSortKey",
 }
