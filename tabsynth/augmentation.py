@@ -12,11 +12,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 
 from ._cells import given_values, plain_value
+from ._params import validate
 from ._rng import draw_seed
 from .backends import DEFAULT_BACKEND
 from .backends.base import Progress
-from .errors import InputError, TabsynthError
-from .evaluate.utility import _check_models, infer_task, utility
+from .errors import InputError, ParameterError, TabsynthError, value_error
+from .evaluate.utility import check_models as check_model_names
+from .evaluate.utility import infer_task, utility
 from .schema import check_columns, check_table, infer_schema
 from .synthesizer import Synthesizer
 
@@ -26,15 +28,10 @@ __all__ = ["augment", "GenerativeOverSampler", "CheckFailed", "check_augmentatio
 
 def n_synthetic_rows(n_real: int, rows: int | None = None, ratio: float | None = None) -> int:
     """How many synthetic rows ``rows`` / ``ratio`` ask for (default: ratio 1.0)."""
-    if rows is not None and ratio is not None:
-        raise InputError("--rows and --ratio are exclusive; give one of them")
+    validate("augment", {"rows": rows, "ratio": ratio})
     if rows is not None:
-        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
-            raise InputError(f"--rows must be a non-negative integer, got {rows!r}")
         return rows
     ratio = 1.0 if ratio is None else ratio
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float, np.number)) or not 0 <= ratio < 1e9:
-        raise InputError(f"--ratio must be a finite non-negative number, got {ratio!r}")
     return int(round(n_real * ratio))
 
 
@@ -89,7 +86,7 @@ def class_plan(y: pd.Series, *, n_new: int | None = None, balance: bool = False,
     return {c: int(k) for c, k in zip(counts.index, rows)}
 
 
-def check_target(df: pd.DataFrame, target: str, *, classes: bool, option: str = "--target") -> str:
+def check_target(df: pd.DataFrame, target: str, *, classes: bool, option: str = "target") -> str:
     """The task of ``target`` in ``df`` ("classification" or "regression"); errors for unusable targets.
 
     ``classes``: the caller needs class labels (``--balance``,
@@ -99,13 +96,13 @@ def check_target(df: pd.DataFrame, target: str, *, classes: bool, option: str = 
     check_columns(df, [target], option)
     col = df[[c for c in df.columns if str(c) == str(target)][0]]
     if col.notna().sum() == 0:
-        raise InputError(f"{option}: column {target!r} has no values; choose a column with labels")
+        raise value_error(option, f"column {target!r} has no values; choose a column with labels")
     task = infer_task(col)
     if classes and task == "regression":
-        raise InputError(f"{option}: column {target!r} is numeric with {col.nunique()} distinct values; "
-                         "--balance and --class-ratio need class labels (bin it first, or drop --balance)")
+        raise value_error(option, f"column {target!r} is numeric with {col.nunique()} distinct values; "
+                         "class ratios need class labels (bin it first, or do not balance)")
     if classes and col.nunique() < 2:
-        raise InputError(f"{option}: column {target!r} has a single class ({plain_value(col.dropna().iloc[0])!r}); "
+        raise value_error(option, f"column {target!r} has a single class ({plain_value(col.dropna().iloc[0])!r}); "
                          "balancing needs at least two")
     return task
 
@@ -157,8 +154,7 @@ def check_augmentation(
     >>> check_augmentation(df[:300], bad, df[300:], "y", models=["logistic_regression"])["passed"]
     False
     """
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1e9:
-        raise InputError(f"--tolerance must be a non-negative number, got {tolerance!r}")
+    validate("augment", {"tolerance": tolerance, "check_models": models})
     res = utility(train, synthetic, holdout, target, models=list(models or CHECK_MODELS), seeds=(int(seed),),
                   random_state=int(seed), train_sets=("real", "augmented"))
     per = {}
@@ -186,8 +182,8 @@ class CheckFailed(TabsynthError):
         self.report = report
         lost = [f"{name} {m['real']:.4f} -> {m['augmented']:.4f} ({m['change']:+.4f})"
                 for name, m in report["models"].items() if not m["passed"]]
-        super().__init__(f"augmentation lowers held-out {report['metric']} by more than --tolerance "
-                         f"{report['tolerance']:g}: " + "; ".join(lost) + "; nothing was written")
+        super().__init__(f"augmentation lowers held-out {report['metric']} by more than the tolerance "
+                         f"({report['tolerance']:g}): " + "; ".join(lost) + "; nothing was written")
 
 
 def augment(
@@ -299,22 +295,15 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     The rows are the same either way.
     """
     check_table(df)
-    if (balance or class_ratio is not None) and (rows is not None or ratio is not None):
-        raise InputError("--balance / --class-ratio decide the number of rows; drop --rows / --ratio")
-    if balance and class_ratio is not None:
-        raise InputError("--balance and --class-ratio are exclusive; --balance is --class-ratio 1")
-    if class_ratio is not None and (isinstance(class_ratio, bool) or not isinstance(class_ratio, (int, float))
-                                    or not 0 < class_ratio <= 1):
-        raise InputError("--class-ratio must be in (0, 1] (minority / majority after augmentation), "
-                         f"got {class_ratio!r}")
-    if (balance or class_ratio is not None or check) and target is None:
-        raise InputError(f"{'--check' if check else '--balance / --class-ratio'} needs --target COLUMN")
+    validate("augment", {"rows": rows, "ratio": ratio, "synthetic_only": synthetic_only, "target": target,
+                         "balance": balance, "class_ratio": class_ratio, "given": given, "check": check,
+                         "check_models": check_models, "tolerance": tolerance, "backend": backend, "seed": seed,
+                         "categorical": categorical, "ignore": ignore, "verbose": verbose})
     if check and model is not None:
-        raise InputError("--check fits its own model without the held-out rows; do not pass a fitted model")
-    if check and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1e9):
-        raise InputError(f"--tolerance must be a non-negative number, got {tolerance!r}")
+        raise ParameterError("{check} fits its own model without the held-out rows; do not pass a fitted {model}",
+                             {"check": check, "model": model})
     if check_models is not None:
-        _check_models(check_models)
+        check_model_names(check_models)
     task = check_target(df, target, classes=balance or class_ratio is not None) if target is not None else None
     by_class = task == "classification"
     categorical = list(categorical or [])
@@ -323,7 +312,8 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     schema = model.schema_ if model is not None else infer_schema(df, categorical=categorical, ignore=ignore)
     fixed = given_values(schema, dict(given)) if given else {}
     if by_class and str(target) in fixed:
-        raise InputError(f"--given fixes the target {target!r}; drop --target (or the target from --given)")
+        raise ParameterError(f"{{given}} fixes the target {target!r}; drop {{target}} (or the target from {{given}})",
+                             {"given": given, "target": target})
     if by_class:
         label = [c for c in df.columns if str(c) == str(target)][0]
         plan = class_plan(df[label], balance=balance, class_ratio=class_ratio,
@@ -402,8 +392,8 @@ def _holdout(df: pd.DataFrame, target: str, by_class: bool, seed: int | None) ->
     label = [c for c in df.columns if str(c) == str(target)][0]
     known = np.flatnonzero(df[label].notna().to_numpy())
     if len(known) < 10:
-        raise InputError(f"--check: column {target!r} has {len(known)} labelled rows; it needs at least 10 "
-                         "to hold some out")
+        raise ParameterError(f"{{check}}: column {target!r} has {len(known)} labelled rows; it needs at least 10 "
+                             "to hold some out", {"check": True})
     strata = None
     if by_class:
         counts = df[label].iloc[known].astype(object).map(str).value_counts()
@@ -569,6 +559,7 @@ class GenerativeOverSampler(BaseEstimator):
             Same types as the inputs (DataFrame / Series in, DataFrame /
             Series out with a fresh index; arrays in, arrays out).
         """
+        validate("GenerativeOverSampler", self.get_params(deep=False))
         was_frame = isinstance(X, pd.DataFrame)
         df = (X.reset_index(drop=True).copy() if was_frame
               else pd.DataFrame(np.asarray(X)).rename(columns=lambda i: f"x{i}"))

@@ -24,6 +24,7 @@ from ._cells import given_values
 from ._large import fit_model, plan_directory, run_impute, run_sample_cluster, write_stream
 from ._large import run_augment as run_large_augment
 from ._outputs import OutputPlan, Terminated, cleanup_temps, install_signal_handlers
+from ._params import validate
 from ._related import (
     entity_columns,
     fit_database,
@@ -41,7 +42,7 @@ from .backends import DEFAULT_BACKEND, get_backend_class
 from .database import DatabaseSynthesizer, Relation, check_relations, infer_relations
 from .dataset import is_dataset
 from .datasets import load_example
-from .errors import InputError, TabsynthError
+from .errors import InputError, ParameterError, TabsynthError
 from .evaluate import evaluate as run_evaluate
 from .evaluate import summary_table
 from .evaluate.database import evaluate_database
@@ -255,6 +256,17 @@ def output_options(f: Callable) -> Callable:
     f = click.option("--json", "as_json", is_flag=True, help="Print a machine-readable JSON summary on stdout.")(f)
     f = click.option("--quiet", "-q", is_flag=True, help="No progress and no summary.")(f)
     return f
+
+
+#: Python parameters whose option is not ``--`` + the name with dashes (messages of the library name parameters)
+FLAGS = {"n": "--rows", "n_entities": "--rows", "random_state": "--seed", "n_draws": "--draws",
+         "passes": "--fit-passes", "batch_size": "--batch-rows", "m": "--multiple", "backend_params": "--param",
+         "models": "--check-models", "scale": "--scale"}
+
+
+def flag(name: str) -> str:
+    """The option that sets Python parameter ``name``: ``class_ratio`` -> ``--class-ratio``."""
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
 
 
 #: the column ``impute --multiple`` puts in front: which completed copy a row belongs to
@@ -481,14 +493,9 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
                     sep=sep, quiet=quiet, as_json=as_json, scale=ratio, rows=rows, synthetic_only=synthetic_only,
                     save_model=save_model):
         return
-    if rows is not None and ratio is not None:
-        raise click.UsageError("--rows and --ratio are exclusive; give one of them")
-    if tolerance < 0:
-        raise click.BadParameter(f"{tolerance:g} is negative; give the largest drop allowed, e.g. 0.01",
-                                 param_hint="--tolerance")
-    if class_ratio is not None and not 0 < class_ratio <= 1:
-        raise click.BadParameter(f"{class_ratio:g} is not in (0, 1]: it is minority / majority after augmentation",
-                                 param_hint="--class-ratio")
+    validate("augment", {"rows": rows, "ratio": ratio, "target": target, "balance": balance,
+                         "class_ratio": class_ratio, "check": check, "check_models": check_models,
+                         "tolerance": tolerance})
     fixed = _parse_given(given)
     models = _split(check_models)
 
@@ -742,9 +749,8 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
                        or click.get_current_context().meta.get("tabsynth.epochs")):
         raise click.UsageError("--model uses a fitted model: --save-model, --backend, --param, --epochs, "
                                "--categorical and --ignore apply only when fitting")
-    if multiple is not None and multiple < 2:
-        raise click.BadParameter(f"got {multiple}; multiple imputation needs at least 2 completed tables "
-                                 "(for a single best guess, leave out --multiple)", param_hint="--multiple")
+    if multiple is not None:
+        validate("GenerativeImputer.sample_imputations", {"m": multiple})
     if multiple is not None and click.get_current_context().get_parameter_source("strategy").name != "DEFAULT":
         raise click.UsageError("--multiple draws every missing cell from a bootstrap-refitted model; "
                                "--strategy applies to a single imputation: drop one of them")
@@ -1111,7 +1117,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {msg} (see 'tabsynth --help')", err=True)
         sys.exit(2)
     except TabsynthError as e:
-        click.echo(f"error: {' '.join(str(e).split())}", err=True)
+        msg = e.render(flag) if isinstance(e, ParameterError) else str(e)
+        click.echo(f"error: {' '.join(msg.split())}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         cleanup_temps()

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .errors import InputError
+from .errors import InputError, ParameterError, value_error
 
 KINDS = ("numeric", "integer", "boolean", "categorical", "datetime", "constant", "id", "text")
 MODELLED_KINDS = ("numeric", "integer", "boolean", "categorical", "datetime")
@@ -311,7 +311,8 @@ def infer_column(
     base = dict(name=name, dtype=dtype, nullable=n_missing > 0, missing_rate=missing_rate)
     observed = s[~isna]
     if len(observed) == 0:
-        raise InputError(f"column '{name}' has no values (all missing); drop it or pass --ignore {name}")
+        raise ParameterError(f"column '{name}' has no values (all missing); drop it or pass it in {{ignore}}",
+                             {"ignore": None})
 
     if is_datetime(s.dtype):
         tz = datetime_tz(s.dtype)
@@ -497,10 +498,10 @@ def check_columns(df: pd.DataFrame, names: Iterable[str] | None, option: str) ->
     cols = {str(c) for c in df.columns}
     unknown = [n for n in names if str(n) not in cols]
     if unknown:
-        raise InputError(
-            f"{option}: unknown column(s) {', '.join(short_repr(u) for u in unknown)}; columns are: "
+        raise value_error(
+            option, f"unknown column(s) {', '.join(short_repr(u) for u in unknown)}; columns are: "
             + ", ".join(str(c) for c in list(df.columns)[:30])
-            + (" ..." if df.shape[1] > 30 else "")
+            + (" ..." if df.shape[1] > 30 else ""), names
         )
     return [str(n) for n in names]
 
@@ -536,11 +537,12 @@ def infer_schema(
         or values of unsupported types.
     """
     check_table(df)
-    cat = set(check_columns(df, categorical, "--categorical"))
-    ign = set(check_columns(df, ignore, "--ignore"))
+    cat = set(check_columns(df, categorical, "categorical"))
+    ign = set(check_columns(df, ignore, "ignore"))
     both = sorted(cat & ign)
     if both:
-        raise InputError(f"column '{both[0]}' is both in --categorical and --ignore; choose one")
+        raise ParameterError(f"column '{both[0]}' is both in {{categorical}} and {{ignore}}; choose one",
+                             {"categorical": categorical, "ignore": ignore})
     specs = []
     for label in df.columns:
         name = str(label)
@@ -553,7 +555,7 @@ def infer_schema(
             )
         )
     if not specs:
-        raise InputError("--ignore leaves no columns to model")
+        raise ParameterError("{ignore} leaves no columns to model", {"ignore": ignore})
     return TableSchema(columns=specs, n_rows=len(df))
 
 

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator
 from tqdm.auto import tqdm
 
 from ._cells import column_label, for_model, given_values, merge, plain_value
+from ._params import validate
 from ._rng import RandomState, draw_seed, make_rng
 from ._threads import limits_threads
 from ._version import __version__
@@ -23,7 +24,7 @@ from .backends import DEFAULT_BACKEND, get_backend_class
 from .backends.base import Progress
 from .dataset import Scan, apply_stats, iter_batches, scan
 from .encoding import Encoded, TableEncoder, restore
-from .errors import FileFormatError, InputError, NotFittedError
+from .errors import FileFormatError, InputError, NotFittedError, ParameterError
 from .io import atomic_path
 from .rules import Rules, empty_cells, find_rules
 from .schema import check_columns, check_table, dtype_name, infer_schema, make_dtype
@@ -164,6 +165,7 @@ class Synthesizer(BaseEstimator):
     def _fit(self, df: pd.DataFrame, *, progress: Progress | None, filler_refits: int | None = None,
              scanned: Scan | None = None) -> Synthesizer:
         """:meth:`fit`'s work; ``scanned``: ``df`` is the sample of a larger dataset with these statistics."""
+        validate("Synthesizer", self.get_params(deep=False))
         check_table(df)
         if len(df) < 2:
             raise InputError("the table has a single row; at least 2 rows are needed to learn a distribution")
@@ -238,13 +240,11 @@ class Synthesizer(BaseEstimator):
         -------
         self
         """
-        if isinstance(fit_rows, bool) or not isinstance(fit_rows, (int, np.integer)) or fit_rows < 2:
-            raise InputError(f"fit_rows must be an integer of at least 2, got {fit_rows!r}")
-        if isinstance(passes, bool) or not isinstance(passes, (int, np.integer)) or passes < 0:
-            raise InputError(f"passes must be a non-negative integer, got {passes!r}")
+        validate("Synthesizer.fit_dataset", {"fit_rows": fit_rows, "passes": passes})
         if passes and not hasattr(get_backend_class(self.backend), "em_pass"):
-            raise InputError(f"passes over all rows need the gmm backend (backend {self.backend!r} is fitted on the "
-                             "sample only); drop --fit-passes or use --backend gmm")
+            raise ParameterError(f"{{passes}} over all rows need the gmm backend ({{backend}} {self.backend!r} is "
+                                 "fitted on the sample only); drop {passes} or use the gmm {backend}",
+                                 {"passes": passes, "backend": self.backend})
         seed = _seed_of(self.random_state)
         scanned = scan(path, fit_rows=int(fit_rows), seed=0 if seed is None else seed, progress=scan_progress)
         self._fit(scanned.sample, progress=progress, scanned=scanned)
@@ -318,8 +318,7 @@ class Synthesizer(BaseEstimator):
             widens only if a given value does not fit its dtype exactly).
         """
         self.check_fitted()
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-            raise InputError(f"number of rows must be a non-negative integer, got {n!r}")
+        validate("Synthesizer.sample", {"n": n, "seed": seed})
         rng = self._rng(seed)
         if given is not None:
             check_table(given, what="given")
@@ -377,11 +376,7 @@ class Synthesizer(BaseEstimator):
         True
         """
         self.check_fitted()
-        for value, what in ((n, "number of rows"), (start, "start")):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-                raise InputError(f"{what} must be a non-negative integer, got {value!r}")
-        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        validate("Synthesizer.sample_batches", {"n": n, "start": start, "batch_size": batch_size, "seed": seed})
         fixed = {}
         if given:
             fixed = given_values(self.schema_, dict(given), option="given")

@@ -50,10 +50,8 @@ KNOWN_LATE = {
 
 #: (file, private name imported from another module): files of other work
 KNOWN_PRIVATE_IMPORTS = {
-    ("tabsynth/augmentation.py", "tabsynth.evaluate.utility._check_models"),  # evaluate.utility: make it public
     ("tabsynth/backends/gan.py", "tabsynth.backends.vae._epochs"),
     ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_caps"),
-    ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_models"),
     ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_seeds"),
     ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_task_args"),
     ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._run"),

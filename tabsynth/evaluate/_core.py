@@ -11,13 +11,14 @@ import numpy as np
 import pandas as pd
 import sklearn  # noqa: F401  (loads its OpenMP runtime now, so that evaluate's thread limit reaches it)
 
+from .._params import validate
 from .._threads import get_threads, limits_threads
 from ..errors import InputError
 from ._columns import MISSING, check_frames, subsample, to_keys
 from .detection import detection
 from .fidelity import fidelity
 from .privacy import privacy
-from .utility import _check_caps, _check_models, _check_seeds, _check_task_args, _run, feature_selection
+from .utility import _check_caps, _check_seeds, _check_task_args, _run, check_models, feature_selection
 
 SECTIONS = ("fidelity", "utility", "feature_selection", "detection", "privacy")
 
@@ -160,9 +161,9 @@ def evaluate(
         bad = [s for s in wanted if s not in SECTIONS]
         if bad:
             raise InputError(f"unknown section {bad[0]!r} in sections; choose from {', '.join(SECTIONS)}")
-    if max_rows is not None and (not isinstance(max_rows, (int, np.integer)) or max_rows < 100):
-        raise InputError(f"max_rows={max_rows!r} is not valid; pass an integer >= 100 or None")
-    models = _check_models(models)
+    validate("evaluate", {"target": target, "task": task, "models": models, "random_state": random_state,
+                          "max_rows": max_rows, "max_train_rows": max_train_rows, "n_jobs": n_jobs})
+    models = check_models(models)
     seeds = _check_seeds(seeds)
     caps = _check_caps(max_train_rows)
     if target is not None:

@@ -89,7 +89,7 @@ from ._columns import (
     to_keys,
 )
 
-__all__ = ["MODELS", "infer_task", "utility", "feature_selection"]
+__all__ = ["MODELS", "infer_task", "utility", "feature_selection", "check_models"]
 
 MODELS = ("logistic_regression", "decision_tree", "random_forest", "gradient_boosting", "svm", "mlp")
 #: models averaged over every seed (the others are fit once, with the first seed; see the module docstring)
@@ -131,7 +131,8 @@ def infer_task(y: pd.Series) -> str:
     return "regression"
 
 
-def _check_models(models: Sequence[str] | None) -> list[str]:
+def check_models(models: Sequence[str] | None) -> list[str]:
+    """The utility models named by ``models`` (a list, or one comma-separated string; None: all of :data:`MODELS`)."""
     if models is None:
         return list(MODELS)
     if isinstance(models, str):
@@ -630,7 +631,7 @@ def _check_task_args(train, target, task, models, seeds):
         task = infer_task(train[target])
     elif task not in ("classification", "regression"):
         raise InputError(f"task={task!r} is not valid; pass 'classification', 'regression' or None to infer it")
-    return task, _check_models(models), _check_seeds(seeds)
+    return task, check_models(models), _check_seeds(seeds)
 
 
 def _mutual_information(data: _Data, which: str, random_state: int) -> np.ndarray | None:
