@@ -282,109 +282,116 @@ def _is_bool_like(s: pd.Series) -> bool:
     return False
 
 
-def infer_column(
-    s: pd.Series,
-    *,
-    name: str | None = None,
-    force: str | None = None,
-    max_int_categories: int = MAX_INT_CATEGORIES,
-) -> ColumnSpec:
-    """Infer the :class:`ColumnSpec` of one column.
+@dataclass
+class ColumnFacts:
+    """What the recognisers of :func:`infer_column` read from one column (computed once)."""
 
-    Parameters
-    ----------
-    s : pandas.Series
-        The column.
-    name : str, optional
-        Name to record (defaults to ``str(s.name)``).
-    force : {"categorical", None}
-        Override the inferred kind (from ``--categorical``).
-    max_int_categories : int
-        Integers with at most this many distinct values become categorical.
-    """
-    name = str(s.name) if name is None else name
-    dtype = dtype_name(s.dtype)
-    n = len(s)
-    isna = s.isna().to_numpy()
-    n_missing = int(isna.sum())
-    missing_rate = n_missing / n if n else 0.0
-    base = dict(name=name, dtype=dtype, nullable=n_missing > 0, missing_rate=missing_rate)
-    observed = s[~isna]
-    if len(observed) == 0:
-        raise ParameterError(f"column '{name}' has no values (all missing); drop it or pass it in {{ignore}}",
-                             {"ignore": None})
+    s: pd.Series
+    name: str
+    force: str | None
+    max_int_categories: int
+    observed: pd.Series  # the values that are not missing
+    base: dict  # name, dtype, nullable, missing_rate: the fields every spec has
 
-    if is_datetime(s.dtype):
-        tz = datetime_tz(s.dtype)
-        unit = getattr(s.dtype, "unit", "ns")
-        ns, _ = to_ns(observed)
-        lo, hi = int(ns.min()), int(ns.max())
-        if lo == hi and force is None:
-            return ColumnSpec(kind="constant", categories=[int(lo)], frequencies=[1.0], tz=tz, unit=unit,
-                              value_type="datetime", **base)
-        return ColumnSpec(kind="datetime", min=float(lo), max=float(hi), tz=tz, unit=unit, step=_datetime_step(ns),
-                          **base)
+    @classmethod
+    def of(cls, s: pd.Series, name: str, force: str | None, max_int_categories: int) -> ColumnFacts:
+        isna = s.isna().to_numpy()
+        n_missing = int(isna.sum())
+        base = dict(name=name, dtype=dtype_name(s.dtype), nullable=n_missing > 0,
+                    missing_rate=n_missing / len(s) if len(s) else 0.0)
+        return cls(s, name, force, max_int_categories, s[~isna], base)
 
-    if pd.api.types.is_timedelta64_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype) or isinstance(
-        s.dtype, pd.IntervalDtype
-    ):
-        raise InputError(f"column '{name}' has dtype {dtype}, which is not supported; convert it to numbers or strings")
 
+def recognise_datetime(c: ColumnFacts) -> ColumnSpec | None:
+    """Datetimes (tz-aware or not): a range and a step; one instant is a constant."""
+    if not is_datetime(c.s.dtype):
+        return None
+    tz = datetime_tz(c.s.dtype)
+    unit = getattr(c.s.dtype, "unit", "ns")
+    ns, _ = to_ns(c.observed)
+    lo, hi = int(ns.min()), int(ns.max())
+    if lo == hi and c.force is None:
+        return ColumnSpec(kind="constant", categories=[int(lo)], frequencies=[1.0], tz=tz, unit=unit,
+                          value_type="datetime", **c.base)
+    return ColumnSpec(kind="datetime", min=float(lo), max=float(hi), tz=tz, unit=unit, step=_datetime_step(ns),
+                      **c.base)
+
+
+def refuse_unsupported(c: ColumnFacts) -> None:
+    """Durations, periods, intervals and complex numbers are refused with what to do."""
+    s = c.s
+    if pd.api.types.is_timedelta64_dtype(s.dtype) or isinstance(s.dtype, (pd.PeriodDtype, pd.IntervalDtype)):
+        raise InputError(f"column '{c.name}' has dtype {c.base['dtype']}, which is not supported; convert it to "
+                         "numbers or strings")
     if pd.api.types.is_complex_dtype(s.dtype) or (
-            s.dtype == object and observed.map(lambda v: isinstance(v, (complex, np.complexfloating))).any()):
-        raise InputError(f"column '{name}' holds complex numbers; split it into real and imaginary parts")
-    is_bool = _is_bool_like(s)
-    is_num = (not is_bool) and pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype)
+            s.dtype == object and c.observed.map(lambda v: isinstance(v, (complex, np.complexfloating))).any()):
+        raise InputError(f"column '{c.name}' holds complex numbers; split it into real and imaginary parts")
+    return None
 
-    if is_num:
-        x = observed.to_numpy(dtype="float64")
-        if not np.all(np.isfinite(x)):
-            raise InputError(f"column '{name}' contains infinite values; replace them with missing values or numbers")
-        uniques = np.unique(x)
-        whole = bool(np.all(x == np.round(x)))
-        if len(uniques) == 1 and force is None:
-            v = observed.iloc[0]
-            return ColumnSpec(kind="constant", categories=[_jsonable(v)], frequencies=[1.0],
-                              value_type=_value_type([v], name), **base)
-        integer_dtype = pd.api.types.is_integer_dtype(s.dtype)
-        if integer_dtype and force is None and len(uniques) == n and n >= 20 and uniques[-1] - uniques[0] + 1 == n:
-            return ColumnSpec(kind="id", min=float(uniques[0]), max=float(uniques[-1]), **base)
-        if force == "categorical" or (force is None and whole and len(uniques) <= max_int_categories):
-            cats, freqs = _categories(observed)
-            return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs,
-                              value_type=_value_type(cats, name), **base)
-        kind = "integer" if (integer_dtype or whole) else "numeric"
-        dec = 0 if kind == "integer" else _decimals(x)
-        return ColumnSpec(kind=kind, min=float(x.min()), max=float(x.max()), decimals=dec, **base)
 
-    # booleans, strings, categories, objects
-    if is_bool:
-        cats, freqs = _categories(observed.astype(bool))
-        kind = "boolean" if len(cats) > 1 or force else "constant"
-        return ColumnSpec(kind=kind, categories=cats, frequencies=freqs, value_type="bool", **base)
+def recognise_number(c: ColumnFacts) -> ColumnSpec | None:
+    """Numbers: a constant, a key (consecutive distinct integers), few whole values (categorical), integer or
+    numeric."""
+    s, observed, base = c.s, c.observed, c.base
+    if _is_bool_like(s) or not pd.api.types.is_numeric_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
+        return None
+    x = observed.to_numpy(dtype="float64")
+    if not np.all(np.isfinite(x)):
+        raise InputError(f"column '{c.name}' contains infinite values; replace them with missing values or numbers")
+    uniques = np.unique(x)
+    whole = bool(np.all(x == np.round(x)))
+    if len(uniques) == 1 and c.force is None:
+        v = observed.iloc[0]
+        return ColumnSpec(kind="constant", categories=[_jsonable(v)], frequencies=[1.0],
+                          value_type=_value_type([v], c.name), **base)
+    n = len(s)
+    integer_dtype = pd.api.types.is_integer_dtype(s.dtype)
+    if integer_dtype and c.force is None and len(uniques) == n and n >= 20 and uniques[-1] - uniques[0] + 1 == n:
+        return ColumnSpec(kind="id", min=float(uniques[0]), max=float(uniques[-1]), **base)
+    if c.force == "categorical" or (c.force is None and whole and len(uniques) <= c.max_int_categories):
+        cats, freqs = _categories(observed)
+        return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs,
+                          value_type=_value_type(cats, c.name), **base)
+    kind = "integer" if (integer_dtype or whole) else "numeric"
+    dec = 0 if kind == "integer" else _decimals(x)
+    return ColumnSpec(kind=kind, min=float(x.min()), max=float(x.max()), decimals=dec, **base)
 
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        cats_all = list(s.dtype.categories)
-        counts = observed.value_counts(sort=False).reindex(cats_all, fill_value=0).to_numpy()
-        cats = [_jsonable(c) for c in cats_all]
-        freqs = (counts / counts.sum()).tolist()
-        vt = _value_type(cats, name)
-        ordered = bool(s.dtype.ordered)
-        if sum(c > 0 for c in counts) == 1 and force is None:
-            return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, ordered=ordered,
-                              **base)
-        return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, ordered=ordered,
-                          **base)
 
-    if s.dtype == object:
+def recognise_boolean(c: ColumnFacts) -> ColumnSpec | None:
+    """Booleans (a bool dtype, or objects that are all booleans); one value is a constant."""
+    if not _is_bool_like(c.s):
+        return None
+    cats, freqs = _categories(c.observed.astype(bool))
+    kind = "boolean" if len(cats) > 1 or c.force else "constant"
+    return ColumnSpec(kind=kind, categories=cats, frequencies=freqs, value_type="bool", **c.base)
+
+
+def recognise_category_dtype(c: ColumnFacts) -> ColumnSpec | None:
+    """A pandas ``category`` column: its categories (unused ones kept, with frequency 0) and their order."""
+    if not isinstance(c.s.dtype, pd.CategoricalDtype):
+        return None
+    cats_all = list(c.s.dtype.categories)
+    counts = c.observed.value_counts(sort=False).reindex(cats_all, fill_value=0).to_numpy()
+    cats = [_jsonable(v) for v in cats_all]
+    freqs = (counts / counts.sum()).tolist()
+    vt = _value_type(cats, c.name)
+    kind = "constant" if sum(k > 0 for k in counts) == 1 and c.force is None else "categorical"
+    return ColumnSpec(kind=kind, categories=cats, frequencies=freqs, value_type=vt, ordered=bool(c.s.dtype.ordered),
+                      **c.base)
+
+
+def recognise_values(c: ColumnFacts) -> ColumnSpec:
+    """Strings and other values (the last recogniser): a constant, a key, free text, or categories."""
+    observed, force, base = c.observed, c.force, c.base
+    if c.s.dtype == object:
         bad = observed.map(lambda v: not isinstance(v, (str, int, float, bool, np.integer, np.floating, np.bool_)))
         if bool(bad.any()):
             example = observed[bad].iloc[0]
             raise InputError(
-                f"column '{name}' holds {type(example).__name__} values; convert them to strings, numbers or dates"
+                f"column '{c.name}' holds {type(example).__name__} values; convert them to strings, numbers or dates"
             )
     cats, freqs = _categories(observed)
-    vt = _value_type(cats, name)
+    vt = _value_type(cats, c.name)
     n_obs = len(observed)
     if len(cats) == 1 and force is None:
         return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, **base)
@@ -395,6 +402,46 @@ def infer_column(
     if force is None and len(cats) > MAX_CATEGORIES and len(cats) > n_obs // 2:
         return ColumnSpec(kind="text", categories=cats, frequencies=freqs, value_type=vt, **base)
     return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, **base)
+
+
+#: the recognisers :func:`infer_column` asks in turn; the first that returns a spec decides the column
+RECOGNISERS = (recognise_datetime, refuse_unsupported, recognise_number, recognise_boolean,
+               recognise_category_dtype, recognise_values)
+
+
+def infer_column(
+    s: pd.Series,
+    *,
+    name: str | None = None,
+    force: str | None = None,
+    max_int_categories: int = MAX_INT_CATEGORIES,
+) -> ColumnSpec:
+    """Infer the :class:`ColumnSpec` of one column: the first of :data:`RECOGNISERS` that knows it.
+
+    Parameters
+    ----------
+    s : pandas.Series
+        The column.
+    name : str, optional
+        Name to record (defaults to ``str(s.name)``).
+    force : {"categorical", None}
+        Override the inferred kind (from ``categorical``).
+    max_int_categories : int
+        Integers with at most this many distinct values become categorical.
+
+    Returns
+    -------
+    ColumnSpec
+    """
+    facts = ColumnFacts.of(s, str(s.name) if name is None else name, force, max_int_categories)
+    if len(facts.observed) == 0:
+        raise ParameterError(f"column '{facts.name}' has no values (all missing); drop it or pass it in {{ignore}}",
+                             {"ignore": None})
+    for recognise in RECOGNISERS:
+        spec = recognise(facts)
+        if spec is not None:
+            return spec
+    raise AssertionError("recognise_values decides every column")  # pragma: no cover
 
 
 def dtype_name(dtype: Any) -> str:

@@ -300,55 +300,72 @@ def check_types(real: pd.DataFrame, other: pd.DataFrame, name: str) -> pd.DataFr
             raise InputError(f"the real table column {str(c)!r} holds complex numbers; split it into real and "
                              "imaginary parts")
         if kind == NUMERIC:
-            if pd.api.types.is_complex_dtype(s.dtype):
-                raise InputError(f"{col} holds complex numbers, e.g. {_first(s, s.notna().to_numpy())}; "
-                                 "the real column holds real numbers")
-            if pd.api.types.is_datetime64_any_dtype(s.dtype):
-                raise InputError(f"{col} holds dates, e.g. {_first(s, s.notna().to_numpy())}; "
-                                 "the real column is numeric")
-            if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype)):
-                known = s.notna().to_numpy()
-                raw = s.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
-                odd = known & raw.map(lambda v: _is_date_like(v) or isinstance(v, complex)).to_numpy(dtype=bool)
-                if odd.any():
-                    raise InputError(f"{col} holds values that are not numbers, e.g. {_first(s, odd)}; "
-                                     "the real column is numeric")
-                conv = pd.to_numeric(raw.where(known, np.nan), errors="coerce")
-                bad = known & conv.isna().to_numpy()
-                if bad.any():
-                    raise InputError(f"{col} holds values that are not numbers, e.g. {_first(s, bad)}; "
-                                     "the real column is numeric")
-                s = conv.astype("float64")
+            s = _as_numbers(s, col)
         elif kind == DATETIME:
-            if not pd.api.types.is_datetime64_any_dtype(s.dtype):
-                known = s.notna().to_numpy()
-                if pd.api.types.is_bool_dtype(s.dtype):
-                    odd = np.zeros(len(s), dtype=bool)  # reported below as values that are not dates
-                elif pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
-                    odd = known
-                else:
-                    odd = known & s.astype(object).map(_is_number).to_numpy(dtype=bool)
-                if odd.any():
-                    raise InputError(f"{col} holds numbers, not dates, e.g. {_first(s, odd)}; convert them to "
-                                     "dates (the real column holds datetimes)")
-                conv = _parse_dates(s, _tz(r))
-                bad = known & conv.isna().to_numpy()
-                if bad.any():
-                    raise InputError(f"{col} holds values that are not dates, e.g. {_first(s, bad)}; "
-                                     "the real column holds datetimes")
-                s = conv
+            s = _as_dates(s, r, col)
         elif is_boolean_column(r) and not pd.api.types.is_bool_dtype(s.dtype):
-            known = s.notna().to_numpy()
-            keys = pd.Series(to_keys(s)).str.strip().str.lower()
-            bad = known & ~keys.isin(list(BOOLEAN_TEXT)).to_numpy()
-            if bad.any():
-                raise InputError(f"{col} holds values that are not booleans, e.g. {_first(s, bad)}; "
-                                 "the real column is boolean (True/False)")
-            s = pd.Series(pd.array([BOOLEAN_TEXT.get(k) for k in keys], dtype="boolean"), index=s.index)
+            s = _as_booleans(s, col)
         out[c] = s
     result = pd.DataFrame(out, index=other.index)
     result.columns = real.columns
     return result
+
+
+def _as_numbers(s: pd.Series, col: str) -> pd.Series:
+    """A column of a numeric real column (:func:`check_types`): numbers as they are, numeric text as float64."""
+    if pd.api.types.is_complex_dtype(s.dtype):
+        raise InputError(f"{col} holds complex numbers, e.g. {_first(s, s.notna().to_numpy())}; "
+                         "the real column holds real numbers")
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        raise InputError(f"{col} holds dates, e.g. {_first(s, s.notna().to_numpy())}; "
+                         "the real column is numeric")
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
+        return s
+    known = s.notna().to_numpy()
+    raw = s.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+    odd = known & raw.map(lambda v: _is_date_like(v) or isinstance(v, complex)).to_numpy(dtype=bool)
+    if odd.any():
+        raise InputError(f"{col} holds values that are not numbers, e.g. {_first(s, odd)}; "
+                         "the real column is numeric")
+    conv = pd.to_numeric(raw.where(known, np.nan), errors="coerce")
+    bad = known & conv.isna().to_numpy()
+    if bad.any():
+        raise InputError(f"{col} holds values that are not numbers, e.g. {_first(s, bad)}; "
+                         "the real column is numeric")
+    return conv.astype("float64")
+
+
+def _as_dates(s: pd.Series, r: pd.Series, col: str) -> pd.Series:
+    """A column of a datetime real column ``r`` (:func:`check_types`): datetimes, or date text read in its zone."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s
+    known = s.notna().to_numpy()
+    if pd.api.types.is_bool_dtype(s.dtype):
+        odd = np.zeros(len(s), dtype=bool)  # reported below as values that are not dates
+    elif pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
+        odd = known
+    else:
+        odd = known & s.astype(object).map(_is_number).to_numpy(dtype=bool)
+    if odd.any():
+        raise InputError(f"{col} holds numbers, not dates, e.g. {_first(s, odd)}; convert them to "
+                         "dates (the real column holds datetimes)")
+    conv = _parse_dates(s, _tz(r))
+    bad = known & conv.isna().to_numpy()
+    if bad.any():
+        raise InputError(f"{col} holds values that are not dates, e.g. {_first(s, bad)}; "
+                         "the real column holds datetimes")
+    return conv
+
+
+def _as_booleans(s: pd.Series, col: str) -> pd.Series:
+    """A column of a boolean real column (:func:`check_types`): :data:`BOOLEAN_TEXT` as ``boolean``."""
+    known = s.notna().to_numpy()
+    keys = pd.Series(to_keys(s)).str.strip().str.lower()
+    bad = known & ~keys.isin(list(BOOLEAN_TEXT)).to_numpy()
+    if bad.any():
+        raise InputError(f"{col} holds values that are not booleans, e.g. {_first(s, bad)}; "
+                         "the real column is boolean (True/False)")
+    return pd.Series(pd.array([BOOLEAN_TEXT.get(k) for k in keys], dtype="boolean"), index=s.index)
 
 
 def check_frames(real: pd.DataFrame, synthetic: pd.DataFrame,
