@@ -45,7 +45,6 @@ KNOWN_LATE = {
     ("tabsynth/backends/nn.py", "tabsynth.backends.train"),
     ("tabsynth/backends/train.py", "tabsynth._threads"),
     ("tabsynth/evaluate/__init__.py", "tabsynth.evaluate.report"),
-    ("tabsynth/evaluate/detection.py", "tabsynth.evaluate.privacy"),
 }
 
 #: (file, private name imported from another module): files of other work
@@ -55,7 +54,6 @@ KNOWN_PRIVATE_IMPORTS = {
     ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_seeds"),
     ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_task_args"),
     ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._run"),
-    ("tabsynth/evaluate/detection.py", "tabsynth.evaluate.privacy._row_hashes"),
     ("tabsynth/evaluate/utility.py", "tabsynth.evaluate._columns._names"),
 }
 
