@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -186,28 +186,13 @@ class CheckFailed(TabsynthError):
                          f"({report['tolerance']:g}): " + "; ".join(lost) + "; nothing was written")
 
 
-def augment(
-    df: pd.DataFrame,
-    *,
-    rows: int | None = None,
-    ratio: float | None = None,
-    synthetic_only: bool = False,
-    target: str | None = None,
-    balance: bool = False,
-    class_ratio: float | None = None,
-    given: Mapping[str, Any] | None = None,
-    check: bool = False,
-    check_models: Sequence[str] | None = None,
-    tolerance: float = 0.01,
-    backend: str = DEFAULT_BACKEND,
-    seed: int | None = None,
-    categorical: Iterable[str] | None = None,
-    ignore: Iterable[str] | None = None,
-    verbose: bool = False,
-    progress: Progress | None = None,
-    model: Synthesizer | None = None,
-    **backend_params: Any,
-) -> pd.DataFrame:
+def augment(df: pd.DataFrame, *, rows: int | None = None, ratio: float | None = None, synthetic_only: bool = False,
+            target: str | None = None, balance: bool = False, class_ratio: float | None = None,
+            given: Mapping[str, Any] | None = None, check: bool = False, check_models: Sequence[str] | None = None,
+            tolerance: float = 0.01, backend: str = DEFAULT_BACKEND, seed: int | None = None,
+            categorical: Iterable[str] | None = None, ignore: Iterable[str] | None = None, verbose: bool = False,
+            progress: Progress | None = None, model: Synthesizer | None = None,
+            **backend_params: Any) -> pd.DataFrame:
     """Return ``df`` followed by synthetic rows that follow its joint distribution.
 
     Parameters
@@ -283,10 +268,13 @@ def augment(
     return out
 
 
-def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False, target=None, balance=False,
-                class_ratio=None, given=None, check=False, check_models=None, tolerance=0.01, backend=DEFAULT_BACKEND,
-                seed=None, categorical=None, ignore=None, verbose=False, progress=None, model=None,
-                stream=False, batch_size=65536, **backend_params) -> tuple[Any, dict[str, Any]]:
+def run_augment(df: pd.DataFrame, *, rows: int | None = None, ratio: float | None = None,
+                synthetic_only: bool = False, target: str | None = None, balance: bool = False,
+                class_ratio: float | None = None, given: Mapping[str, Any] | None = None, check: bool = False,
+                check_models: Sequence[str] | None = None, tolerance: float = 0.01, backend: str = DEFAULT_BACKEND,
+                seed: int | None = None, categorical: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
+                verbose: bool = False, progress: Progress | None = None, model: Synthesizer | None = None,
+                stream: bool = False, batch_size: int = 65536, **backend_params: Any) -> tuple[Any, dict[str, Any]]:
     """:func:`augment`, plus what was done: ``{"model", "per_class", "check", "given", "rows"}`` (for the CLI).
 
     With ``stream`` (not with ``check``) the first value is an iterator of
@@ -304,55 +292,20 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
                              {"check": check, "model": model})
     if check_models is not None:
         check_model_names(check_models)
-    task = check_target(df, target, classes=balance or class_ratio is not None) if target is not None else None
-    by_class = task == "classification"
-    categorical = list(categorical or [])
-    if by_class and str(target) not in [str(c) for c in categorical]:
-        categorical.append(str(target))  # exact classes: the target is modelled as a category
-    schema = model.schema_ if model is not None else infer_schema(df, categorical=categorical, ignore=ignore)
-    fixed = given_values(schema, dict(given)) if given else {}
-    if by_class and str(target) in fixed:
-        raise ParameterError(f"{{given}} fixes the target {target!r}; drop {{target}} (or the target from {{given}})",
-                             {"given": given, "target": target})
-    if by_class:
-        label = [c for c in df.columns if str(c) == str(target)][0]
-        plan = class_plan(df[label], balance=balance, class_ratio=class_ratio,
-                          n_new=None if balance or class_ratio is not None else n_synthetic_rows(len(df), rows, ratio))
-        n_new = sum(plan.values())
-    else:
-        plan, n_new = None, n_synthetic_rows(len(df), rows, ratio)
-    info: dict[str, Any] = {"per_class": plan, "given": fixed, "check": None}
-    fit_df, holdout = df, None
-    if check:
-        fit_df, holdout = _holdout(df, target, by_class, seed)
+    plan = _plan(df, rows=rows, ratio=ratio, target=target, balance=balance, class_ratio=class_ratio, given=given,
+                 categorical=categorical, ignore=ignore, model=model)
+    fit_df, holdout = _holdout(df, target, plan.by_class, seed) if check else (df, None)
     if model is None:
         # a class target: each class modelled on its own (where the backend can)
-        model = Synthesizer(backend, random_state=seed, categorical=categorical or None, ignore=ignore,
-                            target=str(target) if by_class else None, verbose=verbose, **backend_params)
+        model = Synthesizer(backend, random_state=seed, categorical=plan.categorical or None, ignore=ignore,
+                            target=str(target) if plan.by_class else None, verbose=verbose, **backend_params)
         model.fit(fit_df, progress=progress)
-    info["model"] = model
-    info["rows"] = n_new
-    # one stream per class (or one for all rows), each seeded from the run's seed: rows depend only on
-    # (seed, class, row index), so a streamed and an in-memory run give the same rows
-    runs = [({**fixed, str(target): cls}, k) for cls, k in plan.items()] if plan is not None else [(fixed, n_new)]
-    runs = [(values, k, s) for (values, k), s in zip(runs, run_seeds(seed, len(runs)))]
-
-    def synthetic_batches():
-        for values, k, run_seed in runs:
-            if k > 0:
-                for batch in model.sample_batches(k, batch_size=batch_size, seed=run_seed, given=values or None):
-                    yield as_input_dtypes(batch, df)
-
+    info: dict[str, Any] = {"per_class": plan.per_class, "given": plan.fixed, "check": None, "model": model,
+                            "rows": plan.n_new}
+    synthetic = _synthetic_batches(model, df, plan, target, seed, batch_size)
     if stream and not check:
-        def batches():
-            if not synthetic_only:
-                yield df.reset_index(drop=True)
-            elif n_new == 0:
-                yield as_input_dtypes(model.sample(0, seed=0), df)
-            yield from synthetic_batches()
-
-        return batches(), info
-    parts = list(synthetic_batches())
+        return _input_then(synthetic, df, model, synthetic_only, plan.n_new), info
+    parts = list(synthetic)
     synthetic = pd.concat(parts, ignore_index=True) if parts else as_input_dtypes(model.sample(0, seed=0), df)
     synthetic = as_input_dtypes(synthetic, df)
     if check:
@@ -364,9 +317,66 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     if synthetic_only:
         return synthetic, info
     real = df.reset_index(drop=True)
-    if n_new == 0:
+    if plan.n_new == 0:
         return real, info
     return as_input_dtypes(pd.concat([real, synthetic], ignore_index=True), df), info
+
+
+class _Plan(NamedTuple):
+    """What an augmentation draws: per class (a class target) or in all, with the given cells."""
+
+    by_class: bool  # the target is a class column: rows drawn per class
+    categorical: list[str]  # the model's categorical columns (a class target among them)
+    fixed: dict[str, Any]  # the given cells, parsed
+    per_class: dict[Any, int] | None  # rows per class
+    n_new: int  # synthetic rows in all
+
+
+def _plan(df: pd.DataFrame, *, rows: int | None, ratio: float | None, target: str | None, balance: bool,
+          class_ratio: float | None, given: Mapping[str, Any] | None, categorical: Iterable[str] | None,
+          ignore: Iterable[str] | None, model: Synthesizer | None) -> _Plan:
+    task = check_target(df, target, classes=balance or class_ratio is not None) if target is not None else None
+    by_class = task == "classification"
+    categorical = list(categorical or [])
+    if by_class and str(target) not in [str(c) for c in categorical]:
+        categorical.append(str(target))  # exact classes: the target is modelled as a category
+    schema = model.schema_ if model is not None else infer_schema(df, categorical=categorical, ignore=ignore)
+    fixed = given_values(schema, dict(given)) if given else {}
+    if by_class and str(target) in fixed:
+        raise ParameterError(f"{{given}} fixes the target {target!r}; drop {{target}} (or the target from {{given}})",
+                             {"given": given, "target": target})
+    if not by_class:
+        return _Plan(False, categorical, fixed, None, n_synthetic_rows(len(df), rows, ratio))
+    label = [c for c in df.columns if str(c) == str(target)][0]
+    per_class = class_plan(df[label], balance=balance, class_ratio=class_ratio,
+                           n_new=None if balance or class_ratio is not None else n_synthetic_rows(len(df), rows, ratio))
+    return _Plan(True, categorical, fixed, per_class, sum(per_class.values()))
+
+
+def _synthetic_batches(model: Synthesizer, df: pd.DataFrame, plan: _Plan, target: str | None, seed: int | None,
+                       batch_size: int) -> Iterator[pd.DataFrame]:
+    """The synthetic rows, ``batch_size`` at a time, in ``df``'s dtypes.
+
+    One stream per class (or one for all rows), each seeded from the run's seed: rows depend only on
+    (seed, class, row index), so a streamed and an in-memory run give the same rows.
+    """
+    fixed = plan.fixed
+    runs = ([({**fixed, str(target): cls}, k) for cls, k in plan.per_class.items()] if plan.per_class is not None
+            else [(fixed, plan.n_new)])
+    for (values, k), run_seed in zip(runs, run_seeds(seed, len(runs))):
+        if k > 0:
+            for batch in model.sample_batches(k, batch_size=batch_size, seed=run_seed, given=values or None):
+                yield as_input_dtypes(batch, df)
+
+
+def _input_then(synthetic: Iterator[pd.DataFrame], df: pd.DataFrame, model: Synthesizer, synthetic_only: bool,
+                n_new: int) -> Iterator[pd.DataFrame]:
+    """The streamed output: the input rows (unless ``synthetic_only``), then the synthetic batches."""
+    if not synthetic_only:
+        yield df.reset_index(drop=True)
+    elif n_new == 0:
+        yield as_input_dtypes(model.sample(0, seed=0), df)
+    yield from synthetic
 
 
 def run_seeds(seed: int | None, k: int) -> list[int]:

@@ -497,8 +497,6 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
                          "class_ratio": class_ratio, "check": check, "check_models": check_models,
                          "tolerance": tolerance})
     fixed = _parse_given(given)
-    models = _split(check_models)
-
     on_cluster = _wants_cluster(workers, scheduler)
     plan = _plan({"INPUT": input})
     large = _large_input(input, fit_rows, on_cluster, {"--target": target, "--balance": balance or None,
@@ -512,43 +510,59 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     seed = _resolve_seed(seed)
     t0 = time.perf_counter()
     if large:
-
-        done = run_large_augment(plan, input, out_path, rows=rows, ratio=ratio, synthetic_only=synthetic_only,
-                                 given=fixed,
-                                 backend=backend, seed=seed, categorical=_split(categorical), ignore=_split(ignore),
-                                 extra=extra, fit_rows=fit_rows, workers=workers, scheduler=scheduler,
-                                 progress=_show_progress(quiet, as_json), passes=fit_passes)
-        if save_model:
-            with plan.writing():
-                done["model"].save(plan.stage(Path(save_model)))
-        seconds = time.perf_counter() - t0
-        _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows_input": done["rows_input"],
-                             "rows_synthetic": done["rows_synthetic"], "rows_output": done["rows_output"],
-                             "rows_fitted": done["rows_fitted"], "backend": backend, "seed": seed,
-                             "seconds": round(seconds, 3), "model": save_model, "given": fixed or None})
-        _say(quiet, as_json, f"wrote {done['rows_output']} rows ({done['rows_output'] - done['rows_synthetic']} input "
-                             f"+ {done['rows_synthetic']} synthetic; model fitted on {done['rows_fitted']} sampled "
-                             f"rows) to {out_path} in {seconds:.1f}s")
+        _augment_dataset(plan, input, out_path, t0, rows=rows, ratio=ratio, synthetic_only=synthetic_only,
+                         given=fixed, backend=backend, seed=seed, categorical=categorical, ignore=ignore, extra=extra,
+                         fit_rows=fit_rows, workers=workers, scheduler=scheduler, passes=fit_passes,
+                         save_model=save_model, quiet=quiet, as_json=as_json)
         return
     df = _read(input, na_values, sep)
     layout = text_layout(df)
-    # synthetic rows are streamed to the output unless --check / --report need them all in memory
-    stream = not check and not report
+    stream = not check and not report  # synthetic rows are streamed unless --check / --report need them all
     if not stream and not (balance or class_ratio is not None):
         _check_memory(df, n_synthetic_rows(len(df), rows, ratio) + (0 if synthetic_only else len(df)), "--rows/--ratio")
     try:
         result, info = run_augment(df, rows=rows, ratio=ratio, synthetic_only=synthetic_only, target=target,
                                    balance=balance, class_ratio=class_ratio, given=fixed, check=check,
-                                   check_models=models, tolerance=tolerance, backend=backend, seed=seed,
-                                   categorical=_split(categorical), ignore=_split(ignore),
+                                   check_models=_split(check_models), tolerance=tolerance, backend=backend,
+                                   seed=seed, categorical=_split(categorical), ignore=_split(ignore),
                                    verbose=_show_progress(quiet, as_json), stream=stream, **extra)
     except CheckFailed as e:
         _emit_json(as_json, {"input": str(input), "output": None, "check": e.report})
         click.echo(f"error: {e}", err=True)
         sys.exit(3)
-    model = info["model"]
+    _write_augmented(plan, df, layout, result, info, out_path, stream=stream, synthetic_only=synthetic_only,
+                     target=target, report=report, save_model=save_model, quiet=quiet, as_json=as_json)
+    _augment_summary(input, out_path, df, info, t0, backend=backend, seed=seed, save_model=save_model, report=report,
+                     target=target, synthetic_only=synthetic_only, quiet=quiet, as_json=as_json)
+
+
+def _augment_dataset(plan: Any, input: str, out_path: Path, t0: float, *, rows: int | None, ratio: float | None,
+                     synthetic_only: bool, given: dict, backend: str, seed: int, categorical: str | None,
+                     ignore: str | None, extra: dict, fit_rows: int, workers: int | None, scheduler: str | None,
+                     passes: int, save_model: str | None, quiet: bool, as_json: bool) -> None:
+    """``augment`` of a parquet dataset (or on a cluster): :func:`tabsynth._large.run_augment`, then the summary."""
+    done = run_large_augment(plan, input, out_path, rows=rows, ratio=ratio, synthetic_only=synthetic_only,
+                             given=given, backend=backend, seed=seed, categorical=_split(categorical),
+                             ignore=_split(ignore), extra=extra, fit_rows=fit_rows, workers=workers,
+                             scheduler=scheduler, progress=_show_progress(quiet, as_json), passes=passes)
+    if save_model:
+        with plan.writing():
+            done["model"].save(plan.stage(Path(save_model)))
+    seconds = time.perf_counter() - t0
+    _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows_input": done["rows_input"],
+                         "rows_synthetic": done["rows_synthetic"], "rows_output": done["rows_output"],
+                         "rows_fitted": done["rows_fitted"], "backend": backend, "seed": seed,
+                         "seconds": round(seconds, 3), "model": save_model, "given": given or None})
+    _say(quiet, as_json, f"wrote {done['rows_output']} rows ({done['rows_output'] - done['rows_synthetic']} input "
+                         f"+ {done['rows_synthetic']} synthetic; model fitted on {done['rows_fitted']} sampled "
+                         f"rows) to {out_path} in {seconds:.1f}s")
+
+
+def _write_augmented(plan: Any, df: pd.DataFrame, layout: dict | None, result: Any, info: dict, out_path: Path, *,
+                     stream: bool, synthetic_only: bool, target: str | None, report: str | None,
+                     save_model: str | None, quiet: bool, as_json: bool) -> None:
+    """Write the augmented table (streamed or whole), the --report and the --save-model file, all or nothing."""
     kept = 0 if synthetic_only else len(df)
-    n_new = info["rows"]
     with plan.writing():
         if report:
             synthetic = result.iloc[kept:].reset_index(drop=True)
@@ -556,12 +570,20 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
                               note="synthetic rows of 'tabsynth augment' against its input; the holdout part was "
                                    "seen by the generator, so utility and privacy figures are optimistic")
         if stream:
-            write_stream(plan, result, out_path, layout, kept + n_new, _show_progress(quiet, as_json))
+            write_stream(plan, result, out_path, layout, kept + info["rows"], _show_progress(quiet, as_json))
         else:
             _write(plan, result, out_path, layout)
         if save_model:
-            model.save(plan.stage(Path(save_model)))
+            info["model"].save(plan.stage(Path(save_model)))
+
+
+def _augment_summary(input: str, out_path: Path, df: pd.DataFrame, info: dict, t0: float, *, backend: str, seed: int,
+                     save_model: str | None, report: str | None, target: str | None, synthetic_only: bool,
+                     quiet: bool, as_json: bool) -> None:
+    """``augment``'s --json document, or its lines on stdout: the check, the rows per class, what was written."""
     seconds = time.perf_counter() - t0
+    kept = 0 if synthetic_only else len(df)
+    n_new = info["rows"]
     per_class = None if info["per_class"] is None else {str(k): v for k, v in info["per_class"].items()}
     doc = {"input": str(input), "output": str(out_path), "rows_input": len(df), "rows_synthetic": n_new,
            "rows_output": kept + n_new, "backend": backend, "seed": seed, "seconds": round(seconds, 3),
@@ -766,34 +788,12 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
     imp_params = {"n_draws": draws, "strategy": "sample" if multiple else strategy, "random_state": seed,
                   "fill_structural": fill_structural}
 
-    def imputer_for(frame):
-        """The imputer fitted on ``frame`` (INPUT, or a dataset's sample), or around the --model file."""
-        if model_path:
-            # the refinement learns from INPUT itself (model files hold the generative part)
-            return GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), frame, **imp_params)
-        return GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
-                                 backend_params=extra or None, verbose=_show_progress(quiet, as_json),
-                                 **imp_params).fit(frame)
-
+    imputer_for = _imputer_factory(model_path, imp_params, backend=backend, categorical=categorical, ignore=ignore,
+                                   extra=extra, verbose=_show_progress(quiet, as_json))
     if large:
-
-        done = run_impute(plan, input, out_path, imputer_for=imputer_for, only=_split(only), seed=seed,
-                          fit_rows=fit_rows, workers=workers, scheduler=scheduler,
-                          progress=_show_progress(quiet, as_json))
-        if save_model:
-            with plan.writing():
-                done["imputer"].synthesizer_.save(plan.stage(Path(save_model)))
-        seconds = time.perf_counter() - t0
-        _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": done["rows"],
-                             "rows_fitted": done["rows_fitted"], "cells_filled": done["filled"],
-                             "cells_left_missing": done["left"], "cells_structural": done["structural"],
-                             "cells_unseen": done["unseen"],
-                             "model": model_path or save_model, "strategy": strategy, "imputations": 1,
-                             "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
-        filled_note = f"filled {sum(done['filled'].values())} missing cells in" if done["filled"] is not None \
-            else "filled"
-        _say(quiet, as_json, f"{filled_note} {done['rows']} rows (model fitted on {done['rows_fitted']} sampled "
-                             f"rows), wrote {out_path} in {seconds:.1f}s")
+        _impute_dataset(plan, input, out_path, t0, imputer_for=imputer_for, only=only, seed=seed, fit_rows=fit_rows,
+                        workers=workers, scheduler=scheduler, save_model=save_model, model_path=model_path,
+                        strategy=strategy, draws=draws, quiet=quiet, as_json=as_json)
         return
     df = _read(input, na_values, sep)
     layout = text_layout(df)
@@ -801,38 +801,88 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
         raise click.UsageError(f"INPUT already has a column named '{MI_COLUMN}', which --multiple adds; "
                                "rename that column first")
     if only is not None:
-
         only = check_columns(df, _split(only) or [], "--columns")
         if not only:
             raise click.BadParameter("give at least one column name", param_hint="--columns")
     imputer = imputer_for(df)
     unseen = imputer.synthesizer_.unseen_cells(df)
-    before = df.isna().sum()
+    tables, filled = _imputed_tables(imputer, df, only, multiple)
+    with plan.writing():
+        _write(plan, filled, out_path, layout)
+        if save_model:
+            imputer.synthesizer_.save(plan.stage(Path(save_model)))
+    _impute_summary(input, out_path, df, tables, filled, imputer, unseen, t0, model=model_path or save_model,
+                    strategy=strategy, multiple=multiple, draws=draws, seed=seed, fill_structural=fill_structural,
+                    quiet=quiet, as_json=as_json)
+
+
+def _imputer_factory(model_path: str | None, imp_params: dict, *, backend: str, categorical: str | None,
+                     ignore: str | None, extra: dict, verbose: bool) -> Callable[[pd.DataFrame], GenerativeImputer]:
+    """``imputer_for(frame)``: the imputer fitted on ``frame`` (INPUT, or a dataset's sample), or around --model."""
+
+    def imputer_for(frame: pd.DataFrame) -> GenerativeImputer:
+        if model_path:
+            # the refinement learns from INPUT itself (model files hold the generative part)
+            return GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), frame, **imp_params)
+        return GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
+                                 backend_params=extra or None, verbose=verbose, **imp_params).fit(frame)
+
+    return imputer_for
+
+
+def _impute_dataset(plan: Any, input: str, out_path: Path, t0: float, *, imputer_for: Callable, only: str | None,
+                    seed: int, fit_rows: int, workers: int | None, scheduler: str | None, save_model: str | None,
+                    model_path: str | None, strategy: str, draws: int, quiet: bool, as_json: bool) -> None:
+    """``impute`` of a parquet dataset (or on a cluster): :func:`tabsynth._large.run_impute`, then the summary."""
+    done = run_impute(plan, input, out_path, imputer_for=imputer_for, only=_split(only), seed=seed,
+                      fit_rows=fit_rows, workers=workers, scheduler=scheduler,
+                      progress=_show_progress(quiet, as_json))
+    if save_model:
+        with plan.writing():
+            done["imputer"].synthesizer_.save(plan.stage(Path(save_model)))
+    seconds = time.perf_counter() - t0
+    _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": done["rows"],
+                         "rows_fitted": done["rows_fitted"], "cells_filled": done["filled"],
+                         "cells_left_missing": done["left"], "cells_structural": done["structural"],
+                         "cells_unseen": done["unseen"],
+                         "model": model_path or save_model, "strategy": strategy, "imputations": 1,
+                         "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
+    filled_note = f"filled {sum(done['filled'].values())} missing cells in" if done["filled"] is not None \
+        else "filled"
+    _say(quiet, as_json, f"{filled_note} {done['rows']} rows (model fitted on {done['rows_fitted']} sampled "
+                         f"rows), wrote {out_path} in {seconds:.1f}s")
+
+
+def _imputed_tables(imputer: GenerativeImputer, df: pd.DataFrame, only: list[str] | None,
+                    multiple: int | None) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """The completed tables (one, or --multiple), holes outside --columns kept; and the table to write."""
     tables = imputer.sample_imputations(df, multiple) if multiple else [imputer.transform(df)]
     for filled in tables:
         if only is not None:  # other columns keep their holes
             for c in df.columns:
                 if str(c) not in only:
                     filled[c] = df[c]
-    after = tables[0].isna().sum()
-    if multiple:
-        filled = pd.concat([t.reset_index(drop=True) for t in tables], ignore_index=True)
-        filled.insert(0, MI_COLUMN, np.repeat(np.arange(multiple, dtype="int64"), len(df)))
-    else:
-        filled = tables[0]
-    with plan.writing():
-        _write(plan, filled, out_path, layout)
-        if save_model:
-            imputer.synthesizer_.save(plan.stage(Path(save_model)))
+    if not multiple:
+        return tables, tables[0]
+    filled = pd.concat([t.reset_index(drop=True) for t in tables], ignore_index=True)
+    filled.insert(0, MI_COLUMN, np.repeat(np.arange(multiple, dtype="int64"), len(df)))
+    return tables, filled
+
+
+def _impute_summary(input: str, out_path: Path, df: pd.DataFrame, tables: list[pd.DataFrame], filled: pd.DataFrame,
+                    imputer: GenerativeImputer, unseen: dict, t0: float, *, model: str | None, strategy: str,
+                    multiple: int | None, draws: int, seed: int, fill_structural: bool, quiet: bool,
+                    as_json: bool) -> None:
+    """``impute``'s --json document, or its line on stdout: cells filled, left, structural, unseen."""
     seconds = time.perf_counter() - t0
+    before, after = df.isna().sum(), tables[0].isna().sum()
     cells = {str(c): int(before[c] - after[c]) for c in df.columns if before[c] - after[c] > 0}
     left = {str(c): int(after[c]) for c in df.columns if after[c] > 0}
     structural = imputer.structural_cells(df, tables[0])
     _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": len(df), "cells_filled": cells,
                          "cells_left_missing": left, "cells_structural": structural, "cells_unseen": unseen,
-                         "model": model_path or save_model,
-                         "strategy": "multiple" if multiple else strategy, "imputations": multiple or 1,
-                         "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
+                         "model": model, "strategy": "multiple" if multiple else strategy,
+                         "imputations": multiple or 1, "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
     note = ""
     if structural:
         what = "filled (--fill-structural)" if fill_structural else "left empty"

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1] / "tabsynth"
 #: lowest first; a module may import its own layer and the layers before it
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundations", {"tabsynth.errors", "tabsynth._version", "tabsynth._rng", "tabsynth._threads",
-                     "tabsynth._outputs"}),
+                     "tabsynth._outputs", "tabsynth._params"}),
     ("tables, files and scores (DataFrames only)", {"tabsynth.schema", "tabsynth.io", "tabsynth.dataset",
                                                    "tabsynth.datasets", "tabsynth.evaluate*"}),
     ("cells and rules", {"tabsynth._cells", "tabsynth.rules", "tabsynth._refine"}),
@@ -281,3 +281,26 @@ def test_private_check_can_fail(bad, expect):
 def test_private_check_allows_own_class():
     ok = "class A:\n    def __init__(self):\n        self._x = 1\n    def same(self, other):\n        return other._x\n"
     assert _private_uses(ast.parse(ok)) == []
+
+
+#: longest function (lines from ``def`` to its last line, docstring included)
+MAX_FUNCTION_LINES = 80
+
+
+def _long_functions(tree: ast.AST) -> list[tuple[str, int, int]]:
+    return [(fn.name, fn.lineno, fn.end_lineno - fn.lineno + 1) for fn in ast.walk(tree)
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES]
+
+
+def test_no_function_over_80_lines():
+    """Thin entry points: a long function becomes named steps (check, plan, compute, report)."""
+    found = [f"{_rel(name)}:{line}: {fn} has {n} lines; split it into named steps"
+             for name, tree in TREES.items() for fn, line, n in _long_functions(tree)]
+    assert not found, "\n".join(found)
+
+
+def test_long_function_check_can_fail():
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    assert [(f, n) for f, _, n in _long_functions(ast.parse(f"def f():\n{body}\n"))] == [("f", 81)]
+    assert _long_functions(ast.parse("def g():\n    return 1\n")) == []
