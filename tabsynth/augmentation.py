@@ -554,6 +554,43 @@ class GenerativeOverSampler(BaseEstimator):
                              "labels: bin it first (e.g. pandas.cut), or use tabsynth.augment for regression "
                              "tables")
 
+    def fit(self, X: Any, y: Any) -> GenerativeOverSampler:
+        """Check ``X`` and ``y`` and find the rows to generate per class (``sampling_strategy_``).
+
+        As imbalanced-learn's samplers do, the work happens in
+        :meth:`fit_resample`; ``fit`` only checks.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self
+        """
+        self._checked(X, y)
+        return self
+
+    def _checked(self, X: Any, y: Any) -> tuple[pd.DataFrame, pd.Series]:
+        """``X`` as a DataFrame (fresh index, columns ``x0, ...`` for an array) and ``y`` as a Series, checked;
+        sets ``sampling_strategy_``."""
+        validate("GenerativeOverSampler", self.get_params(deep=False))
+        df = (X.reset_index(drop=True).copy() if isinstance(X, pd.DataFrame)
+              else pd.DataFrame(np.asarray(X)).rename(columns=lambda i: f"x{i}"))
+        y_series = self._labels(y)
+        if len(y_series) != len(df):
+            raise InputError(f"y has {len(y_series)} labels but X has {len(df)} rows; pass one label per row")
+        if y_series.isna().any():
+            raise InputError("y has missing labels; drop those rows or fill them first")
+        self._check_classes(y_series)
+        counts = y_series.value_counts(sort=False)
+        if len(counts) < 2:
+            raise InputError("y has a single class; over-sampling needs at least two")
+        self.sampling_strategy_ = self._targets(counts)
+        return df, y_series
+
     def fit_resample(self, X: Any, y: Any) -> tuple[Any, Any]:
         """Fit the model on ``(X, y)`` and return them with synthetic rows appended.
 
@@ -569,20 +606,8 @@ class GenerativeOverSampler(BaseEstimator):
             Same types as the inputs (DataFrame / Series in, DataFrame /
             Series out with a fresh index; arrays in, arrays out).
         """
-        validate("GenerativeOverSampler", self.get_params(deep=False))
         was_frame = isinstance(X, pd.DataFrame)
-        df = (X.reset_index(drop=True).copy() if was_frame
-              else pd.DataFrame(np.asarray(X)).rename(columns=lambda i: f"x{i}"))
-        y_series = self._labels(y)
-        if len(y_series) != len(df):
-            raise InputError(f"y has {len(y_series)} labels but X has {len(df)} rows; pass one label per row")
-        if y_series.isna().any():
-            raise InputError("y has missing labels; drop those rows or fill them first")
-        self._check_classes(y_series)
-        counts = y_series.value_counts(sort=False)
-        if len(counts) < 2:
-            raise InputError("y has a single class; over-sampling needs at least two")
-        self.sampling_strategy_ = self._targets(counts)
+        df, y_series = self._checked(X, y)
         target = "__tabsynth_target__"
         while target in [str(c) for c in df.columns]:
             target += "_"

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import validate_data
 from tqdm.auto import tqdm
 
 from ._cells import column_label, for_model, given_values, merge, plain_value
@@ -103,38 +104,63 @@ class Synthesizer(BaseEstimator):
         self.target = target
         self.rules = rules
         self.verbose = verbose
-        for k, v in backend_params.items():
-            setattr(self, k, v)
+        self._backend_params = dict(backend_params)  # the backend's own parameters, checked by fit
 
-    # scikit-learn parameters = ours + the backend's
-    def _backend_param_names(self) -> list[str]:
-        return get_backend_class(self.backend).param_names()
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing cells are modelled
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = self.random_state is None
+        return tags
 
+    # scikit-learn parameters = ours + the backend's (stored as given; fit checks them against the backend)
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        params = super().get_params(deep=False)
-        for k in self._backend_param_names():
-            if k in self.__dict__:
-                params[k] = getattr(self, k)
-        return params
+        """The parameters: this class's and the backend's (``n_components=20``, ``epochs=50``, ...).
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Ignored: no parameter is an estimator.
+
+        Returns
+        -------
+        dict
+        """
+        return {**super().get_params(deep=False), **self._backend_params}
 
     def set_params(self, **params: Any) -> Synthesizer:
+        """Set parameters: this class's and the backend's (a name the backend does not have is an error).
+
+        Parameters
+        ----------
+        **params
+            Parameter names and values.
+
+        Returns
+        -------
+        self
+        """
         own = set(super().get_params(deep=False))
-        for k, v in params.items():
-            if k not in own and k not in self._backend_param_names():
+        backend_names = _param_names(params.get("backend", self.backend))
+        for k in params:
+            if k not in own and backend_names is not None and k not in backend_names:
                 raise InputError(f"unknown parameter {k!r} for Synthesizer(backend={self.backend!r})")
-            setattr(self, k, v)
+        for k, v in params.items():
+            if k in own:
+                setattr(self, k, v)
+            else:
+                self._backend_params[k] = v
         return self
 
     def _backend_kwargs(self) -> dict[str, Any]:
-        names = self._backend_param_names()
-        own = set(super().get_params(deep=False))
-        unknown = [k for k in self.__dict__ if not k.endswith("_") and not k.startswith("_") and k not in names
-                   and k not in own]
+        names = get_backend_class(self.backend).param_names()
+        unknown = [k for k in self._backend_params if k not in names]
         if unknown:
             raise InputError(
                 f"backend {self.backend!r} has no parameter {unknown[0]!r}; its parameters are: {', '.join(names)}"
             )
-        return {k: getattr(self, k) for k in names if k in self.__dict__}
+        return {k: self._backend_params[k] for k in names if k in self._backend_params}
 
     # ------------------------------------------------------------- fitting
     @limits_threads
@@ -144,8 +170,9 @@ class Synthesizer(BaseEstimator):
 
         Parameters
         ----------
-        df : pandas.DataFrame
-            The real table (at least 2 rows).
+        df : pandas.DataFrame or array-like of shape (n_samples, n_features)
+            The real table (at least 2 rows); an array's columns are named
+            ``x0, x1, ...``.
         y : ignored
         progress : callable, optional
             ``progress(stage, done, total)`` callback.
@@ -159,6 +186,11 @@ class Synthesizer(BaseEstimator):
         -------
         self
         """
+        if not isinstance(df, pd.DataFrame):
+            arr = validate_data(self, df, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=2)
+            if arr.dtype.kind in "fiub" and np.isinf(arr.astype("float64")).any():
+                raise InputError("Input contains infinity or a value too large for dtype('float64').")
+            df = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
         return self._fit(df, progress=progress, filler_refits=filler_refits)
 
     @limits_threads
@@ -807,6 +839,14 @@ def _npz(arrays: dict[str, np.ndarray]) -> bytes:
             info.external_attr = 0o644 << 16
             zf.writestr(info, arr.getvalue())
     return buf.getvalue()
+
+
+def _param_names(backend: Any) -> list[str] | None:
+    """The parameter names of ``backend``, or None when it names no backend (fit says so)."""
+    try:
+        return get_backend_class(backend).param_names()
+    except (InputError, TypeError):
+        return None
 
 
 def _seed_of(random_state: RandomState) -> int | None:
