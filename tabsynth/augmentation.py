@@ -237,6 +237,10 @@ def augment(df: pd.DataFrame, *, rows: int | None = None, ratio: float | None = 
         Seed for fitting and sampling: same seed, same data => same output.
     categorical, ignore : list of str, optional
         Schema overrides (see :class:`~tabsynth.Synthesizer`).
+    verbose : bool, default False
+        Progress bars while fitting.
+    progress : callable, optional
+        ``progress(stage, done, total)`` callback of the fit.
     model : Synthesizer, optional
         An already fitted model to sample from instead of fitting one.
     **backend_params

@@ -583,7 +583,17 @@ class DatabaseSynthesizer:
 
     # --------------------------------------------------------------- files
     def save(self, path: str | Path) -> Path:
-        """Save as one zip: a JSON manifest and each table's model (no pickle); atomic."""
+        """Save as one zip: a JSON manifest and each table's model (no pickle); atomic.
+
+        Parameters
+        ----------
+        path : str or Path
+            The model file to write.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         if not hasattr(self, "models_"):
             raise NotFittedError("this DatabaseSynthesizer is not fitted yet; call fit(tables) first")
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "order": self.order_,
@@ -597,7 +607,17 @@ class DatabaseSynthesizer:
 
     @classmethod
     def load(cls, path: str | Path) -> "DatabaseSynthesizer":
-        """Load a database model written by :meth:`save`."""
+        """Load a database model written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        DatabaseSynthesizer
+        """
         path = Path(path)
         if not path.exists():
             raise FileFormatError(f"model file '{path}' does not exist")

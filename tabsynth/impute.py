@@ -463,7 +463,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         return self.synthesizer_.settle(out, holes, rng=rng, best=best, fill_structural=bool(self.fill_structural))[0]
 
     def structural_cells(self, X: Any, Xt: Any) -> dict[str, int]:
-        """Cells missing in ``X`` whose missingness a rule of the fitted table explains, per column.
+        """Count, per column, the cells missing in ``X`` whose missingness a rule of the fitted table explains.
 
         Parameters
         ----------
@@ -509,7 +509,17 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         return pd.DataFrame(result)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Output column names: the input's, then the indicator columns."""
+        """Output column names: the input's, then the indicator columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Ignored beyond scikit-learn's check of its length: the fitted columns name the output.
+
+        Returns
+        -------
+        numpy.ndarray of str
+        """
         check_is_fitted(self, "synthesizer_")
         names = [str(c) for c in self._columns_]
         if input_features is not None:

@@ -109,6 +109,13 @@ class ColumnSpec:
 class TableSchema:
     """Ordered column specs of one table.
 
+    Parameters
+    ----------
+    columns : list of ColumnSpec
+        One spec per modelled column, in the table's order.
+    n_rows : int, default 0
+        Rows of the table the schema was inferred from.
+
     Examples
     --------
     >>> import pandas as pd
@@ -132,17 +139,56 @@ class TableSchema:
         raise KeyError(name)
 
     def to_dict(self) -> dict:
+        """The schema as plain JSON-ready types (see :meth:`from_dict`).
+
+        Returns
+        -------
+        dict
+        """
         return {"n_rows": self.n_rows, "columns": [c.to_dict() for c in self.columns]}
 
     def to_json(self, **kw: Any) -> str:
+        """The schema as JSON text.
+
+        Parameters
+        ----------
+        **kw
+            Passed to :func:`json.dumps` (e.g. ``indent=2``).
+
+        Returns
+        -------
+        str
+        """
         return json.dumps(self.to_dict(), **kw)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TableSchema:
+        """The schema :meth:`to_dict` wrote.
+
+        Parameters
+        ----------
+        d : mapping
+            ``{"n_rows": ..., "columns": [...]}``.
+
+        Returns
+        -------
+        TableSchema
+        """
         return cls(columns=[ColumnSpec.from_dict(c) for c in d["columns"]], n_rows=int(d.get("n_rows", 0)))
 
     @classmethod
     def from_json(cls, text: str) -> TableSchema:
+        """The schema :meth:`to_json` wrote.
+
+        Parameters
+        ----------
+        text : str
+            JSON text.
+
+        Returns
+        -------
+        TableSchema
+        """
         return cls.from_dict(json.loads(text))
 
     def to_frame(self) -> pd.DataFrame:

@@ -268,6 +268,12 @@ class Synthesizer(BaseEstimator):
             rows move it. benchmarks/README.md (scale) measures what this
             buys against the sample alone.
 
+        progress : callable, optional
+            ``progress(stage, done, total)`` callback of the fit.
+        scan_progress : optional
+            Progress of the streaming pass (a callable or a tqdm-like bar; see
+            :func:`tabsynth.dataset.scan`).
+
         Returns
         -------
         self
@@ -494,6 +500,18 @@ class Synthesizer(BaseEstimator):
         fitted, floats in an integer column); a known value the model cannot
         condition on (a category never seen in ``fit``, text in a number
         column) is kept as it is and treated as unknown by the model.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Rows with missing cells, the fitted columns.
+        seed : int, numpy.random.Generator or None
+            Same seed, same filled values.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``df`` with its missing cells filled.
         """
         self.check_fitted()
         check_table(df)
@@ -548,7 +566,19 @@ class Synthesizer(BaseEstimator):
         return out, {name: int(cells.sum()) for name, cells in counts.items()}
 
     def structural_cells(self, filled: pd.DataFrame, holes: pd.DataFrame) -> dict[str, int]:
-        """Per column, the cells that were missing (``holes``) and that a rule wants missing given ``filled``'s rows."""
+        """Per column, the cells that were missing (``holes``) and that a rule wants missing given ``filled``'s rows.
+
+        Parameters
+        ----------
+        filled : pandas.DataFrame
+            The filled table (its rows' other cells decide).
+        holes : pandas.DataFrame
+            The table before filling.
+
+        Returns
+        -------
+        dict of str to int
+        """
         self.check_fitted()
         labels = {str(c): c for c in filled.columns}
         named = pd.DataFrame({name: filled[c].reset_index(drop=True) for name, c in labels.items()})
@@ -564,7 +594,17 @@ class Synthesizer(BaseEstimator):
         return out
 
     def unseen_cells(self, df: pd.DataFrame) -> dict[str, int]:
-        """Known cells per column that the model cannot condition on (categories or values never seen in ``fit``)."""
+        """Known cells per column that the model cannot condition on (categories or values never seen in ``fit``).
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            A table of the fitted columns.
+
+        Returns
+        -------
+        dict of str to int
+        """
         self.check_fitted()
         out = {}
         for s in self.schema_.columns:
@@ -696,6 +736,11 @@ class Synthesizer(BaseEstimator):
     def save(self, path: str | Path) -> Path:
         """Save to a zip of JSON and ``.npz`` arrays (no pickle); atomic.
 
+        Parameters
+        ----------
+        path : str or Path
+            The model file to write.
+
         Returns
         -------
         pathlib.Path
@@ -731,7 +776,17 @@ class Synthesizer(BaseEstimator):
 
     @classmethod
     def load(cls, path: str | Path) -> Synthesizer:
-        """Load a model written by :meth:`save`. Never executes code from the file."""
+        """Load a model written by :meth:`save`. Never executes code from the file.
+
+        Parameters
+        ----------
+        path : str or Path
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        Synthesizer
+        """
         path = Path(path)
         if not path.exists():
             raise FileFormatError(f"model file '{path}' does not exist")

@@ -71,6 +71,17 @@ def row_hashes(df: pd.DataFrame, kinds: dict[str, str]) -> np.ndarray:
 def exact_copies(real: pd.DataFrame, synthetic: pd.DataFrame) -> float:
     """Share of synthetic rows that equal a real row in every column.
 
+    Parameters
+    ----------
+    real : pandas.DataFrame
+        The real table; its columns decide the kinds.
+    synthetic : pandas.DataFrame
+        The synthetic table, the same columns.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> import pandas as pd
@@ -128,6 +139,17 @@ class _Embedding:
 
 def distance_to_closest_record(reference: pd.DataFrame, query: pd.DataFrame) -> np.ndarray:
     """Normalised distance from every ``query`` row to its nearest ``reference`` row.
+
+    Parameters
+    ----------
+    reference : pandas.DataFrame
+        The rows distances are measured to (its columns decide the kinds and scales).
+    query : pandas.DataFrame
+        The rows whose nearest reference row is looked for.
+
+    Returns
+    -------
+    numpy.ndarray
 
     Examples
     --------

@@ -109,6 +109,15 @@ Progress = Callable[[str, int, int], None]
 def infer_task(y: pd.Series) -> str:
     """``"classification"`` or ``"regression"`` for a target column (see the module docstring).
 
+    Parameters
+    ----------
+    y : pandas.Series
+        The target column.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> import pandas as pd
@@ -691,7 +700,7 @@ def feature_selection(
     task: str | None = None,
     random_state: int = 0,
 ) -> dict[str, Any]:
-    """Does feature selection on synthetic rows pick the features it picks on real rows?
+    """Compare the features a selection picks on synthetic rows with those it picks on real rows.
 
     Each feature is scored by its mutual information with the target, in the
     real table and in the synthetic table (scikit-learn's
@@ -705,6 +714,19 @@ def feature_selection(
     number of features). Mutual information is model-free, so a synthetic
     table whose columns carry no information about the target scores near 0,
     where impurity importances would still rank continuous columns first.
+
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        Real rows.
+    synthetic : pandas.DataFrame
+        Synthetic rows, the same columns.
+    target : str
+        The target column.
+    task : {"classification", "regression"} or None
+        Default: inferred from the target (:func:`infer_task`).
+    random_state : int, default 0
+        Seed of the mutual-information estimates.
 
     Returns
     -------
