@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import validate_data
 
 from ._cells import given_values, plain_value
 from ._params import validate
@@ -482,6 +483,14 @@ class GenerativeOverSampler(BaseEstimator):
         self.backend_params = backend_params
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing cells are modelled
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
     def _targets(self, counts: pd.Series) -> dict:
         s = self.sampling_strategy
         top = int(counts.max())
@@ -581,8 +590,12 @@ class GenerativeOverSampler(BaseEstimator):
         """``X`` as a DataFrame (fresh index, columns ``x0, ...`` for an array) and ``y`` as a Series, checked;
         sets ``sampling_strategy_``."""
         validate("GenerativeOverSampler", self.get_params(deep=False))
-        df = (X.reset_index(drop=True).copy() if isinstance(X, pd.DataFrame)
-              else pd.DataFrame(np.asarray(X)).rename(columns=lambda i: f"x{i}"))
+        if isinstance(X, pd.DataFrame):
+            df = X.reset_index(drop=True).copy()
+            self.n_features_in_ = X.shape[1]
+        else:  # scikit-learn's checks and messages (sparse, complex, empty, 1-d input); sets n_features_in_
+            arr = validate_data(self, X, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=1)
+            df = pd.DataFrame(arr).rename(columns=lambda i: f"x{i}")
         y_series = self._labels(y)
         if len(y_series) != len(df):
             raise InputError(f"y has {len(y_series)} labels but X has {len(df)} rows; pass one label per row")
@@ -591,7 +604,8 @@ class GenerativeOverSampler(BaseEstimator):
         self._check_classes(y_series)
         counts = y_series.value_counts(sort=False)
         if len(counts) < 2:
-            raise InputError("y has a single class; over-sampling needs at least two")
+            raise InputError("y has a single class; over-sampling needs at least two (one class is nothing to "
+                             "balance)")
         self.sampling_strategy_ = self._targets(counts)
         return df, y_series
 
