@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from ._related import (
     table_files,
     write_tables,
 )
+from ._rng import fresh_seed
 from ._threads import set_threads
 from ._version import __version__
 from .augmentation import CheckFailed, n_synthetic_rows, run_augment
@@ -94,14 +94,6 @@ def _emit_json(as_json: bool, doc: dict) -> None:
 def _read(path: str, na_values: str | None, sep: str | None = None):
 
     return read_table(path, na_values=_split(na_values), sep=sep)
-
-
-def _resolve_seed(seed: int | None) -> int:
-    """The seed a run uses: the one given, or a fresh one (reported by --json so the run can be repeated)."""
-    if seed is not None:
-        return int(seed)
-
-    return secrets.randbits(32)
 
 
 def _table_check(option: str):
@@ -377,7 +369,7 @@ def _run_related(command: str, input: str, output: str | None, *, backend: str, 
     if not output:
         raise click.UsageError("give -o: " + ("an output directory for the tables" if more else "an output file"))
     extra = _backend_params(backend, params)
-    seed = _resolve_seed(seed)
+    seed = fresh_seed(seed)
     t0 = time.perf_counter()
     paths = [input, *more]
     plan = _plan({f"INPUT {i + 1}": p for i, p in enumerate(paths)})
@@ -507,7 +499,7 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     plan.add(save_model, "--save-model")
     plan.add(report, "--report", _html_check)
     extra = _backend_params(backend, params)
-    seed = _resolve_seed(seed)
+    seed = fresh_seed(seed)
     t0 = time.perf_counter()
     if large:
         _augment_dataset(plan, input, out_path, t0, rows=rows, ratio=ratio, synthetic_only=synthetic_only,
@@ -629,7 +621,7 @@ def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, s
     plan = _plan({"INPUT": input})
     plan.add(output, "-o")
     extra = _backend_params(backend, params)
-    seed = _resolve_seed(seed)
+    seed = fresh_seed(seed)
     t0 = time.perf_counter()
     large = is_dataset(input, fit_rows)
     _passes_need_dataset(fit_passes, large)
@@ -684,7 +676,7 @@ def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, sca
         if given or workers or scheduler:
             raise click.UsageError("--given, --workers and --scheduler apply to a table's model")
         plan = _plan({"MODEL": model})
-        seed = _resolve_seed(seed)
+        seed = fresh_seed(seed)
         t0 = time.perf_counter()
         loaded = DatabaseSynthesizer.load(model) if kind == "database" else SequenceSynthesizer.load(model)
         summary = {"model": str(model), "seed": seed, **_write_related(plan, loaded, Path(output), seed, scale, rows)}
@@ -702,7 +694,7 @@ def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, sca
     on_cluster = _wants_cluster(workers, scheduler)
     plan = _plan({"MODEL": model})
     out_path = plan_directory(output, {"MODEL": model}) if on_cluster else plan.add(output, "-o", _table_check("-o"))
-    seed = _resolve_seed(seed)
+    seed = fresh_seed(seed)
     t0 = time.perf_counter()
     m = Synthesizer.load(model)
     fixed = given_values(m.schema_, fixed) if fixed else {}
@@ -782,7 +774,7 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
     out_path = _planned_output(plan, input, output, "imputed", on_cluster)
     plan.add(save_model, "--save-model")
     extra = {} if model_path else _backend_params(backend, params)
-    seed = _resolve_seed(seed)
+    seed = fresh_seed(seed)
     t0 = time.perf_counter()
     # --multiple refits its refinement on bootstrap samples: the single-guess one is not fitted
     imp_params = {"n_draws": draws, "strategy": "sample" if multiple else strategy, "random_state": seed,

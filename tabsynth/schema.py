@@ -224,8 +224,13 @@ def _fmt(v: float | None) -> str:
     return f"{v:.6g}"
 
 
-def _jsonable(v: Any) -> Any:
-    """Turn a numpy/pandas scalar into a plain JSON value (keeping bool/int/float/str)."""
+def json_value(v: Any) -> Any:
+    """Turn a numpy/pandas scalar into a plain JSON value (keeping bool/int/float/str); timestamps as ISO text.
+
+    >>> import numpy as np
+    >>> json_value(np.int64(3)), json_value(np.float32(0.5)), json_value(np.bool_(True))
+    (3, 0.5, True)
+    """
     if isinstance(v, (np.bool_, bool)):
         return bool(v)
     if isinstance(v, (np.integer,)):
@@ -243,7 +248,7 @@ def _jsonable(v: Any) -> Any:
 
 def short_repr(v: Any, limit: int = 40) -> str:
     """``repr`` of a value for a message: plain Python (``3``, not ``np.int64(3)``), one line, short."""
-    v = _jsonable(v)
+    v = json_value(v)
     if isinstance(v, str) and len(v) > limit - 5:
         v = v[: limit - 5] + "..."
     text = repr(v)
@@ -270,7 +275,7 @@ def _value_type(values: Iterable[Any], name: str | None = None) -> str:
         Naming the column and one plain example of each type, e.g. ``column
         'x' mixes numbers and strings (e.g. 3 and 'a'); ...``.
     """
-    values = [_jsonable(v) for v in values]
+    values = [json_value(v) for v in values]
     types = {type(v).__name__ for v in values}
     if types <= {"str"}:
         return "str"
@@ -388,7 +393,7 @@ def recognise_number(c: ColumnFacts) -> ColumnSpec | None:
     whole = bool(np.all(x == np.round(x)))
     if len(uniques) == 1 and c.force is None:
         v = observed.iloc[0]
-        return ColumnSpec(kind="constant", categories=[_jsonable(v)], frequencies=[1.0],
+        return ColumnSpec(kind="constant", categories=[json_value(v)], frequencies=[1.0],
                           value_type=_value_type([v], c.name), **base)
     n = len(s)
     integer_dtype = pd.api.types.is_integer_dtype(s.dtype)
@@ -418,7 +423,7 @@ def recognise_category_dtype(c: ColumnFacts) -> ColumnSpec | None:
         return None
     cats_all = list(c.s.dtype.categories)
     counts = c.observed.value_counts(sort=False).reindex(cats_all, fill_value=0).to_numpy()
-    cats = [_jsonable(v) for v in cats_all]
+    cats = [json_value(v) for v in cats_all]
     freqs = (counts / counts.sum()).tolist()
     vt = _value_type(cats, c.name)
     kind = "constant" if sum(k > 0 for k in counts) == 1 and c.force is None else "categorical"
@@ -543,7 +548,7 @@ def to_ns(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _categories(observed: pd.Series) -> tuple[list, list[float]]:
     vc = observed.value_counts(sort=False)
-    vals = [_jsonable(v) for v in vc.index]
+    vals = [json_value(v) for v in vc.index]
     try:
         order = sorted(range(len(vals)), key=lambda i: vals[i])
     except TypeError:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import secrets
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -18,7 +17,7 @@ from tqdm.auto import tqdm
 
 from ._cells import column_label, for_model, given_values, merge, plain_value
 from ._params import validate
-from ._rng import RandomState, draw_seed, make_rng
+from ._rng import RandomState, draw_seed, fresh_seed, make_rng
 from ._threads import limits_threads
 from ._version import __version__
 from .backends import DEFAULT_BACKEND, get_backend_class
@@ -907,7 +906,7 @@ def _param_names(backend: Any) -> list[str] | None:
 def _seed_of(random_state: RandomState) -> int | None:
     """The integer seed a fit uses: the one given, or a fresh one (so every fit can be repeated)."""
     if random_state is None:
-        return secrets.randbits(32)
+        return fresh_seed()
     if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
         return int(random_state)
     return None  # a Generator: its state is the caller's

@@ -15,6 +15,7 @@ import sklearn  # noqa: F401  (loads its OpenMP runtime now, so that evaluate's 
 from .._params import validate
 from .._threads import get_threads, limits_threads
 from ..errors import InputError
+from ..schema import json_value
 from ._columns import MISSING, check_frames, subsample, to_keys
 from .detection import detection
 from .fidelity import fidelity
@@ -32,11 +33,13 @@ def _jsonable(obj: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
+    if isinstance(obj, (np.bool_, np.integer, np.floating)):
+        obj = json_value(obj)  # the schema's conversion of NumPy scalars
+    if isinstance(obj, bool):
+        return obj
+    if isinstance(obj, int):
         return int(obj)
-    if isinstance(obj, (float, np.floating)):
+    if isinstance(obj, float):
         return float(obj) if math.isfinite(obj) else None
     if obj is None or isinstance(obj, str):
         return obj
