@@ -40,21 +40,12 @@ LAYERS: list[tuple[str, set[str]]] = [
 
 #: (file, module it imports inside a function): files of other work, to move to the top there
 KNOWN_LATE = {
-    ("tabsynth/backends/base.py", "tabsynth.errors"),
-    ("tabsynth/backends/nn.py", "tabsynth.backends.base"),
-    ("tabsynth/backends/nn.py", "tabsynth.backends.train"),
-    ("tabsynth/backends/train.py", "tabsynth._threads"),
     ("tabsynth/evaluate/__init__.py", "tabsynth.evaluate.report"),
 }
 
 #: (file, private name imported from another module): files of other work
 KNOWN_PRIVATE_IMPORTS = {
     ("tabsynth/backends/gan.py", "tabsynth.backends.vae._epochs"),
-    ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_caps"),
-    ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_seeds"),
-    ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_task_args"),
-    ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._run"),
-    ("tabsynth/evaluate/utility.py", "tabsynth.evaluate._columns._names"),
 }
 
 #: third-party packages imported inside functions: heavy and optional (torch: neural backends only; dask:

@@ -135,7 +135,8 @@ def encode_pair(real: np.ndarray, synthetic: np.ndarray) -> tuple[np.ndarray, np
 
 
 # -------------------------------------------------------------------- checks
-def _names(cols: Iterable[Any], limit: int = 8) -> str:
+def names_text(cols: Iterable[Any], limit: int = 8) -> str:
+    """Column names for a message: the first ``limit`` quoted, then how many more."""
     cols = [str(c) for c in cols]
     shown = ", ".join(repr(c) for c in cols[:limit])
     return shown + (f" and {len(cols) - limit} more" if len(cols) > limit else "")
@@ -152,7 +153,7 @@ def check_table(df: Any, name: str) -> None:
         raise InputError(f"the {name} table is empty (0 rows); pass a table with at least one row")
     dup = df.columns[df.columns.duplicated()].unique().tolist()
     if dup:
-        raise InputError(f"the {name} table has duplicate column names {_names(dup)}; rename them")
+        raise InputError(f"the {name} table has duplicate column names {names_text(dup)}; rename them")
 
 
 def check_same_columns(real: pd.DataFrame, other: pd.DataFrame, name: str) -> None:
@@ -163,9 +164,9 @@ def check_same_columns(real: pd.DataFrame, other: pd.DataFrame, name: str) -> No
     if missing or extra:
         parts = []
         if missing:
-            parts.append(f"lacks column(s) {_names(missing)} of the real table")
+            parts.append(f"lacks column(s) {names_text(missing)} of the real table")
         if extra:
-            parts.append(f"has extra column(s) {_names(extra)} not in the real table")
+            parts.append(f"has extra column(s) {names_text(extra)} not in the real table")
         raise InputError(f"the {name} table {' and '.join(parts)}; "
                          f"pass tables with the same columns (drop or rename them)")
 

@@ -20,7 +20,7 @@ from ._columns import MISSING, check_frames, subsample, to_keys
 from .detection import detection
 from .fidelity import fidelity
 from .privacy import privacy
-from .utility import _check_caps, _check_seeds, _check_task_args, _run, check_models, feature_selection
+from .utility import check_caps, check_models, check_seeds, check_task_args, feature_selection, run_utility
 
 SECTIONS = ("fidelity", "utility", "feature_selection", "detection", "privacy")
 
@@ -186,10 +186,10 @@ def _plan(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
     validate("evaluate", {"target": target, "task": task, "models": models, "random_state": random_state,
                           "max_rows": max_rows, "max_train_rows": max_train_rows, "n_jobs": n_jobs})
     models = check_models(models)
-    seeds = _check_seeds(seeds)
-    caps = _check_caps(max_train_rows)
+    seeds = check_seeds(seeds)
+    caps = check_caps(max_train_rows)
     if target is not None:
-        task, models, seeds = _check_task_args(real, target, task, models, seeds)
+        task, models, seeds = check_task_args(real, target, task, models, seeds)
         if task == "classification":  # refuse a single class before any work is done
             classes = [c for c in pd.unique(to_keys(real[target])) if c != MISSING]
             if len(classes) < 2:
@@ -226,7 +226,7 @@ def _compute(p: _Plan, progress: Progress | None) -> tuple[dict[str, Any], dict[
         if section == "fidelity":
             result["fidelity"] = fidelity(p.real, p.synthetic, max_rows=max_rows, random_state=rs)
         elif section == "utility":
-            result["utility"] = _run(
+            result["utility"] = run_utility(
                 subsample(p.train, max_rows, rs), subsample(p.synthetic, max_rows, rs + 1),
                 subsample(p.holdout, max_rows, rs + 2), p.target, task=p.task, models=p.models, seeds=p.seeds,
                 random_state=rs, n_jobs=get_threads() if p.n_jobs is None else p.n_jobs, caps=p.caps,
