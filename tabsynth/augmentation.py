@@ -201,8 +201,7 @@ def augment(df: pd.DataFrame, *, rows: int | None = None, ratio: float | None = 
     df : pandas.DataFrame
         The real table.
     rows : int, optional
-        Number of synthetic rows. Exclusive with ``ratio``, ``balance`` and
-        ``class_ratio``.
+        Number of synthetic rows. Exclusive with ``ratio`` and ``balance``.
     ratio : float, optional
         Synthetic rows as a multiple of ``len(df)``; default 1.0.
     synthetic_only : bool, default False
@@ -222,13 +221,10 @@ def augment(df: pd.DataFrame, *, rows: int | None = None, ratio: float | None = 
         ``{column: value}`` fixed in every synthetic row; the other cells are
         drawn from the model given them (see :func:`given_values`).
     check : bool, default False
-        Utility gate (needs ``target``): hold out a stratified
-        :data:`CHECK_SHARE` of ``df``, fit on the rest, and compare models
-        trained on the rest with and without the synthetic rows on the held
-        out rows (:func:`check_augmentation`); raises :class:`CheckFailed`
-        when a score drops by more than ``tolerance``. The synthetic rows
-        returned are the ones checked (from the model fitted without the
-        held-out rows).
+        Utility gate (needs ``target``): fit without a held-out stratified
+        :data:`CHECK_SHARE` of ``df``, compare models trained with and without
+        the synthetic rows on it (:func:`check_augmentation`); raises
+        :class:`CheckFailed` when a score drops by more than ``tolerance``.
     check_models : sequence of str, optional
         Evaluators of the gate (default :data:`CHECK_MODELS`).
     tolerance : float, default 0.01
