@@ -201,7 +201,7 @@ def augment(df: pd.DataFrame, *, rows: int | None = None, ratio: float | None = 
     df : pandas.DataFrame
         The real table.
     rows : int, optional
-        Number of synthetic rows. Exclusive with ``ratio`` and ``balance``.
+        Number of synthetic rows; exclusive with ``ratio``, ``balance``, ``class_ratio``.
     ratio : float, optional
         Synthetic rows as a multiple of ``len(df)``; default 1.0.
     synthetic_only : bool, default False
