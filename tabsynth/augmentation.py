@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import validate_data
@@ -380,6 +380,12 @@ def _input_then(synthetic: Iterator[pd.DataFrame], df: pd.DataFrame, model: Synt
     yield from synthetic
 
 
+def _one_hot(arr: np.ndarray) -> bool:
+    """Whether ``arr`` is one-vs-all indicator columns: 0/1, exactly one 1 per row, two columns or more."""
+    return (arr.ndim == 2 and arr.shape[1] > 1 and arr.dtype.kind in "biuf" and bool(np.isin(arr, (0, 1)).all())
+            and bool((arr.sum(axis=1) == 1).all()))
+
+
 def run_seeds(seed: int | None, k: int) -> list[int]:
     """The seeds of augmentation's ``k`` synthetic streams (one per class, or one): every path that augments
     (in memory, a parquet dataset, Dask) seeds its rows here, so they give the same rows."""
@@ -415,7 +421,7 @@ def _holdout(df: pd.DataFrame, target: str, by_class: bool, seed: int | None) ->
     return df.iloc[keep].reset_index(drop=True), df.iloc[np.sort(held)].reset_index(drop=True)
 
 
-class GenerativeOverSampler(BaseEstimator):
+class GenerativeOverSampler(OneToOneFeatureMixin, BaseEstimator):
     """Rebalance classes with class-conditional synthetic rows (an imbalanced-learn style sampler).
 
     One generative model is fitted on ``X`` joined with ``y``; the extra rows
@@ -534,6 +540,8 @@ class GenerativeOverSampler(BaseEstimator):
         arr = np.asarray(y)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
+        elif _one_hot(arr):  # one-vs-all indicator columns (imbalanced-learn's convention): their class index
+            arr = arr.argmax(axis=1)
         if arr.ndim != 1:
             raise InputError(f"y has shape {arr.shape}; pass one class label per row (a 1-d array or a Series)")
         return pd.Series(arr)
@@ -589,6 +597,10 @@ class GenerativeOverSampler(BaseEstimator):
         if isinstance(X, pd.DataFrame):
             df = X.reset_index(drop=True).copy()
             self.n_features_in_ = X.shape[1]
+            if all(isinstance(c, str) for c in X.columns):  # scikit-learn's rule for feature names
+                self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
         else:  # scikit-learn's checks and messages (sparse, complex, empty, 1-d input); sets n_features_in_
             arr = validate_data(self, X, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=1)
             df = pd.DataFrame(arr).rename(columns=lambda i: f"x{i}")
@@ -646,5 +658,14 @@ class GenerativeOverSampler(BaseEstimator):
             y_res = pd.Series(y_out.to_numpy(), name=y_series.name)
             if isinstance(y, pd.Series):
                 y_res = y_res.astype(y.dtype)
+            if isinstance(y, pd.DataFrame):  # a one-column DataFrame in, one out
+                y_res = y_res.astype(y.dtypes.iloc[0]).to_frame(y.columns[0])
             return out, y_res
-        return out.to_numpy(), y_out.to_numpy().astype(np.asarray(y).dtype)
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 2 and y_arr.shape[1] > 1:  # one-hot in, one-hot out
+            y_res = np.eye(y_arr.shape[1], dtype=y_arr.dtype)[y_out.to_numpy().astype(int)]
+        else:
+            y_res = y_out.to_numpy().astype(y_arr.dtype)
+        if isinstance(X, list):  # lists in, lists out
+            return out.to_numpy().tolist(), y_res.tolist()
+        return out.to_numpy(), y_res

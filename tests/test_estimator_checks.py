@@ -64,14 +64,9 @@ class _ImblearnTagged(GenerativeOverSampler):
         return tags
 
 
-#: imbalanced-learn's checks that ask for what imbalanced-learn's own base class does for its samplers
+#: imbalanced-learn's checks that ask for what the over-sampler does not do
 IMBLEARN_EXPECTED_FAILURES = {
-    "check_samplers_pandas": "returns a DataFrame for a one-column DataFrame y (we return a Series)",
     "check_samplers_pandas_sparse": "sparse pandas columns are not modelled",
-    "check_samplers_list": "returns lists for lists (we return arrays)",
-    "check_samplers_multiclass_ova": "takes one-hot (OVA) targets (we take one label per row)",
-    "check_sampler_get_feature_names_out": "get_feature_names_out (a sampler's output names are its input's)",
-    "check_sampler_get_feature_names_out_pandas": "get_feature_names_out",
 }
 
 
