@@ -115,6 +115,7 @@ CONSTRAINTS: dict[str, dict[str, list[Any]]] = {
     "Synthesizer": {"backend": [STR], "random_state": RANDOM_STATE, "categorical": [None, NAMES],
                     "ignore": [None, NAMES], "target": [None, COLUMN], "rules": [BOOL], "verbose": [BOOL]},
     "Synthesizer.sample": {"n": [COUNT], "seed": RANDOM_STATE},
+    "Synthesizer.impute": {"seed": RANDOM_STATE},
     "Synthesizer.sample_batches": {"n": [COUNT], "start": [COUNT], "seed": RANDOM_STATE,
                                    "batch_size": [POSITIVE_INT]},
     "Synthesizer.fit_dataset": {"fit_rows": [Interval(int, 2, None)], "passes": [COUNT]},

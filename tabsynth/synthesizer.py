@@ -513,6 +513,7 @@ class Synthesizer(BaseEstimator):
             ``df`` with its missing cells filled.
         """
         self.check_fitted()
+        validate("Synthesizer.impute", {"seed": seed})
         check_table(df)
         rng = self._rng(seed)
         gen, _ = self.draw_given(df, rng=rng, exclude_missing=True)
