@@ -658,8 +658,6 @@ class GenerativeOverSampler(OneToOneFeatureMixin, BaseEstimator):
             y_res = pd.Series(y_out.to_numpy(), name=y_series.name)
             if isinstance(y, pd.Series):
                 y_res = y_res.astype(y.dtype)
-            if isinstance(y, pd.DataFrame):  # a one-column DataFrame in, one out
-                y_res = y_res.astype(y.dtypes.iloc[0]).to_frame(y.columns[0])
             return out, y_res
         y_arr = np.asarray(y)
         if y_arr.ndim == 2 and y_arr.shape[1] > 1:  # one-hot in, one-hot out
