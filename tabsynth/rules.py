@@ -159,16 +159,24 @@ class PairRule:
 
         ``keep_present``: a present cell where the rule wants it missing is let be.
         """
-        ka, kb = self.allowed.shape
-        ok = np.ones((ka + 1, kb + 1), dtype=bool)
-        ok[:ka, :kb] = self.allowed
-        if keep_present and views is not None:
-            mb, ma = views[1].missing_code, views[0].missing_code
-            if mb >= 0:
-                ok[:ka, :kb][self.allowed[:, mb] & (self.allowed.sum(axis=1) == 1)] = True
-            if ma >= 0:
-                ok[:ka, :kb][:, self.allowed[ma, :] & (self.allowed.sum(axis=0) == 1)] = True
-        return ~ok[ca, cb]
+        table = self._bad_table(keep_present and views is not None, views)
+        return np.take(table, ca * (self.allowed.shape[1] + 1) + cb)
+
+    def _bad_table(self, keep_present: bool, views: tuple[View, View] | None) -> np.ndarray:
+        """Flat ``(levels_a + 1) x (levels_b + 1)`` table: True where a combination breaks the rule (built once)."""
+        cache = self.__dict__.setdefault("_tables", {})
+        if keep_present not in cache:
+            ka, kb = self.allowed.shape
+            ok = np.ones((ka + 1, kb + 1), dtype=bool)
+            ok[:ka, :kb] = self.allowed
+            if keep_present and views is not None:
+                mb, ma = views[1].missing_code, views[0].missing_code
+                if mb >= 0:
+                    ok[:ka, :kb][self.allowed[:, mb] & (self.allowed.sum(axis=1) == 1)] = True
+                if ma >= 0:
+                    ok[:ka, :kb][:, self.allowed[ma, :] & (self.allowed.sum(axis=0) == 1)] = True
+            cache[keep_present] = (~ok).ravel()
+        return cache[keep_present]
 
     def describe(self, va: View, vb: View) -> list[str]:
         """The rule in words, one line per value of either column that restricts the other."""
@@ -484,7 +492,7 @@ class Rules:
                 rows = np.flatnonzero(p.broken(ca, cb, keep_present, (va, vb)))
                 if not len(rows):
                     continue
-                fa, fb = _free(free, p.a, n)[rows], _free(free, p.b, n)[rows]
+                fa, fb = _free(free, p.a, n, rows), _free(free, p.b, n, rows)
                 fix_b = fb & (~fa | (rng.random(len(rows)) < 0.5))
                 fix_a = fa & ~fix_b
                 for sel, src, dst, table, cnt in ((rows[fix_b], ca, p.b, p.allowed, p.counts),
@@ -541,6 +549,10 @@ class Rules:
     def _write(self, df: pd.DataFrame, col: str, rows: np.ndarray, levels: np.ndarray) -> None:
         """Set ``df[col]`` at ``rows`` (ascending) to the values of the view's ``levels``."""
         labels = self.views[col].labels()
+        typed = _as_numbers(labels, df[col].dtype)
+        if typed is not None:  # numbers of the column's own dtype, gathered by level
+            df[col] = _put(df[col], _one(len(df), rows), typed[levels])
+            return
         values = [None if labels[j] in (MISSING, PRESENT) else labels[j] for j in levels.tolist()]
         df[col] = _put(df[col], _one(len(df), rows), values)
 
@@ -722,10 +734,12 @@ def _show(v: Any) -> str:
     return str(v)
 
 
-def _free(free: Mapping[str, np.ndarray] | None, col: str, n: int) -> np.ndarray:
+def _free(free: Mapping[str, np.ndarray] | None, col: str, n: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Which cells of ``col`` the model drew (all when ``free`` does not say), at ``rows`` if given."""
     if free is None or col not in free:
-        return np.ones(n, dtype=bool)
-    return np.asarray(free[col], dtype=bool)
+        return np.ones(n if rows is None else len(rows), dtype=bool)
+    mask = np.asarray(free[col], dtype=bool)
+    return mask if rows is None else mask[rows]
 
 
 def _floats(s: pd.Series) -> np.ndarray:
@@ -780,11 +794,38 @@ def _typed(values: np.ndarray, like: pd.Series) -> np.ndarray:
     return values
 
 
+def _as_numbers(labels: list, dtype: Any) -> np.ndarray | None:
+    """A view's labels as an array of ``dtype`` (a NumPy integer or float dtype) when each label is exactly a
+    number of it (no "present" / "missing" label, no booleans), else None."""
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "if":
+        return None
+    if not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+               for v in labels):
+        return None
+    try:
+        typed = np.array(labels, dtype=object).astype(dtype)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    same = all(t == v and not (isinstance(v, float) and math.isnan(v)) for t, v in zip(typed.tolist(), labels))
+    return typed if same else None
+
+
+def _same_numbers(values: Any, s: pd.Series) -> bool:
+    """``values``: a NumPy array of whole numbers or numbers (none missing) of ``s``'s own NumPy dtype."""
+    if not isinstance(values, np.ndarray) or not isinstance(s.dtype, np.dtype) or values.dtype != s.dtype:
+        return False
+    return values.dtype.kind == "i" or (values.dtype.kind == "f" and not np.isnan(values).any())
+
+
 def _put(s: pd.Series, where: np.ndarray, values: Any) -> pd.Series:
     """``s`` with ``values`` at the rows ``where`` (a bool mask), in ``s``'s dtype where the values fit it."""
     rows = np.flatnonzero(where)
     if not len(rows):
         return s
+    if _same_numbers(values, s):  # (what the conversion below gives them: the same numbers, the same dtype)
+        out = s.to_numpy(copy=True)
+        out[rows] = values
+        return pd.Series(out, index=s.index, name=s.name)
     values = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
     values = values.reset_index(drop=True)
     out = s.reset_index(drop=True)
