@@ -99,6 +99,10 @@ class View:
         own = [PRESENT] if self.values is None else list(self.values)
         return own + ([MISSING] if self.has_missing else [])
 
+    def empty_labels(self) -> np.ndarray:
+        """Which levels are written as a missing cell ("present" / "missing")."""
+        return np.array([lab in (MISSING, PRESENT) for lab in self.labels()], dtype=bool)
+
     def codes(self, s: pd.Series) -> np.ndarray:
         """Level of each cell; ``levels`` (one past the last) for a value the view never saw."""
         isna = s.isna().to_numpy()
@@ -505,9 +509,11 @@ class Rules:
                     if dst not in fits:
                         fits[dst] = self._fits(df[dst], dst)
                     if fits[dst]:
-                        codes[dst] = codes[dst].copy()
+                        if dst not in pending:  # (codes of its own, changed in place from now on)
+                            codes[dst] = codes[dst].copy()
+                            pending[dst] = np.zeros(n, dtype=bool)
                         codes[dst][got[0]] = got[1]
-                        pending.setdefault(dst, np.zeros(n, dtype=bool))[got[0]] = True
+                        pending[dst][got[0]] = True
                     else:
                         self._write(df, dst, got[0], got[1])
                         codes.pop(dst, None)
@@ -535,8 +541,7 @@ class Rules:
             cum = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
             pick = np.minimum((cum < rng.random(len(rows))[:, None]).sum(axis=1), weights.shape[1] - 1)
         # the level the written value reads back as: a "present" / "missing" label is written as a missing cell
-        empty = np.array([lab in (MISSING, PRESENT) for lab in view.labels()])
-        return rows, np.where(empty[pick], view.missing_code, pick).astype(np.int64)
+        return rows, np.where(view.empty_labels()[pick], view.missing_code, pick).astype(np.int64)
 
     def _fits(self, s: pd.Series, col: str) -> bool:
         """Whether every value a mend can write into ``s`` keeps its dtype (then writes can be gathered into one)."""
@@ -544,7 +549,9 @@ class Rules:
         values = [v for v in view.labels() if v not in (MISSING, PRESENT)]
         if view.has_missing and not _holds_missing(s):
             return False
-        return not values or convert(pd.Series(values, dtype=object), s) is not None
+        if not values or _as_numbers(values, s.dtype) is not None:
+            return True
+        return convert(pd.Series(values, dtype=object), s) is not None
 
     def _write(self, df: pd.DataFrame, col: str, rows: np.ndarray, levels: np.ndarray) -> None:
         """Set ``df[col]`` at ``rows`` (ascending) to the values of the view's ``levels``."""
