@@ -483,9 +483,10 @@ class Rules:
         n = len(df)
         pending: dict[str, np.ndarray] = {}  # column -> rows whose mended level waits in codes to be written
         fits: dict[str, bool] = {}
+        track = _Tracker()
         for _ in range(passes):
             mended = False
-            for p in self.pairs:
+            for k, p in enumerate(self.pairs):
                 if p.a not in df.columns or p.b not in df.columns:
                     continue
                 va, vb = self.views[p.a], self.views[p.b]
@@ -493,7 +494,7 @@ class Rules:
                     if c not in codes:
                         codes[c] = self.views[c].codes(df[c])
                 ca, cb = codes[p.a], codes[p.b]
-                rows = np.flatnonzero(p.broken(ca, cb, keep_present, (va, vb)))
+                rows = track.broken(k, p, ca, cb, lambda a, b: p.broken(a, b, keep_present, (va, vb)))
                 if not len(rows):
                     continue
                 fa, fb = _free(free, p.a, n, rows), _free(free, p.b, n, rows)
@@ -506,6 +507,7 @@ class Rules:
                     if got is None:
                         continue
                     mended = True
+                    track.changed(dst, got[0])
                     if dst not in fits:
                         fits[dst] = self._fits(df[dst], dst)
                     if fits[dst]:
@@ -576,6 +578,34 @@ class Rules:
         views = {v["name"]: View.from_dict(v) for v in d.get("views", [])}
         return cls(views, [PairRule.from_dict(p) for p in d.get("pairs", [])],
                    [Equation.from_dict(e) for e in d.get("equations", [])])
+
+
+class _Tracker:
+    """The broken rows of each pair during one repair, recomputed only at the rows where a mend changed one of
+    its columns since the pair was last looked at (the others break as they did then)."""
+
+    def __init__(self) -> None:
+        self.clock = 0
+        self.changes: dict[str, list[tuple[int, np.ndarray]]] = {}  # column -> (time, rows) of each mend
+        self.last: dict[int, tuple[int, np.ndarray]] = {}  # pair -> (time, broken rows) when last looked at
+
+    def broken(self, key: int, p: PairRule, ca: np.ndarray, cb: np.ndarray,
+               test: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+        """Rows (ascending) where ``test(ca, cb)`` holds, ``test`` being cell by cell."""
+        if key not in self.last:
+            rows = np.flatnonzero(test(ca, cb))
+        else:
+            when, rows = self.last[key]
+            moved = [r for c in (p.a, p.b) for t, r in self.changes.get(c, ()) if t > when]
+            if moved:
+                at = np.unique(np.concatenate(moved))
+                rows = np.union1d(np.setdiff1d(rows, at, assume_unique=True), at[test(ca[at], cb[at])])
+        self.last[key] = (self.clock, rows)
+        return rows
+
+    def changed(self, col: str, rows: np.ndarray) -> None:
+        self.clock += 1
+        self.changes.setdefault(col, []).append((self.clock, rows))
 
 
 # ----------------------------------------------------------------- finding
