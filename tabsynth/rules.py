@@ -494,7 +494,7 @@ class Rules:
                     if c not in codes:
                         codes[c] = self.views[c].codes(df[c])
                 ca, cb = codes[p.a], codes[p.b]
-                rows = track.broken(k, p, ca, cb, lambda a, b: p.broken(a, b, keep_present, (va, vb)))
+                rows = track.broken(k, p, ca, cb, keep_present, (va, vb))
                 if not len(rows):
                     continue
                 fa, fb = _free(free, p.a, n, rows), _free(free, p.b, n, rows)
@@ -589,9 +589,12 @@ class _Tracker:
         self.changes: dict[str, list[tuple[int, np.ndarray]]] = {}  # column -> (time, rows) of each mend
         self.last: dict[int, tuple[int, np.ndarray]] = {}  # pair -> (time, broken rows) when last looked at
 
-    def broken(self, key: int, p: PairRule, ca: np.ndarray, cb: np.ndarray,
-               test: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
-        """Rows (ascending) where ``test(ca, cb)`` holds, ``test`` being cell by cell."""
+    def broken(self, key: int, p: PairRule, ca: np.ndarray, cb: np.ndarray, keep_present: bool,
+               views: tuple[View, View]) -> np.ndarray:
+        """Rows (ascending) where ``p.broken(ca, cb, keep_present, views)`` (cell by cell) holds."""
+        def test(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return p.broken(a, b, keep_present, views)
+
         if key not in self.last:
             rows = np.flatnonzero(test(ca, cb))
         else:
