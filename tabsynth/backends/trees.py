@@ -220,10 +220,16 @@ class _Tree:
         mean, h, shrink = per_row(t["mean"]), per_row(h.astype("float32")), per_row(shrink)
         lo, hi = per_row(t["lo"]), per_row(t["hi"])
         noise = rng.standard_normal(len(g), dtype="float32")
-        v = mean + (self.values[i] - mean + h * noise) * shrink
-        v = np.where(v > hi, 2 * hi - v, v)
-        v = np.where(v < lo, 2 * lo - v, v)
-        out[order] = np.clip(v, lo, hi)
+        # mean + (value - mean + h * noise) * shrink, in place (the same float32 operations in the same order)
+        v = self.values[i]
+        v -= mean
+        noise *= h
+        v += noise
+        v *= shrink
+        v += mean
+        np.subtract(2 * hi, v, out=v, where=v > hi)
+        np.subtract(2 * lo, v, out=v, where=v < lo)
+        out[order] = np.clip(v, lo, hi, out=v)
         return out
 
     def _tables(self) -> dict:
