@@ -371,3 +371,42 @@ def test_class_split_tree_routes_each_class_to_its_subtree():
     inner = np.flatnonzero(left >= 0)
     parent[left[inner]], parent[right[inner]] = inner, inner
     assert (parent[1:] < np.arange(1, len(left))).all()  # every node after its parent
+
+
+def _stratified_reference(group: np.ndarray, n_groups: int, rng: np.random.Generator):
+    """The stratified draw written plainly: sort by group (random within), rank, one uniform per stratum."""
+    perm = rng.permutation(len(group))
+    by = np.argsort(group[perm], kind="stable")
+    order = perm[by]
+    g = group[order].astype("int64")
+    size = np.bincount(group, minlength=n_groups)
+    rank = np.arange(len(group)) - (np.cumsum(size) - size)[g]
+    u = (rank + rng.random(len(group))) / np.maximum(size[g], 1)
+    return order, g, np.minimum(u, np.nextafter(1.0, 0.0))
+
+
+@pytest.mark.parametrize("n_groups,n", [(1, 500), (3, 1000), (300, 5000), (70000, 3000)])
+def test_stratified_draw_equals_its_plain_reference(n_groups, n):
+    from tabsynth.backends.trees import _stratified_by
+
+    group = np.random.default_rng(n_groups).integers(0, n_groups, n)
+    fast = _stratified_by(group, n_groups, np.random.default_rng(7))
+    ref = _stratified_reference(group, n_groups, np.random.default_rng(7))
+    for a, b in zip(fast, ref):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def test_routing_reads_a_matrix_by_columns_as_by_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(800, 4)).astype("float32")
+    y = (X[:, 0] > 0.3) * 2.0 + X[:, 1] - X[:, 3]
+    tree = _Tree.fit(X, np.array([0, 1, 3]), y.astype("float32"), 0, min_leaf=10, alpha=1.0, seed=0)
+    by_rows = tree.apply(np.ascontiguousarray(X))
+    assert len(np.unique(by_rows)) > 5
+    assert np.array_equal(tree.apply(np.asfortranarray(X)), by_rows)
+    assert np.array_equal(tree.apply(X.astype("float64")), by_rows)
+    assert np.array_equal(tree.walk(np.asfortranarray(X)), by_rows)
+    # a tree of one leaf (no features) draws without routing, as its root
+    one = _Tree.fit(X, np.array([], dtype="int64"), (X[:, 2] > 0).astype("float32"), 2, min_leaf=10, alpha=1.0, seed=0)
+    a = one.draw(X, np.random.default_rng(3))
+    assert set(np.unique(a)) == {0.0, 1.0} and abs(a.mean() - (X[:, 2] > 0).mean()) < 2 / len(X)

@@ -136,7 +136,8 @@ class _Tree:
         (:func:`_router`), else by :meth:`walk`; both give the same leaves."""
         router = self._router()
         if router is not None and X.shape[1] >= router[1]:
-            return router[0].apply(np.ascontiguousarray(X, dtype="float32"))
+            # (any memory layout: the sampler keeps its matrix by columns, the compiled walk reads it as it is)
+            return router[0].apply(X if X.dtype == np.float32 else X.astype("float32"))
         return self.walk(X)
 
     def walk(self, X: np.ndarray) -> np.ndarray:
@@ -169,7 +170,8 @@ class _Tree:
         handled sorted by leaf (and by uniform within a leaf), which keeps every lookup sequential.
         """
         t = self._tables()
-        order, g, u = _stratified_by(t["leaf_id"][self.apply(X)], t["n_leaves"], rng)
+        leaf = t["leaf_id"][self.apply(X)] if t["n_leaves"] > 1 else np.zeros(len(X), dtype="int64")
+        order, g, u, size = _stratified(leaf, t["n_leaves"], rng)
         out = np.empty(len(X), dtype="float32")
         if self.card:
             # one search over every leaf's cumulative distribution, shifted to [leaf, leaf + 1]; the keys
@@ -178,7 +180,11 @@ class _Tree:
             pos = np.searchsorted(cum, g + u, side="right") - g * self.card
             out[order] = np.clip(pos, 0, self.card - 1)
             return out
-        start, m = t["start"][g], t["size"][g]
+
+        def per_row(a: np.ndarray) -> np.ndarray:  # a per-leaf array at each sorted row (``a[g]``, sequentially)
+            return np.repeat(a, size)
+
+        start, m = per_row(t["start"]), per_row(t["size"])
         i = start + np.minimum((u * m).astype("int64"), m - 1)
         if self.discrete or smoothing <= 0:
             out[order] = self.values[i]
@@ -189,12 +195,19 @@ class _Tree:
         h = smoothing * t["band"]
         sd = t["sd"]
         shrink = np.where(sd > 0, 1.0 / np.sqrt(1.0 + (h / np.where(sd > 0, sd, 1.0)) ** 2), 1.0).astype("float32")
-        mean, h, shrink, lo, hi = t["mean"][g], h.astype("float32")[g], shrink[g], t["lo"][g], t["hi"][g]
+        mean, h, shrink = per_row(t["mean"]), per_row(h.astype("float32")), per_row(shrink)
+        lo, hi = per_row(t["lo"]), per_row(t["hi"])
         noise = rng.standard_normal(len(g), dtype="float32")
-        v = mean + (self.values[i] - mean + h * noise) * shrink
-        v = np.where(v > hi, 2 * hi - v, v)
-        v = np.where(v < lo, 2 * lo - v, v)
-        out[order] = np.clip(v, lo, hi)
+        # mean + (value - mean + h * noise) * shrink, in place (the same float32 operations in the same order)
+        v = self.values[i]
+        v -= mean
+        noise *= h
+        v += noise
+        v *= shrink
+        v += mean
+        np.subtract(2 * hi, v, out=v, where=v > hi)
+        np.subtract(2 * lo, v, out=v, where=v < lo)
+        out[order] = np.clip(v, lo, hi, out=v)
         return out
 
     def _tables(self) -> dict:
@@ -412,7 +425,7 @@ class TreesBackend(BackendBase):
                 Xs[rows, col] = np.where(Xs[rows, col_of_state[col]] != 0, _FILLER, Xs[rows, col])
 
         if given is None:
-            X = np.zeros((n, d), dtype="float32")
+            X = np.zeros((n, d), dtype="float32", order="F")  # by columns: each draw writes and reads columns
             every = slice(None)
             for col in self.order_:
                 draw(self.chain_[col], col, every, X)
@@ -705,18 +718,28 @@ def _stratified_by(group: np.ndarray, n_groups: int, rng: np.random.Generator
     u : ndarray
         The uniform of row ``order[i]``; ascending within each group.
     """
+    return _stratified(group, n_groups, rng)[:3]
+
+
+def _stratified(group: np.ndarray, n_groups: int, rng: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_stratified_by` and each group's size (the sorted rows are ``size[k]`` rows of group k, in turn:
+    a per-group array at each sorted row is ``np.repeat(a, size)``, a sequential write instead of a gather)."""
     n = len(group)
     perm = rng.permutation(n)
-    # a stable sort of small integers is a radix sort: linear in the rows
-    key = group[perm].astype("uint16" if n_groups <= 1 << 16 else "int64")
-    by = np.argsort(key, kind="stable")
-    order = perm[by]
-    g = key[by].astype("int64")
     size = np.bincount(group, minlength=n_groups)
+    if n_groups > 1:
+        # a stable sort of small integers is a radix sort: linear in the rows
+        key = group[perm].astype("uint16" if n_groups <= 1 << 16 else "int64")
+        order = perm[np.argsort(key, kind="stable")]
+    else:
+        order = perm
+    g = np.repeat(np.arange(n_groups, dtype="int64"), size)
     first = np.cumsum(size) - size
-    rank = np.arange(n) - first[g]
-    u = (rank + rng.random(n)) / np.maximum(size[g], 1)
-    return order, g, np.minimum(u, _BELOW_ONE)
+    rank = np.arange(n) - np.repeat(first, size)
+    u = (rank + rng.random(n)) / np.repeat(np.maximum(size, 1), size)
+    np.minimum(u, _BELOW_ONE, out=u)
+    return order, g, u, size
 
 
 def _router(left: np.ndarray, right: np.ndarray, feature: np.ndarray, threshold: np.ndarray):
