@@ -400,11 +400,11 @@ def _write_related(plan: Any, model: Any, out: Path, seed: int, scale: float | N
         if rows is not None:
             raise click.UsageError("a database is sampled by --scale (rows of its tables without parents relative "
                                    "to the fitted ones), not --rows")
-        tables = model.sample(1.0 if scale is None else scale, seed=seed)
-        paths = plan_tables(plan, out, list(tables), model.formats_)
+        batches = model.sample_batches(1.0 if scale is None else scale, seed=seed)
+        paths = plan_tables(plan, out, list(model.order_), model.formats_)
         with plan.writing():
-            write_tables(plan, tables, paths)
-        return {"output": str(out), "rows_synthetic": {k: len(v) for k, v in tables.items()}}
+            counts = write_tables(plan, batches, paths)
+        return {"output": str(out), "rows_synthetic": counts}
     if scale is not None and rows is not None:
         raise click.UsageError("--rows and --scale are exclusive")
     n = rows if rows is not None else (None if scale is None else max(0, round(model.n_entities_ * scale)))
