@@ -174,7 +174,14 @@ def _reference_share(fk: pd.Series, key: pd.Series) -> float:
     vals = fk.dropna()
     if not len(vals) or _kind(vals) != _kind(key):
         return 0.0
-    return float(vals.isin(set(key.tolist())).mean())
+    return float(_in_keys(vals, key).mean())
+
+
+def _in_keys(values: pd.Series, key: pd.Series) -> np.ndarray:
+    """Whether each value is one of ``key``'s values (a missing value never is); hashed as Python objects, like a
+    set of the keys, whatever the dtypes (Arrow strings included)."""
+    found = pd.Series(values.to_numpy(dtype=object)).isin(pd.Series(key.to_numpy(dtype=object)).dropna())
+    return found.to_numpy(dtype=bool) & values.notna().to_numpy()
 
 
 def _kind(s: pd.Series) -> str:
@@ -305,8 +312,10 @@ class DatabaseSynthesizer:
         self.models_: dict[str, Synthesizer] = {}
         for i, name in enumerate(self.order_):
             df = tables[name].reset_index(drop=True)
-            plan = self._plan(name, df, tables)
-            frame = self._frame(name, df, tables, plan)
+            # each parent's columns along the child rows, once per relation (name-matching and context both use them)
+            joins = {r: self._join(df, tables[r.parent], r) for r in self.relations_ if r.child == name}
+            plan = self._plan(name, df, tables, joins)
+            frame = self._frame(name, df, tables, plan, joins)
             self.tables_[name] = plan
             if name in self.kept_:  # released as it is: its rows (and children counts) are stored, not modelled
                 self.kept_[name] = {"table": df, "frame": frame}
@@ -319,7 +328,8 @@ class DatabaseSynthesizer:
         self._sample_rng = make_rng(self.seed_ + 1)
         return self
 
-    def _plan(self, name: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> dict:
+    def _plan(self, name: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
+              joins: Mapping[Relation, pd.DataFrame]) -> dict:
         """What the table's model sees and what is generated around it."""
         mine = [r for r in self.relations_ if r.child == name]
         keys = sorted({r.key for r in self.relations_ if r.parent == name})
@@ -330,26 +340,19 @@ class DatabaseSynthesizer:
         if primary is not None:
             fk = _col(df, primary.fk)
             missing_share = float(fk.isna().mean())
-            matched = fk.isin(set(_col(tables[primary.parent], primary.key).tolist())) & fk.notna()
-            orphan_share = float((~matched & fk.notna()).mean())
+            matched = _in_keys(fk, _col(tables[primary.parent], primary.key))
+            orphan_share = float((~matched & fk.notna().to_numpy()).mean())
         for r in mine:
             parent = tables[r.parent]
             fk = _col(df, r.fk)
-            matched = (fk.isin(set(_col(parent, r.key).tolist())) & fk.notna()).to_numpy()
+            matched = _in_keys(fk, _col(parent, r.key))
             if matched.sum() < 2:
                 continue
             if r.fk not in map(str, df.columns):  # a composite key's parts are the parent row's parts
                 for part, key_part in zip(_parts(df, r.fk), _parts(parent, r.key)):
                     copied[part] = [r.fk, key_part]
-            joined = self._join(df, parent, r)
-            skip = {r.key, *[x.fk for x in self.relations_ if x.child == r.parent]}
-            for c in map(str, df.columns):
-                if c in fks or c in keys or c in copied:
-                    continue
-                for pc in map(str, parent.columns):
-                    if pc not in skip and _equal(_col(joined, c)[matched], joined[f"{r.parent}.{pc}"][matched]):
-                        copied[c] = [r.fk, pc]
-                        break
+            found = self._copied(df, parent, joins[r], r, matched, skip=set(fks) | set(keys) | set(copied))
+            copied.update({c: [r.fk, pc] for c, pc in found.items()})
         own = [str(c) for c in df.columns if str(c) not in keys and str(c) not in fks and str(c) not in copied]
         parts = {k: _parts(df, k) for k in keys if _parts(df, k) != [k]}  # composite keys: made from their parts
         return {"columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes], "rows": len(df),
@@ -360,6 +363,24 @@ class DatabaseSynthesizer:
                 "own": own, "copied": copied, "orphan_share": orphan_share, "missing_share": missing_share,
                 "relations": [str(r) for r in mine],
                 "referrers": [[r.child, r.fk] for r in self.relations_ if r.parent == name]}
+
+    def _copied(self, df: pd.DataFrame, parent: pd.DataFrame, joined: pd.DataFrame, r: Relation, matched: np.ndarray,
+                skip: set[str]) -> dict[str, str]:
+        """Child columns equal to a column of their parent row in every matched row: child column -> parent's."""
+        rows = np.flatnonzero(matched)
+        probe = rows[:256]  # most pairs differ in their first rows: the whole comparison only for those that agree
+        skip_parent = {r.key, *[x.fk for x in self.relations_ if x.child == r.parent]}
+        out: dict[str, str] = {}
+        for c in map(str, df.columns):
+            if c in skip:
+                continue
+            child = _col(df, c)
+            for pc in [str(x) for x in parent.columns if str(x) not in skip_parent]:
+                other = joined[f"{r.parent}.{pc}"]
+                if _equal(child.iloc[probe], other.iloc[probe]) and _equal(child.iloc[rows], other.iloc[rows]):
+                    out[c] = pc
+                    break
+        return out
 
     def _primary(self, child: str) -> Relation | None:
         mine = [r for r in self.relations_ if r.child == child]
@@ -373,27 +394,26 @@ class DatabaseSynthesizer:
 
     @staticmethod
     def _join(df: pd.DataFrame, parent: pd.DataFrame, r: Relation) -> pd.DataFrame:
-        """``df`` with the columns of its ``r.parent`` row appended as ``parent.col`` (missing for orphans)."""
+        """The columns of each ``df`` row's ``r.parent`` row, as ``parent.col`` (missing for orphans), one row per
+        ``df`` row."""
         p = parent.copy()
         p.columns = [f"{r.parent}.{c}" for c in parent.columns]
-        left = df.reset_index(drop=True).copy()
-        left["__k"] = _col(left, r.fk).to_numpy()
+        left = pd.DataFrame({"__k": _col(df.reset_index(drop=True), r.fk).to_numpy()})
         right = p.rename(columns={f"{r.parent}.{r.key}": "__k"})
         right["__k"] = _col(parent, r.key).to_numpy()
         out = left.merge(right, on="__k", how="left", sort=False)
         return out.drop(columns="__k")
 
-    def _frame(self, name: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame], plan: dict) -> pd.DataFrame:
+    def _frame(self, name: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame], plan: dict,
+               joins: Mapping[Relation, pd.DataFrame]) -> pd.DataFrame:
         """The rows the table's model is fitted on: own columns, parents' context, children counts."""
         frame = df[[c for c in df.columns if str(c) in plan["own"]]].copy()
         frame.columns = [str(c) for c in frame.columns]
         for r in [r for r in self.relations_ if r.child == name]:
-            joined = self._join(df, tables[r.parent], r)
             for c in self._context_columns(r):
-                frame[c] = joined[c].to_numpy()
+                frame[c] = joins[r][c].to_numpy()
             if r == self._primary(name) and (plan["orphan_share"] or plan["missing_share"]):
-                fk = _col(df, r.fk)
-                frame[PARENT_FLAG] = (fk.isin(set(_col(tables[r.parent], r.key).tolist())) & fk.notna()).to_numpy()
+                frame[PARENT_FLAG] = _in_keys(_col(df, r.fk), _col(tables[r.parent], r.key))
         for child, fk_name in plan["referrers"]:
             r = next(x for x in self.relations_ if x.child == child and x.fk == fk_name)
             counts = _col(tables[child], r.fk).value_counts()
@@ -768,7 +788,8 @@ def key_format(s: pd.Series) -> dict:
         return {"type": "int", "min": int(ints.min()) if len(ints) else 0, "max": int(ints.max()) if len(ints) else 0,
                 "n": int(len(ints))}
     texts = vals.astype(str)
-    parts = texts.str.extract(r"^(\D*)(\d+)$") if len(texts) else None
+    # (each distinct value once, in the order of first appearance: the same stem, numbers and widths)
+    parts = pd.Series(pd.unique(texts.to_numpy(dtype=object))).str.extract(r"^(\D*)(\d+)$") if len(texts) else None
     if parts is not None and parts[1].notna().all() and parts[0].nunique() == 1:
         # a stem and a number (C100231, INV-0042): new keys continue after the largest number, same width
         digits = parts[1]
