@@ -57,6 +57,8 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pac
 from sklearn.neighbors import NearestNeighbors
 
 from ._rng import RandomState, draw_seed, make_rng
@@ -180,8 +182,17 @@ def _reference_share(fk: pd.Series, key: pd.Series) -> float:
 def _in_keys(values: pd.Series, key: pd.Series) -> np.ndarray:
     """Whether each value is one of ``key``'s values (a missing value never is); hashed as Python objects, like a
     set of the keys, whatever the dtypes (Arrow strings included)."""
-    found = pd.Series(values.to_numpy(dtype=object)).isin(pd.Series(key.to_numpy(dtype=object)).dropna())
-    return found.to_numpy(dtype=bool) & values.notna().to_numpy()
+    present = values.notna().to_numpy()
+    try:  # the same Arrow type on both sides (strings, integers): Arrow's hash lookup
+        a, b = pa.array(values, from_pandas=True), pa.array(key.dropna(), from_pandas=True)
+        if a.type == b.type and (pa.types.is_integer(a.type) or pa.types.is_string(a.type)
+                                 or pa.types.is_large_string(a.type)):
+            return pac.is_in(a, value_set=b).to_numpy(zero_copy_only=False).astype(bool) & present
+    except (pa.ArrowException, TypeError, ValueError):
+        pass
+    found = pd.Series(values.to_numpy(dtype=object), dtype=object).isin(
+        pd.Series(key.to_numpy(dtype=object), dtype=object).dropna())
+    return found.to_numpy(dtype=bool) & present
 
 
 def _kind(s: pd.Series) -> str:
