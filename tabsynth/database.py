@@ -923,15 +923,19 @@ class _Matcher:
         if self.near is None or not n:
             return np.full(n, -1, dtype="int64")
         b = pd.DataFrame({c: rows[self.prefix + c] for c in self.cols})
-        near = self.near.kneighbors(self.features(b), return_distance=False)
-        quota = self.quota
-        pos = np.full(n, -1, dtype="int64")
-        for i in rng.permutation(n):
-            free = near[i][quota[near[i]] > 0]
-            j = int(free[0]) if len(free) else int(rng.choice(np.flatnonzero(quota > 0)))
+        near = self.near.kneighbors(self.features(b), return_distance=False).tolist()
+        quota, room = self.quota, self.quota.tolist()  # (the same counts: a list is quicker to read one by one)
+        pos = [-1] * n
+        for i in rng.permutation(n).tolist():
+            for j in near[i]:  # the nearest with room
+                if room[j] > 0:
+                    break
+            else:
+                j = int(rng.choice(np.flatnonzero(quota > 0)))
             pos[i] = j
+            room[j] -= 1
             quota[j] -= 1
-        return pos
+        return np.array(pos, dtype="int64")
 
 
 def _runs(cum: np.ndarray, limit: int) -> list[tuple[int, int]]:
