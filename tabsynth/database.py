@@ -604,10 +604,9 @@ class DatabaseSynthesizer:
             idx = np.repeat(np.arange(u0, min(u1, m)), counts[u0:min(u1, m)])
             o0, o1 = max(u0 - m, 0), max(u1 - m, 0)  # the block's orphans
             given = pd.DataFrame({c: v[idx] if v is not None else None for c, v in context.items()}, index=range(len(idx)))
-            if flagged:
-                given = pd.concat([given, pd.DataFrame(index=range(o1 - o0), columns=given.columns)], ignore_index=True)
+            if flagged:  # orphans: no parent's columns (typed columns: the model reads them by whole columns)
+                given = given.reindex(range(len(idx) + o1 - o0))
                 given[PARENT_FLAG] = np.r_[np.ones(len(idx), dtype=bool), np.zeros(o1 - o0, dtype=bool)]
-            given = given.astype(object)
             rows = (model.sample(len(given), given=given, seed=b_rng, start=int(cum[u0])) if len(given)
                     else model.sample(0, seed=b_rng))
             fk = np.empty(len(rows), dtype=object)
