@@ -925,15 +925,19 @@ class _Matcher:
         near = self.near.kneighbors(self.features(b), return_distance=False).tolist()
         quota, room = self.quota, self.quota.tolist()  # (the same counts: a list is quicker to read one by one)
         pos = [-1] * n
+        free = None  # the parent rows with room, in order (recomputed after a row fills up)
         for i in rng.permutation(n).tolist():
             for j in near[i]:  # the nearest with room
                 if room[j] > 0:
                     break
-            else:
-                j = int(rng.choice(np.flatnonzero(quota > 0)))
+            else:  # none near: any with room
+                free = np.flatnonzero(quota > 0) if free is None else free
+                j = int(rng.choice(free))
             pos[i] = j
             room[j] -= 1
             quota[j] -= 1
+            if not room[j]:
+                free = None
         return np.array(pos, dtype="int64")
 
 
