@@ -922,12 +922,12 @@ class _Matcher:
         if self.near is None or not n:
             return np.full(n, -1, dtype="int64")
         b = pd.DataFrame({c: rows[self.prefix + c] for c in self.cols})
-        near = self.near.kneighbors(self.features(b), return_distance=False).tolist()
+        near = self.near.kneighbors(self.features(b), return_distance=False)
         quota, room = self.quota, self.quota.tolist()  # (the same counts: a list is quicker to read one by one)
         pos = [-1] * n
         free = None  # the parent rows with room, in order (recomputed after a row fills up)
         for i in rng.permutation(n).tolist():
-            for j in near[i]:  # the nearest with room
+            for j in near[i].tolist():  # the nearest with room (row by row: no list of every block's neighbours)
                 if room[j] > 0:
                     break
             else:  # none near: any with room
