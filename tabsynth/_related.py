@@ -71,9 +71,10 @@ def fit_database(tables: dict[str, pd.DataFrame], formats: dict[str, str], relat
 
 
 def fit_sequences(df: pd.DataFrame, entity: str, order: str | None, backend: str, seed: int,
-                  params: dict[str, Any]) -> SequenceSynthesizer:
-    return SequenceSynthesizer(entity_columns(entity), order=order, backend=backend, random_state=seed,
-                               **params).fit(df)
+                  params: dict[str, Any], constant: str | None = None) -> SequenceSynthesizer:
+    declared = [c.strip() for c in constant.split(",") if c.strip()] if constant else None
+    return SequenceSynthesizer(entity_columns(entity), order=order, constant=declared, backend=backend,
+                               random_state=seed, **params).fit(df)
 
 
 def entity_columns(entity: str) -> str | list[str]:

@@ -329,6 +329,9 @@ def related_options(f: Callable) -> Callable:
     """More input tables (a database) or an entity column (histories): the runs of :mod:`tabsynth._related`."""
     f = click.option("--order", metavar="COL", expose_value=False, callback=_keep("order"),
                      help="With --entity: the column (number or date) that orders each entity's rows.")(f)
+    f = click.option("--constant", metavar="COL[,COL]", expose_value=False, callback=_keep("constant"),
+                     help="With --entity: columns you know are constant within each entity (found anyway); the fit "
+                          "refuses a table where one varies, naming the entity.")(f)
     f = click.option("--entity", metavar="COL", expose_value=False, callback=_keep("entity"),
                      help="Rows are measurements of entities (a worker, a patient) in this column: entities and "
                           "their histories are synthesized (--rows counts entities). Nested entities outermost "
@@ -354,9 +357,11 @@ def _run_related(command: str, input: str, output: str | None, *, backend: str, 
                  rows: int | None = None, synthetic_only: bool = True, save_model: str | None = None) -> bool:
     """``fit`` / ``augment`` of several tables or of entity histories; False when the run is a plain table's."""
     more, relations, entity, order, keep = _related_args()
+    constant = click.get_current_context().meta.get("tabsynth.constant")
     if not more and entity is None:
-        if relations or order or keep:
-            raise click.UsageError("--relation and --keep need several input tables, and --order needs --entity")
+        if relations or order or keep or constant:
+            raise click.UsageError("--relation and --keep need several input tables, and --order and --constant "
+                                   "need --entity")
         return False
     if more and entity is not None:
         raise click.UsageError("--entity applies to one table of histories; give one INPUT (or drop --entity)")
@@ -375,7 +380,7 @@ def _run_related(command: str, input: str, output: str | None, *, backend: str, 
         n_in = {k: len(v) for k, v in tables.items()}
     else:
         df = _read(input, na_values, sep)
-        model = fit_sequences(df, entity, order, backend, seed, extra)
+        model = fit_sequences(df, entity, order, backend, seed, extra, constant=constant)
         n_in = {"rows": len(df), "entities": model.n_entities_}
     summary: dict[str, Any] = {"inputs": paths, "backend": backend, "seed": seed, "rows_input": n_in}
     if command == "fit" or save_model:

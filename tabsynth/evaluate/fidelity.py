@@ -332,7 +332,7 @@ def pair_trends(real: pd.DataFrame, synthetic: pd.DataFrame, *, bins: int = 10, 
     random_state : int, default 0
         Seed of the subsampling.
     real_correlation_threshold, real_association_threshold : float, default 0
-        Only pairs whose real |r| (numeric pairs) or Cramér's V (other pairs)
+        Only pairs whose real ``|r|`` (numeric pairs) or Cramér's V (other pairs)
         exceeds the threshold count in the mean. 0 counts every pair (the
         DESIGN.md protocol); SDMetrics >= 0.2x's QualityReport uses 0.5 and 0.3.
 
