@@ -114,7 +114,7 @@ MODELS = _Kind("a list of names (or one comma-separated string)",
 CONSTRAINTS: dict[str, dict[str, list[Any]]] = {
     "Synthesizer": {"backend": [STR], "random_state": RANDOM_STATE, "categorical": [None, NAMES],
                     "ignore": [None, NAMES], "target": [None, COLUMN], "rules": [BOOL], "verbose": [BOOL]},
-    "Synthesizer.sample": {"n": [COUNT], "seed": RANDOM_STATE},
+    "Synthesizer.sample": {"n": [COUNT], "seed": RANDOM_STATE, "start": [COUNT]},
     "Synthesizer.impute": {"seed": RANDOM_STATE},
     "Synthesizer.sample_batches": {"n": [COUNT], "start": [COUNT], "seed": RANDOM_STATE,
                                    "batch_size": [POSITIVE_INT]},
@@ -143,6 +143,8 @@ CONSTRAINTS: dict[str, dict[str, list[Any]]] = {
     "DatabaseSynthesizer": {"relations": [None, MODELS], "backend": [STR], "keep": [None, NAMES],
                             "random_state": [None, SEED]},
     "DatabaseSynthesizer.sample": {"scale": [Interval(float, 0, None, closed="neither")], "seed": [None, SEED]},
+    "DatabaseSynthesizer.sample_batches": {"scale": [Interval(float, 0, None, closed="neither")],
+                                           "seed": [None, SEED], "batch_rows": [POSITIVE_INT]},
     "SequenceSynthesizer": {"order": [None, COLUMN], "backend": [STR], "random_state": [None, SEED]},
     "SequenceSynthesizer.sample": {"n_entities": [None, COUNT], "seed": [None, SEED]},
 }

@@ -403,17 +403,18 @@ def _run_related(command: str, input: str, output: str | None, *, backend: str, 
     return True
 
 
-def _write_related(plan: Any, model: Any, out: Path, seed: int, scale: float | None, rows: int | None) -> dict:
-    """Sample a database (one file per table in directory ``out``) or histories (one table ``out``)."""
+def _write_related(plan: Any, model: Any, out: Path, seed: int, scale: float | None, rows: int | None,
+                   batch_rows: int = 65536) -> dict:
+    """Sample a database (one file per table in directory ``out``, streamed) or histories (one table ``out``)."""
     if isinstance(model, DatabaseSynthesizer):
         if rows is not None:
             raise click.UsageError("a database is sampled by --scale (rows of its tables without parents relative "
                                    "to the fitted ones), not --rows")
-        tables = model.sample(1.0 if scale is None else scale, seed=seed)
-        paths = plan_tables(plan, out, list(tables), model.formats_)
+        batches = model.sample_batches(1.0 if scale is None else scale, seed=seed, batch_rows=batch_rows)
+        paths = plan_tables(plan, out, list(model.order_), model.formats_)
         with plan.writing():
-            write_tables(plan, tables, paths)
-        return {"output": str(out), "rows_synthetic": {k: len(v) for k, v in tables.items()}}
+            counts = write_tables(plan, batches, paths)
+        return {"output": str(out), "rows_synthetic": counts}
     if scale is not None and rows is not None:
         raise click.UsageError("--rows and --scale are exclusive")
     n = rows if rows is not None else (None if scale is None else max(0, round(model.n_entities_ * scale)))
@@ -684,7 +685,8 @@ def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, sca
         seed = fresh_seed(seed)
         t0 = time.perf_counter()
         loaded = DatabaseSynthesizer.load(model) if kind == "database" else SequenceSynthesizer.load(model)
-        summary = {"model": str(model), "seed": seed, **_write_related(plan, loaded, Path(output), seed, scale, rows)}
+        summary = {"model": str(model), "seed": seed,
+                   **_write_related(plan, loaded, Path(output), seed, scale, rows, batch_rows)}
         summary["seconds"] = round(time.perf_counter() - t0, 3)
         _emit_json(as_json, summary)
         _say(quiet, as_json, f"wrote {output} in {summary['seconds']:.1f}s")

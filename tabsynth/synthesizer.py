@@ -330,7 +330,8 @@ class Synthesizer(BaseEstimator):
 
     # ------------------------------------------------------------ sampling
     @limits_threads
-    def sample(self, n: int, *, seed: RandomState = None, given: pd.DataFrame | None = None) -> pd.DataFrame:
+    def sample(self, n: int, *, seed: RandomState = None, given: pd.DataFrame | None = None,
+               start: int = 0) -> pd.DataFrame:
         """Draw ``n`` synthetic rows.
 
         Parameters
@@ -347,6 +348,11 @@ class Synthesizer(BaseEstimator):
             generated, missing values included at the learned rate. Given
             cells come back exactly as given; a value that cannot be
             conditioned on (a category never seen in ``fit``) is an error.
+        start : int, default 0
+            Index of the first row in a longer stream: without ``given``, rows
+            ``start .. start+n-1`` of the seed's stream (as
+            :meth:`sample_batches`); with it, regenerated key columns are
+            numbered from ``start`` (a table drawn in parts keeps them unique).
 
         Returns
         -------
@@ -355,18 +361,18 @@ class Synthesizer(BaseEstimator):
             widens only if a given value does not fit its dtype exactly).
         """
         self.check_fitted()
-        validate("Synthesizer.sample", {"n": n, "seed": seed})
+        validate("Synthesizer.sample", {"n": n, "seed": seed, "start": start})
         rng = self._rng(seed)
         if given is not None:
             check_table(given, what="given")
             if len(given) != n:
                 raise InputError(f"given has {len(given)} rows but n={n}; pass one row of fixed values per row to "
                                  "generate")
-            return self._given_rows(given, rng, start=0)
+            return self._given_rows(given, rng, start=int(start))
         if n == 0:
             return self._finish(self._drawn(0, rng))
-        parts = list(self._blocks(0, int(n), draw_seed(rng), {}))
-        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+        parts = list(self._blocks(int(start), int(start) + int(n), draw_seed(rng), {}))
+        return parts[0].reset_index(drop=True) if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
     def sample_batches(self, n: int, *, batch_size: int = 65536, seed: RandomState = None,
                        given: Mapping[str, Any] | None = None, start: int = 0) -> Iterator[pd.DataFrame]:
