@@ -38,7 +38,7 @@ import pandas as pd
 
 from .._rng import RandomState, make_rng
 from ..errors import InputError
-from ..schema import TableSchema
+from ..schema import TableSchema, check_columns
 from .accounting import Budget, check_budget, exponential_epsilon, gaussian_sigma
 from .domain import (
     FINE_BINS,
@@ -96,8 +96,10 @@ def fit_private(df: pd.DataFrame, *, epsilon: float, delta: float | None = None,
     for name in public:
         if name not in names:
             raise InputError(f"public schema: column {name!r} is not in the table; columns are: {', '.join(names)}")
-    ignored = {str(c) for c in ignore or []}
-    forced = {str(c) for c in categorical or []}
+    ignored = set(check_columns(df, ignore, "ignore"))
+    forced = set(check_columns(df, categorical, "categorical"))
+    if target is not None:
+        check_columns(df, [target], "target")
     cols = [c for c in df.columns if str(c) not in ignored]
     if not cols:
         raise InputError("every column is ignored; a private fit needs at least one column")
