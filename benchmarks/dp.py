@@ -186,6 +186,8 @@ def main() -> None:
     ap.add_argument("--mostlyai-minutes", type=float, default=5, help="mostlyai-engine's max_training_time")
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--out", type=Path, default=RESULTS / "dp.json")
+    ap.add_argument("--keep-from", type=Path, help="an earlier result file: its rows of models not run now are kept "
+                                                   "(peers run once, tabsynth again)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--train", help=argparse.SUPPRESS)
     ap.add_argument("--syn", help=argparse.SUPPRESS)
@@ -204,12 +206,19 @@ def main() -> None:
     for table in [t.strip() for t in args.tables.split(",") if t.strip()]:
         rows, tables[table] = run_table(table, args)
         results += rows
+    if args.keep_from:
+        ran = {(r["table"], r.get("epsilon"), r["model"]) for r in results}
+        earlier = json.loads(args.keep_from.read_text())
+        results += [r for r in earlier["results"] if (r["table"], r.get("epsilon"), r["model"]) not in ran]
+        results.sort(key=lambda r: (r["table"], r.get("epsilon") or 0))
+        args.command_earlier = earlier["command"]
     print()
     print_table(results, ["table", "epsilon", "model", "fit_s", "column_shapes", "pair_trends", "tstr_auc_logreg",
                           "tstr_auc_boosting", "error"])
     write_json({"benchmark": "differential privacy", "protocol": "DESIGN.md: 80/20 stratified on the target, "
                 "random_state=0; delta 1e-9 (mostlyai-engine: 1e-5)", "tables": tables, "machine": machine(),
-                "command": " ".join(sys.argv), "results": results}, args.out)
+                "command": " ".join(sys.argv), "earlier_command": getattr(args, "command_earlier", None),
+                "results": results}, args.out)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,8 @@ OTHER = "(other)"
 FINE_BINS = 32
 #: at most this many exact values (spikes) of a number column are kept, the most frequent first
 MAX_SPIKES = 64
+#: share of the values below the lower DP bound (and above the upper one), clamped to it
+BOUND_SHARE = 0.005
 #: datetimes without public bounds: bounds are months from 1900 to 2100 (a public assumption)
 DATETIME_RANGE = ("1900-01-01", "2100-12-31")
 NUMBER_KINDS = ("numeric", "integer", "datetime")
@@ -344,35 +346,65 @@ def plan_column(name: str, s: pd.Series, public: Mapping[str, Any] | None, categ
 
 
 # ------------------------------------------------------- DP estimation
-def bucket_edges(kind: str) -> np.ndarray:
+def bucket_edges(kind: str, fine: bool) -> np.ndarray:
     """Fixed edges of the buckets DP bounds are read from (public: they do not depend on the data).
 
-    Numbers: 0 and ±10^(k/20) rounded to two significant digits, from 1e-6 to 1e16 (buckets about 12% wide);
-    datetimes: the first of every month from 1900 to 2100.
+    Numbers: 0 and ±10^e (e = -6..16), or finer, ±10^(k/20) rounded to two significant digits (buckets
+    about 12% wide); datetimes: the first day of every year from 1900 to 2100, or of every month.
     """
     if kind == "datetime":
-        return pd.date_range(DATETIME_RANGE[0], DATETIME_RANGE[1], freq="MS").asi8.astype(float)
-    mags = 10.0 ** (np.arange(-120, 321) / 20)
-    digits = np.floor(np.log10(mags))
-    pos = np.unique(np.round(mags / 10**digits, 1) * 10**digits)
+        return pd.date_range(DATETIME_RANGE[0], DATETIME_RANGE[1], freq="MS" if fine else "YS").asi8.astype(float)
+    if not fine:
+        pos = 10.0 ** np.arange(-6, 17)
+    else:
+        mags = 10.0 ** (np.arange(-120, 321) / 20)
+        digits = np.floor(np.log10(mags))
+        pos = np.unique(np.round(mags / 10**digits, 1) * 10**digits)
     return np.concatenate([-pos[::-1], [0.0], pos])
 
 
-def dp_bounds(x: np.ndarray, kind: str, sigma: float, rng: np.random.Generator) -> tuple[float, float]:
-    """Bounds of the bulk of ``x``: the outer edges of the buckets whose count plus ``N(0, sigma^2)`` is clearly
-    above the noise (a Gaussian mechanism on the bucket histogram, L2 sensitivity 1).
-
-    The threshold keeps the chance that any empty bucket clears it below 1e-3, so a few extreme values
-    never set a bound; values outside the bounds are clamped to them.
-    """
-    edges = bucket_edges(kind)
+def _clear_range(x: np.ndarray, edges: np.ndarray, sigma: float,
+                 rng: np.random.Generator) -> tuple[float, float] | None:
+    """Outer edges of the buckets whose count plus ``N(0, sigma^2)`` clears the noise (a Gaussian mechanism on the
+    bucket histogram, L2 sensitivity 1); the threshold keeps the chance that any empty bucket clears it below
+    1e-3. ``None`` when no bucket clears it."""
     counts = np.bincount(np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2),
                          minlength=len(edges) - 1)
     noisy = counts + rng.normal(0, sigma, len(counts))
     clear = np.flatnonzero(noisy > sigma * float(ndtri(1 - 1e-3 / len(counts))))
-    if not len(clear):
-        clear = np.array([int(np.argmax(noisy))])
-    return float(edges[clear[0]]), float(edges[clear[-1] + 1])
+    return (float(edges[clear[0]]), float(edges[clear[-1] + 1])) if len(clear) else None
+
+
+def dp_bounds(x: np.ndarray, kind: str, sigma: float, rng: np.random.Generator) -> tuple[float, float]:
+    """Bounds of the bulk of ``x`` in two Gaussian-mechanism steps (noise ``sigma * sqrt(2)`` each: together as
+    one of ``sigma``): the coarse buckets (decades, years) that clear the noise, then, inside their range,
+    the :data:`BOUND_SHARE` and ``1 - BOUND_SHARE`` quantiles read from noisy fine buckets (when the noise
+    allows; else the coarse range).
+
+    A few extreme values never set a bound (their bucket does not clear the noise); values outside the
+    bounds are clamped to them.
+    """
+    step = sigma * np.sqrt(2)
+    coarse = bucket_edges(kind, fine=False)
+    found = _clear_range(x, coarse, step, rng)
+    if found is None:  # nothing stands out: the coarse bucket with the largest noisy count
+        counts = np.bincount(np.clip(np.searchsorted(coarse, x, side="right") - 1, 0, len(coarse) - 2),
+                             minlength=len(coarse) - 1) + rng.normal(0, step, len(coarse) - 1)
+        k = int(np.argmax(counts))
+        found = (float(coarse[k]), float(coarse[k + 1]))
+    fine = bucket_edges(kind, fine=True)
+    inside = np.unique(np.concatenate([[found[0]], fine[(fine > found[0]) & (fine < found[1])], [found[1]]]))
+    counts = np.bincount(np.clip(np.searchsorted(inside, x, side="right") - 1, 0, len(inside) - 2),
+                         minlength=len(inside) - 1)
+    noisy = counts + rng.normal(0, step, len(counts))
+    noisy = np.where(noisy > 3 * step, noisy, 0.0)  # empty buckets' noise would pull the quantiles outwards
+    total = noisy.sum()
+    if np.sqrt(len(noisy)) * step > 0.05 * total:  # too noisy to read quantiles from: the coarse range
+        return found
+    cum = np.cumsum(noisy)
+    lo = int(np.argmax(cum > BOUND_SHARE * total))
+    hi = int(np.argmax(cum >= (1 - BOUND_SHARE) * total))
+    return float(inside[lo]), float(inside[hi + 1])
 
 
 def dp_frequent(keys: list, counts: np.ndarray, sigma: float, delta_t: float,

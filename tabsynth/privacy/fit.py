@@ -60,9 +60,9 @@ MECHANISM = "mst"
 #: selection, 2-way marginals; renormalised over the steps a fit needs
 SPLIT = {"domains": 0.1, "one_way": 0.3, "selection": 0.15, "two_way": 0.45}
 #: at most this many coarse levels per column in the 2-way tables
-MAX_COARSE = 32
+MAX_COARSE = 16
 #: a 2-way table's expected noise (L1) is kept below about this share of the rows when choosing coarse levels
-NOISE_SHARE = 0.125
+NOISE_SHARE = 0.06
 MAX_CATEGORIES = 1000
 
 
