@@ -234,7 +234,7 @@ class Synthesizer(BaseEstimator):
         return self
 
     def _fit_private(self, df: pd.DataFrame, scanned: Scan | None) -> Synthesizer:
-        """:meth:`fit` with ``epsilon``: the model of :func:`tabsynth.privacy.fit_private`, nothing learned outside it."""
+        """:meth:`fit` with ``epsilon``: the model of :func:`tabsynth.privacy.fit_private`, nothing learned besides."""
         if self.epsilon is None:
             raise InputError("delta and public_schema are options of a private fit; give epsilon too")
         if scanned is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy.special import ndtri
@@ -76,6 +77,7 @@ def cdp_delta(rho: float, epsilon: float) -> float:
     return float(min(1.0, np.exp(log_d.min())))
 
 
+@lru_cache(maxsize=256)
 def rho_for(epsilon: float, delta: float) -> float:
     """The largest ``rho`` whose zCDP guarantee converts to (epsilon, delta)-DP (bisection on :func:`cdp_delta`).
 

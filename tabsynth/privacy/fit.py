@@ -238,12 +238,7 @@ def select_tree(coarse: np.ndarray, ks: list[int], one_way: list[np.ndarray], ro
                 rho: float, rng: np.random.Generator) -> list[tuple[int, int]]:
     """Kruskal's maximum spanning tree, each edge drawn by the exponential mechanism on pair scores."""
     d = coarse.shape[1]
-    est = [np.maximum(m, 0) / max(np.maximum(m, 0).sum(), 1e-9) for m in one_way]
-    pairs = [(i, j) for i in range(d) for j in range(i + 1, d)]
-    scores = np.empty(len(pairs))
-    for p, (i, j) in enumerate(pairs):
-        t = np.bincount(coarse[:, i] * ks[j] + coarse[:, j], minlength=ks[i] * ks[j]).reshape(ks[i], ks[j])
-        scores[p] = np.abs(t - rows * np.outer(est[i], est[j])).sum()
+    pairs, scores = pair_scores(coarse, ks, one_way, rows)
     eps = exponential_epsilon(rho / (d - 1))
     comp = list(range(d))
 
@@ -262,6 +257,20 @@ def select_tree(coarse: np.ndarray, ks: list[int], one_way: list[np.ndarray], ro
         comp[find(i)] = find(j)
         edges.append((i, j))
     return edges
+
+
+def pair_scores(coarse: np.ndarray, ks: list[int], one_way: list[np.ndarray],
+                rows: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Every pair's L1 distance between its true coarse 2-way table and the independence estimate of the noisy
+    1-way marginals: a row added or removed moves one cell of the true table by 1, so a score by at most 1."""
+    d = coarse.shape[1]
+    est = [np.maximum(m, 0) / max(np.maximum(m, 0).sum(), 1e-9) for m in one_way]
+    pairs = [(i, j) for i in range(d) for j in range(i + 1, d)]
+    scores = np.empty(len(pairs))
+    for p, (i, j) in enumerate(pairs):
+        t = np.bincount(coarse[:, i] * ks[j] + coarse[:, j], minlength=ks[i] * ks[j]).reshape(ks[i], ks[j])
+        scores[p] = np.abs(t - rows * np.outer(est[i], est[j])).sum()
+    return pairs, scores
 
 
 def consistent_marginals(groups, y, one_way, tables, ks, sigma1, sigma2, rows) -> list[np.ndarray]:
