@@ -303,3 +303,15 @@ def test_utility_rises_with_epsilon():
         syn = out.groupby(["c", "y"]).size() / len(out)
         tvd.append(real.sub(syn, fill_value=0).abs().sum() / 2)
     assert tvd[0] > tvd[1] >= tvd[2] - 0.01 and tvd[2] < 0.03
+
+
+def test_docstring_examples():
+    import doctest
+
+    import tabsynth.privacy.accounting
+    import tabsynth.privacy.domain
+    import tabsynth.privacy.fit
+    import tabsynth.privacy.options
+
+    for mod in (tabsynth.privacy.accounting, tabsynth.privacy.domain, tabsynth.privacy.fit, tabsynth.privacy.options):
+        assert doctest.testmod(mod).failed == 0, mod.__name__

@@ -84,7 +84,7 @@ def rho_for(epsilon: float, delta: float) -> float:
     Examples
     --------
     >>> round(rho_for(1.0, 1e-9), 4)
-    0.0162
+    0.015
     """
     lo, hi = 0.0, max(epsilon, 1.0)
     for _ in range(200):

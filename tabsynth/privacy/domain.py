@@ -353,7 +353,8 @@ def bucket_edges(kind: str, fine: bool) -> np.ndarray:
     about 12% wide); datetimes: the first day of every year from 1900 to 2100, or of every month.
     """
     if kind == "datetime":
-        return pd.date_range(DATETIME_RANGE[0], DATETIME_RANGE[1], freq="MS" if fine else "YS").asi8.astype(float)
+        dates = pd.date_range(DATETIME_RANGE[0], DATETIME_RANGE[1], freq="MS" if fine else "YS")
+        return dates.as_unit("ns").asi8.astype(float)
     if not fine:
         pos = 10.0 ** np.arange(-6, 17)
     else:
