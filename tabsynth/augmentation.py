@@ -299,6 +299,10 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     The rows are the same either way.
     """
     check_table(df)
+    if (backend_params.get("epsilon") is not None or getattr(model, "privacy_", None)) and (
+            model is None or target is not None or check or rows is None):  # docs/privacy.md
+        raise InputError("a private augment takes a fitted Synthesizer(epsilon=...) as model= and rows= (e.g. its "
+                         "noisy model.privacy_['rows']); target and check read the real rows outside the budget")
     if (balance or class_ratio is not None) and (rows is not None or ratio is not None):
         raise InputError("--balance / --class-ratio decide the number of rows; drop --rows / --ratio")
     if balance and class_ratio is not None:

@@ -315,3 +315,16 @@ def test_docstring_examples():
 
     for mod in (tabsynth.privacy.accounting, tabsynth.privacy.domain, tabsynth.privacy.fit, tabsynth.privacy.options):
         assert doctest.testmod(mod).failed == 0, mod.__name__
+
+
+def test_python_augment_refuses_what_reads_the_real_rows():
+    from tabsynth.augmentation import augment
+
+    df = table(100)
+    with pytest.raises(ValueError, match="private augment"):
+        augment(df, epsilon=1)
+    model = Synthesizer(epsilon=1, random_state=0).fit(df)
+    with pytest.raises(ValueError, match="private augment"):
+        augment(df, model=model, target="y", rows=10)
+    out = augment(df, model=model, rows=30, synthetic_only=True, seed=0)
+    assert len(out) == 30
