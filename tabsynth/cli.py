@@ -51,6 +51,7 @@ from .evaluate.report import write_report
 from .evaluate.sequences import evaluate_sequences, sequence_summary
 from .impute import GenerativeImputer
 from .io import TableWriter, read_table, table_format, text_layout, write_table
+from .privacy import private_params, private_rows, public_layout
 from .rules import find_rules
 from .schema import check_columns, infer_schema, make_dtype
 from .sequences import SequenceSynthesizer
@@ -350,6 +351,28 @@ def related_options(f: Callable) -> Callable:
     return click.argument("more", nargs=-1, type=click.Path(), expose_value=False, callback=_keep("more"))(f)
 
 
+def privacy_options(f: Callable) -> Callable:
+    """``--epsilon``, ``--delta``, ``--public-schema``: a differentially private fit (docs/privacy.md)."""
+    f = click.option("--public-schema", type=click.Path(dir_okay=False), expose_value=False,
+                     callback=_keep("public_schema"), metavar="FILE",
+                     help="With --epsilon: a JSON file of categories and bounds known without the data.")(f)
+    f = click.option("--delta", type=float, expose_value=False, callback=_keep("delta"),
+                     help="With --epsilon: the delta of the guarantee, in (0, 1) [default: 1e-9].")(f)
+    return click.option("--epsilon", type=float, expose_value=False, callback=_keep("epsilon"),
+                        help="Fit with (epsilon, delta)-differential privacy: samples and the model carry the "
+                             "guarantee (docs/privacy.md).")(f)
+
+
+def _privacy(**used: Any) -> dict[str, Any]:
+    """The private fit's Synthesizer parameters; options that it excludes (given as ``used``) are errors."""
+    ctx = click.get_current_context()
+    used["--backend"] = ctx.get_parameter_source("backend") != click.core.ParameterSource.DEFAULT
+    used["--epochs"] = ctx.meta.get("tabsynth.epochs") is not None
+    return private_params(ctx.meta.get("tabsynth.epsilon"), ctx.meta.get("tabsynth.delta"),
+                          ctx.meta.get("tabsynth.public_schema"), {k.replace("_", "-"): bool(v) for k, v in
+                                                                   used.items()})
+
+
 def _related_args() -> tuple[list[str], list[str], str | None, str | None, list[str]]:
     meta = click.get_current_context().meta
     return (list(meta.get("tabsynth.more") or ()), list(meta.get("tabsynth.relations") or ()),
@@ -369,6 +392,7 @@ def _run_related(command: str, input: str, output: str | None, *, backend: str, 
         return False
     if more and entity is not None:
         raise click.UsageError("--entity applies to one table of histories; give one INPUT (or drop --entity)")
+    _privacy(**{"several tables or --entity": True})
     if command == "augment" and not synthetic_only:
         raise click.UsageError("with several tables or --entity, augment writes new tables only: add --synthetic-only")
     if not output:
@@ -463,6 +487,7 @@ def given_option(f: Callable) -> Callable:
 @fit_passes_option
 @cluster_options
 @related_options
+@privacy_options
 @model_options
 @output_options
 def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, balance, class_ratio, given,
@@ -495,6 +520,10 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
                          "class_ratio": class_ratio, "check": check, "check_models": check_models,
                          "tolerance": tolerance})
     fixed = _parse_given(given)
+    dp = _privacy(__target=target, __balance=balance, __class_ratio=class_ratio, __check=check, __report=report,
+                  __param=params, __fit_passes=fit_passes, __workers=workers, __scheduler=scheduler,
+                  **{"a parquet dataset input": is_dataset(input, fit_rows)})
+
     on_cluster = _wants_cluster(workers, scheduler)
     plan = _plan({"INPUT": input})
     large = _large_input(input, fit_rows, on_cluster, {"--target": target, "--balance": balance or None,
@@ -515,7 +544,12 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
         return
     df = _read(input, na_values, sep)
     layout = text_layout(df)
-    stream = not check and not report  # synthetic rows are streamed unless --check / --report need them all
+    private = Synthesizer(random_state=seed, categorical=_split(categorical), ignore=_split(ignore),
+                          verbose=_show_progress(quiet, as_json), **dp).fit(df) if dp else None
+    if private is not None:  # rows from the noisy count; no layout detail that depends on the cells
+        rows, ratio, layout = private_rows(private.privacy_["rows"], rows, ratio), None, public_layout(layout)
+    # synthetic rows are streamed to the output unless --check / --report need them all in memory
+    stream = not check and not report
     if not stream and not (balance or class_ratio is not None):
         _check_memory(df, n_synthetic_rows(len(df), rows, ratio) + (0 if synthetic_only else len(df)), "--rows/--ratio")
     try:
@@ -523,7 +557,8 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
                                    balance=balance, class_ratio=class_ratio, given=fixed, check=check,
                                    check_models=_split(check_models), tolerance=tolerance, backend=backend,
                                    seed=seed, categorical=_split(categorical), ignore=_split(ignore),
-                                   verbose=_show_progress(quiet, as_json), stream=stream, **extra)
+                                   verbose=_show_progress(quiet, as_json), stream=stream, model=private,
+                                   **extra)
     except CheckFailed as e:
         _emit_json(as_json, {"input": str(input), "output": None, "check": e.report})
         click.echo(f"error: {e}", err=True)
@@ -586,7 +621,8 @@ def _augment_summary(input: str, out_path: Path, df: pd.DataFrame, info: dict, t
     doc = {"input": str(input), "output": str(out_path), "rows_input": len(df), "rows_synthetic": n_new,
            "rows_output": kept + n_new, "backend": backend, "seed": seed, "seconds": round(seconds, 3),
            "model": save_model, "report": report, "target": target, "rows_per_class": per_class,
-           "given": info["given"] or None, "check": info["check"]}
+           "given": info["given"] or None, "check": info["check"],
+           "privacy": getattr(info["model"], "privacy_", None)}
     _emit_json(as_json, doc)
     if info["check"] is not None and not quiet and not as_json:
         rep = info["check"]
@@ -608,6 +644,7 @@ def _augment_summary(input: str, out_path: Path, df: pd.DataFrame, info: dict, t
 @fit_rows_option
 @fit_passes_option
 @related_options
+@privacy_options
 @model_options
 @output_options
 def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, sep, categorical, ignore, params, quiet,
@@ -626,10 +663,11 @@ def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, s
 
     plan = _plan({"INPUT": input})
     plan.add(output, "-o")
-    extra = _backend_params(backend, params)
+    large = is_dataset(input, fit_rows)
+    dp = _privacy(__param=params, __fit_passes=fit_passes, **{"a parquet dataset input": large})
+    extra = {**_backend_params(backend, params), **dp}
     seed = fresh_seed(seed)
     t0 = time.perf_counter()
-    large = is_dataset(input, fit_rows)
     _passes_need_dataset(fit_passes, large)
     if large:
 
@@ -647,6 +685,8 @@ def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, s
                "seconds": round(seconds, 3)}
     if fit_passes:
         summary["pass_log_likelihoods"] = [round(v, 6) for v in model.pass_log_likelihoods_]
+    if dp:
+        summary["privacy"] = model.privacy_
     _emit_json(as_json, summary)
     _say(quiet, as_json, f"fitted {backend} on {n_rows} rows, saved to {output} in {seconds:.1f}s")
 

@@ -26,6 +26,7 @@ from .dataset import Scan, apply_stats, iter_batches, scan
 from .encoding import Encoded, TableEncoder, restore
 from .errors import FileFormatError, InputError, NotFittedError, ParameterError
 from .io import atomic_path
+from .privacy import PrivateEncoder, PrivateTree, fit_private
 from .rules import Rules, empty_cells, find_rules
 from .schema import check_columns, check_table, dtype_name, infer_schema, make_dtype
 
@@ -70,6 +71,18 @@ class Synthesizer(BaseEstimator):
         drawn again; given cells are never changed.
     verbose : bool, default False
         Show progress bars on stderr.
+    epsilon : float, optional
+        Fit with (``epsilon``, ``delta``)-differential privacy: an MST-style
+        model of noisy marginals (:mod:`tabsynth.privacy`, docs/privacy.md)
+        replaces the backend, and everything released (samples, imputations,
+        the model file, ``schema_``) carries the guarantee. Rules are not
+        learned; ``privacy_`` reports the budget spent.
+    delta : float, optional
+        With ``epsilon``: the delta of the guarantee, in (0, 1) [default 1e-9].
+    public_schema : str, Path or dict, optional
+        With ``epsilon``: categories and bounds known without looking at the
+        data (see :func:`tabsynth.privacy.load_public_schema`); what it does
+        not give is estimated from the budget.
     **backend_params
         Keyword parameters of the backend (e.g. ``n_components=20``).
 
@@ -94,6 +107,9 @@ class Synthesizer(BaseEstimator):
         target: str | None = None,
         rules: bool = True,
         verbose: bool = False,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        public_schema: str | Path | Mapping | None = None,
         **backend_params: Any,
     ):
         self.backend = backend
@@ -103,6 +119,9 @@ class Synthesizer(BaseEstimator):
         self.target = target
         self.rules = rules
         self.verbose = verbose
+        self.epsilon = epsilon
+        self.delta = delta
+        self.public_schema = public_schema
         self._backend_params = dict(backend_params)  # the backend's own parameters, checked by fit
 
     def __sklearn_tags__(self):
@@ -200,6 +219,9 @@ class Synthesizer(BaseEstimator):
         check_table(df)
         if len(df) < 2:
             raise InputError("the table has a single row; at least 2 rows are needed to learn a distribution")
+        if self.epsilon is not None or self.delta is not None or self.public_schema is not None:
+            return self._fit_private(df, scanned)
+        self.privacy_ = None
         backend_cls = get_backend_class(self.backend)
         kwargs = self._backend_kwargs()
         self.seed_ = _seed_of(self.random_state)
@@ -240,6 +262,28 @@ class Synthesizer(BaseEstimator):
         finally:
             if isinstance(progress, _TqdmProgress):
                 progress.close()
+        self._sample_rng = np.random.default_rng(draw_seed(rng))
+        self.n_features_in_ = df.shape[1]
+        return self
+
+    def _fit_private(self, df: pd.DataFrame, scanned: Scan | None) -> Synthesizer:
+        """:meth:`fit` with ``epsilon``: the model of :func:`tabsynth.privacy.fit_private`, nothing learned besides."""
+        if self.epsilon is None:
+            raise InputError("delta and public_schema are options of a private fit; give epsilon too")
+        if scanned is not None:
+            raise InputError("epsilon: a private fit reads a table in memory; fit a sample you drew yourself")
+        if self.backend != DEFAULT_BACKEND or self._backend_kwargs():
+            raise InputError(f"backend {self.backend!r} cannot honour epsilon (its fit is not private); drop the "
+                             "backend and its parameters to use the private model (docs/privacy.md)")
+        self.seed_ = _seed_of(self.random_state)
+        rng = make_rng(self.seed_ if self.seed_ is not None else self.random_state)
+        fitted = fit_private(df, epsilon=self.epsilon, delta=self.delta, public_schema=self.public_schema,
+                             categorical=self.categorical, ignore=self.ignore, target=self.target, random_state=rng)
+        self.columns_ = [_label_json(c) for c in df.columns]
+        self.dtypes_ = [dtype_name(t) for t in df.dtypes]
+        self.schema_, self.encoder_, self.backend_ = fitted.schema, fitted.encoder, fitted.generator
+        self.ignored_ = [str(c) for c in df.columns if str(c) not in set(self.schema_.names)]
+        self.privacy_, self.rules_, self.text_layout_ = fitted.report, Rules(), None
         self._sample_rng = np.random.default_rng(draw_seed(rng))
         self.n_features_in_ = df.shape[1]
         return self
@@ -757,6 +801,7 @@ class Synthesizer(BaseEstimator):
         params = super().get_params(deep=False)
         params["categorical"] = list(params["categorical"]) if params["categorical"] is not None else None
         params["ignore"] = list(params["ignore"]) if params["ignore"] is not None else None
+        params["public_schema"] = None  # the domains it gave are in the model
         doc = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -771,6 +816,7 @@ class Synthesizer(BaseEstimator):
             "rules": self._rules().to_dict(),
             "encoder": enc_meta,
             "backend_state": be_meta,
+            "privacy": getattr(self, "privacy_", None),
         }
         path = Path(path)
         with atomic_path(path) as tmp:
@@ -811,14 +857,16 @@ class Synthesizer(BaseEstimator):
             p = doc["params"]
             self = cls(p["backend"], random_state=p["random_state"], categorical=p["categorical"],
                        ignore=p["ignore"], target=p.get("target"), rules=p.get("rules", True),
-                       verbose=p.get("verbose", False),
+                       verbose=p.get("verbose", False), epsilon=p.get("epsilon"), delta=p.get("delta"),
                        **doc["backend_params"])
             self.columns_ = doc["columns"]
             self.dtypes_ = doc["dtypes"]
             self.ignored_ = doc["ignored"]
-            self.encoder_ = TableEncoder.from_state(doc["encoder"], enc_arrays)
+            self.privacy_ = doc.get("privacy")
+            encoder_cls, backend_cls = ((PrivateEncoder, PrivateTree) if self.privacy_ else
+                                        (TableEncoder, get_backend_class(p["backend"])))
+            self.encoder_ = encoder_cls.from_state(doc["encoder"], enc_arrays)
             self.schema_ = self.encoder_.schema
-            backend_cls = get_backend_class(p["backend"])
             self.backend_ = backend_cls.from_state(doc["backend_params"], doc["backend_state"], be_arrays)
             self.n_features_in_ = len(self.columns_)
             self.seed_ = doc.get("seed")

@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, set[str]]] = [
                                                    "tabsynth.datasets", "tabsynth.evaluate*"}),
     ("cells and rules", {"tabsynth._cells", "tabsynth.rules", "tabsynth._refine"}),
     ("encoding", {"tabsynth.encoding"}),
+    ("privacy (a private fit: accounting, domains, model)", {"tabsynth.privacy*"}),
     ("backends", {"tabsynth.backends*"}),
     ("model", {"tabsynth.synthesizer"}),
     ("estimators", {"tabsynth.impute", "tabsynth.augmentation", "tabsynth.database", "tabsynth.sequences"}),
