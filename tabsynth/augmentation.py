@@ -289,7 +289,7 @@ def run_augment(df: pd.DataFrame, *, rows: int | None = None, ratio: float | Non
                          "check_models": check_models, "tolerance": tolerance, "backend": backend, "seed": seed,
                          "categorical": categorical, "ignore": ignore, "verbose": verbose})
     if (backend_params.get("epsilon") is not None or getattr(model, "privacy_", None)) and (
-            model is None or target is not None or check or rows is None):  # docs/privacy.md
+            model is None or target is not None or check or rows is None):  # docs/guides/privacy.md
         raise InputError("a private augment takes a fitted Synthesizer(epsilon=...) as model= and rows= (e.g. its "
                          "noisy model.privacy_['rows']); target and check read the real rows outside the budget")
     if check and model is not None:

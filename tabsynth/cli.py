@@ -352,7 +352,7 @@ def related_options(f: Callable) -> Callable:
 
 
 def privacy_options(f: Callable) -> Callable:
-    """``--epsilon``, ``--delta``, ``--public-schema``: a differentially private fit (docs/privacy.md)."""
+    """``--epsilon``, ``--delta``, ``--public-schema``: a differentially private fit (docs/guides/privacy.md)."""
     f = click.option("--public-schema", type=click.Path(dir_okay=False), expose_value=False,
                      callback=_keep("public_schema"), metavar="FILE",
                      help="With --epsilon: a JSON file of categories and bounds known without the data.")(f)
@@ -360,7 +360,7 @@ def privacy_options(f: Callable) -> Callable:
                      help="With --epsilon: the delta of the guarantee, in (0, 1) [default: 1e-9].")(f)
     return click.option("--epsilon", type=float, expose_value=False, callback=_keep("epsilon"),
                         help="Fit with (epsilon, delta)-differential privacy: samples and the model carry the "
-                             "guarantee (docs/privacy.md).")(f)
+                             "guarantee (docs/guides/privacy.md).")(f)
 
 
 def _privacy(**used: Any) -> dict[str, Any]:

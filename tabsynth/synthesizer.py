@@ -73,7 +73,7 @@ class Synthesizer(BaseEstimator):
         Show progress bars on stderr.
     epsilon : float, optional
         Fit with (``epsilon``, ``delta``)-differential privacy: an MST-style
-        model of noisy marginals (:mod:`tabsynth.privacy`, docs/privacy.md)
+        model of noisy marginals (:mod:`tabsynth.privacy`, docs/guides/privacy.md)
         replaces the backend, and everything released (samples, imputations,
         the model file, ``schema_``) carries the guarantee. Rules are not
         learned; ``privacy_`` reports the budget spent.
@@ -274,7 +274,7 @@ class Synthesizer(BaseEstimator):
             raise InputError("epsilon: a private fit reads a table in memory; fit a sample you drew yourself")
         if self.backend != DEFAULT_BACKEND or self._backend_kwargs():
             raise InputError(f"backend {self.backend!r} cannot honour epsilon (its fit is not private); drop the "
-                             "backend and its parameters to use the private model (docs/privacy.md)")
+                             "backend and its parameters to use the private model (docs/guides/privacy.md)")
         self.seed_ = _seed_of(self.random_state)
         rng = make_rng(self.seed_ if self.seed_ is not None else self.random_state)
         fitted = fit_private(df, epsilon=self.epsilon, delta=self.delta, public_schema=self.public_schema,

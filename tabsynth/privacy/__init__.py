@@ -2,7 +2,7 @@
 
 Use it through :class:`tabsynth.Synthesizer` (``epsilon=``, ``delta=``,
 ``public_schema=``) or the CLI (``tabsynth fit|augment TABLE --epsilon E``);
-docs/privacy.md is the user guide.
+docs/guides/privacy.md is the user guide.
 """
 
 from .accounting import DEFAULT_DELTA, Budget, check_budget, rho_for

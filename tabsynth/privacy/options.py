@@ -19,7 +19,7 @@ from .domain import load_public_schema
 _READS = "reads the real rows outside the privacy budget"
 #: option -> why ``--epsilon`` excludes it
 EXCLUDES = {
-    "--backend": "the private fit is a model of its own (docs/privacy.md); drop --backend",
+    "--backend": "the private fit is a model of its own (docs/guides/privacy.md); drop --backend",
     "--param": "backend parameters do not apply to the private fit; drop them",
     "--epochs": "the private fit has no epochs; drop --epochs",
     "--target": f"augment --target {_READS} (the real class counts); drop it, the private model keeps the class "
