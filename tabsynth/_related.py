@@ -2,13 +2,14 @@
 
 A table's name is its file's stem (``students.csv`` -> ``students``); a
 database model remembers each table's file suffix, so ``tabsynth sample``
-writes ``OUTDIR/<name><suffix>`` for each table, in its format.
+writes ``OUTDIR/<name><suffix>`` for each table, in its format, batch by
+batch as the tables are drawn (:func:`write_tables`).
 """
 
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from .database import DatabaseSynthesizer, is_database_model
 from .errors import InputError
-from .io import FORMATS, write_table
+from .io import FORMATS, TableWriter
 from .sequences import SequenceSynthesizer
 
 
@@ -70,9 +71,10 @@ def fit_database(tables: dict[str, pd.DataFrame], formats: dict[str, str], relat
 
 
 def fit_sequences(df: pd.DataFrame, entity: str, order: str | None, backend: str, seed: int,
-                  params: dict[str, Any]) -> SequenceSynthesizer:
-    return SequenceSynthesizer(entity_columns(entity), order=order, backend=backend, random_state=seed,
-                               **params).fit(df)
+                  params: dict[str, Any], constant: str | None = None) -> SequenceSynthesizer:
+    declared = [c.strip() for c in constant.split(",") if c.strip()] if constant else None
+    return SequenceSynthesizer(entity_columns(entity), order=order, constant=declared, backend=backend,
+                               random_state=seed, **params).fit(df)
 
 
 def entity_columns(entity: str) -> str | list[str]:
@@ -92,8 +94,23 @@ def plan_tables(plan: Any, out_dir: Path, names: list[str], formats: Mapping[str
     return out
 
 
-def write_tables(plan: Any, tables: Mapping[str, pd.DataFrame], paths: Mapping[str, Path]) -> None:
-    """Write each table to its planned path (inside ``plan.writing()``)."""
-    for name, df in tables.items():
-        paths[name].parent.mkdir(parents=True, exist_ok=True)
-        write_table(df, plan.stage(paths[name]), like=paths[name])
+def write_tables(plan: Any, batches: Iterable[tuple[str, pd.DataFrame]], paths: Mapping[str, Path]) -> dict[str, int]:
+    """Write a stream of ``(table, rows)`` batches (:meth:`DatabaseSynthesizer.sample_batches`), each table to
+    its planned path (inside ``plan.writing()``: staged files, renamed together at the end), one table at a time;
+    returns the rows written per table. Memory is that of a batch."""
+    rows: dict[str, int] = {}
+    writer = None
+    try:
+        for name, batch in batches:
+            if name not in rows:
+                if writer is not None:
+                    writer.close()
+                paths[name].parent.mkdir(parents=True, exist_ok=True)
+                writer = TableWriter(plan.stage(paths[name]), like=paths[name])
+                rows[name] = 0
+            writer.write(batch)
+            rows[name] += len(batch)
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows

@@ -53,12 +53,15 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pac
 from sklearn.neighbors import NearestNeighbors
 
+from ._params import validate
 from ._rng import RandomState, draw_seed, make_rng
 from ._threads import limits_threads
 from .errors import FileFormatError, InputError, NotFittedError
@@ -73,6 +76,10 @@ FORMAT_VERSION = 1
 MIN_REFERENCE_SHARE = 0.9
 COUNT = "__n_{}"  # children per parent row, for a relation "child.fk"
 PARENT_FLAG = "__has_parent"
+#: Child rows per sampling block of a table drawn for its parents' rows (a run of whole parents; one parent with
+#: more children is a block of its own). Block ``b`` of table ``i`` is drawn with a generator seeded by
+#: ``(seed, i, b)``, so the same seed gives the same rows whatever the batch size or the output format.
+BLOCK_ROWS = 65536
 
 
 @dataclass(frozen=True)
@@ -170,7 +177,23 @@ def _reference_share(fk: pd.Series, key: pd.Series) -> float:
     vals = fk.dropna()
     if not len(vals) or _kind(vals) != _kind(key):
         return 0.0
-    return float(vals.isin(set(key.tolist())).mean())
+    return float(_in_keys(vals, key).mean())
+
+
+def _in_keys(values: pd.Series, key: pd.Series) -> np.ndarray:
+    """Whether each value is one of ``key``'s values (a missing value never is); hashed as Python objects, like a
+    set of the keys, whatever the dtypes (Arrow strings included)."""
+    present = values.notna().to_numpy()
+    try:  # the same Arrow type on both sides (strings, integers): Arrow's hash lookup
+        a, b = pa.array(values, from_pandas=True), pa.array(key.dropna(), from_pandas=True)
+        if a.type == b.type and (pa.types.is_integer(a.type) or pa.types.is_string(a.type)
+                                 or pa.types.is_large_string(a.type)):
+            return pac.is_in(a, value_set=b).to_numpy(zero_copy_only=False).astype(bool) & present
+    except (pa.ArrowException, TypeError, ValueError):
+        pass
+    found = pd.Series(values.to_numpy(dtype=object), dtype=object).isin(
+        pd.Series(key.to_numpy(dtype=object), dtype=object).dropna())
+    return found.to_numpy(dtype=bool) & present
 
 
 def _kind(s: pd.Series) -> str:
@@ -285,6 +308,8 @@ class DatabaseSynthesizer:
         -------
         self
         """
+        validate("DatabaseSynthesizer", {"relations": self.relations, "backend": self.backend, "keep": self.keep,
+                                         "random_state": self.random_state})
         if not isinstance(tables, Mapping) or not tables:
             raise InputError("tables must be a non-empty dict of table name -> DataFrame")
         for name, df in tables.items():
@@ -301,8 +326,10 @@ class DatabaseSynthesizer:
         self.models_: dict[str, Synthesizer] = {}
         for i, name in enumerate(self.order_):
             df = tables[name].reset_index(drop=True)
-            plan = self._plan(name, df, tables)
-            frame = self._frame(name, df, tables, plan)
+            # each parent's columns along the child rows, once per relation (name-matching and context both use them)
+            joins = {r: self._join(df, tables[r.parent], r) for r in self.relations_ if r.child == name}
+            plan = self._plan(name, df, tables, joins)
+            frame = self._frame(name, df, tables, plan, joins)
             self.tables_[name] = plan
             if name in self.kept_:  # released as it is: its rows (and children counts) are stored, not modelled
                 self.kept_[name] = {"table": df, "frame": frame}
@@ -315,7 +342,8 @@ class DatabaseSynthesizer:
         self._sample_rng = make_rng(self.seed_ + 1)
         return self
 
-    def _plan(self, name: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> dict:
+    def _plan(self, name: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame],
+              joins: Mapping[Relation, pd.DataFrame]) -> dict:
         """What the table's model sees and what is generated around it."""
         mine = [r for r in self.relations_ if r.child == name]
         keys = sorted({r.key for r in self.relations_ if r.parent == name})
@@ -326,26 +354,19 @@ class DatabaseSynthesizer:
         if primary is not None:
             fk = _col(df, primary.fk)
             missing_share = float(fk.isna().mean())
-            matched = fk.isin(set(_col(tables[primary.parent], primary.key).tolist())) & fk.notna()
-            orphan_share = float((~matched & fk.notna()).mean())
+            matched = _in_keys(fk, _col(tables[primary.parent], primary.key))
+            orphan_share = float((~matched & fk.notna().to_numpy()).mean())
         for r in mine:
             parent = tables[r.parent]
             fk = _col(df, r.fk)
-            matched = (fk.isin(set(_col(parent, r.key).tolist())) & fk.notna()).to_numpy()
+            matched = _in_keys(fk, _col(parent, r.key))
             if matched.sum() < 2:
                 continue
             if r.fk not in map(str, df.columns):  # a composite key's parts are the parent row's parts
                 for part, key_part in zip(_parts(df, r.fk), _parts(parent, r.key)):
                     copied[part] = [r.fk, key_part]
-            joined = self._join(df, parent, r)
-            skip = {r.key, *[x.fk for x in self.relations_ if x.child == r.parent]}
-            for c in map(str, df.columns):
-                if c in fks or c in keys or c in copied:
-                    continue
-                for pc in map(str, parent.columns):
-                    if pc not in skip and _equal(_col(joined, c)[matched], joined[f"{r.parent}.{pc}"][matched]):
-                        copied[c] = [r.fk, pc]
-                        break
+            found = self._copied(df, parent, joins[r], r, matched, skip=set(fks) | set(keys) | set(copied))
+            copied.update({c: [r.fk, pc] for c, pc in found.items()})
         own = [str(c) for c in df.columns if str(c) not in keys and str(c) not in fks and str(c) not in copied]
         parts = {k: _parts(df, k) for k in keys if _parts(df, k) != [k]}  # composite keys: made from their parts
         return {"columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes], "rows": len(df),
@@ -356,6 +377,24 @@ class DatabaseSynthesizer:
                 "own": own, "copied": copied, "orphan_share": orphan_share, "missing_share": missing_share,
                 "relations": [str(r) for r in mine],
                 "referrers": [[r.child, r.fk] for r in self.relations_ if r.parent == name]}
+
+    def _copied(self, df: pd.DataFrame, parent: pd.DataFrame, joined: pd.DataFrame, r: Relation, matched: np.ndarray,
+                skip: set[str]) -> dict[str, str]:
+        """Child columns equal to a column of their parent row in every matched row: child column -> parent's."""
+        rows = np.flatnonzero(matched)
+        probe = rows[:256]  # most pairs differ in their first rows: the whole comparison only for those that agree
+        skip_parent = {r.key, *[x.fk for x in self.relations_ if x.child == r.parent]}
+        out: dict[str, str] = {}
+        for c in map(str, df.columns):
+            if c in skip:
+                continue
+            child = _col(df, c)
+            for pc in [str(x) for x in parent.columns if str(x) not in skip_parent]:
+                other = joined[f"{r.parent}.{pc}"]
+                if _equal(child.iloc[probe], other.iloc[probe]) and _equal(child.iloc[rows], other.iloc[rows]):
+                    out[c] = pc
+                    break
+        return out
 
     def _primary(self, child: str) -> Relation | None:
         mine = [r for r in self.relations_ if r.child == child]
@@ -369,27 +408,26 @@ class DatabaseSynthesizer:
 
     @staticmethod
     def _join(df: pd.DataFrame, parent: pd.DataFrame, r: Relation) -> pd.DataFrame:
-        """``df`` with the columns of its ``r.parent`` row appended as ``parent.col`` (missing for orphans)."""
+        """The columns of each ``df`` row's ``r.parent`` row, as ``parent.col`` (missing for orphans), one row per
+        ``df`` row."""
         p = parent.copy()
         p.columns = [f"{r.parent}.{c}" for c in parent.columns]
-        left = df.reset_index(drop=True).copy()
-        left["__k"] = _col(left, r.fk).to_numpy()
+        left = pd.DataFrame({"__k": _col(df.reset_index(drop=True), r.fk).to_numpy()})
         right = p.rename(columns={f"{r.parent}.{r.key}": "__k"})
         right["__k"] = _col(parent, r.key).to_numpy()
         out = left.merge(right, on="__k", how="left", sort=False)
         return out.drop(columns="__k")
 
-    def _frame(self, name: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame], plan: dict) -> pd.DataFrame:
+    def _frame(self, name: str, df: pd.DataFrame, tables: Mapping[str, pd.DataFrame], plan: dict,
+               joins: Mapping[Relation, pd.DataFrame]) -> pd.DataFrame:
         """The rows the table's model is fitted on: own columns, parents' context, children counts."""
         frame = df[[c for c in df.columns if str(c) in plan["own"]]].copy()
         frame.columns = [str(c) for c in frame.columns]
         for r in [r for r in self.relations_ if r.child == name]:
-            joined = self._join(df, tables[r.parent], r)
             for c in self._context_columns(r):
-                frame[c] = joined[c].to_numpy()
+                frame[c] = joins[r][c].to_numpy()
             if r == self._primary(name) and (plan["orphan_share"] or plan["missing_share"]):
-                fk = _col(df, r.fk)
-                frame[PARENT_FLAG] = (fk.isin(set(_col(tables[r.parent], r.key).tolist())) & fk.notna()).to_numpy()
+                frame[PARENT_FLAG] = _in_keys(_col(df, r.fk), _col(tables[r.parent], r.key))
         for child, fk_name in plan["referrers"]:
             r = next(x for x in self.relations_ if x.child == child and x.fk == fk_name)
             counts = _col(tables[child], r.fk).value_counts()
@@ -400,6 +438,8 @@ class DatabaseSynthesizer:
     @limits_threads
     def sample(self, scale: float = 1.0, *, seed: RandomState = None) -> dict[str, pd.DataFrame]:
         """A new database: root tables of ``scale`` times their rows, children as their parents draw them.
+
+        The tables of :meth:`sample_batches` (same seed, same rows), each in one DataFrame.
 
         Parameters
         ----------
@@ -414,39 +454,119 @@ class DatabaseSynthesizer:
         dict of str to DataFrame
             Every table, with its columns, order and dtypes.
         """
+        parts: dict[str, list[pd.DataFrame]] = {}
+        for name, batch in self.sample_batches(scale, seed=seed, batch_rows=2**62):
+            parts.setdefault(name, []).append(batch)
+        return {name: self._whole(name, batches) for name, batches in parts.items()}
+
+    def sample_batches(self, scale: float = 1.0, *, seed: RandomState = None,
+                       batch_rows: int = 65536) -> Iterator[tuple[str, pd.DataFrame]]:
+        """The database of :meth:`sample` as a stream of ``(table, rows)`` batches, memory flat in child rows.
+
+        Tables come parents first, each table's batches one after the other
+        (at least one batch per table, empty for a table without rows).
+        Tables with children are drawn whole and held (their children need
+        them); a table without children is drawn :data:`BLOCK_ROWS` child
+        rows at a time, for a run of its parent rows, and is never held: its
+        memory is that of one block whatever ``scale``. A block's rows depend
+        only on the seed and the block (block 0 of a table continues the
+        table's own generator), so any ``batch_rows`` gives the same rows, and
+        the concatenated batches are :meth:`sample`'s tables.
+
+        Parameters
+        ----------
+        scale : float, default 1.0
+            As in :meth:`sample`.
+        seed : int, optional
+            Same seed, same batches (whatever ``batch_rows``).
+        batch_rows : int, default 65536
+            Most rows per yielded batch.
+
+        Yields
+        ------
+        (str, pandas.DataFrame)
+            A table's name and its next rows (columns and dtypes of the table).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from tabsynth.database import DatabaseSynthesizer
+        >>> rng = np.random.default_rng(0)
+        >>> schools = pd.DataFrame({"School": np.arange(100, 140), "size": rng.integers(200, 900, 40)})
+        >>> students = pd.DataFrame({"School": rng.choice(schools["School"], 600), "score": rng.normal(size=600)})
+        >>> db = DatabaseSynthesizer(random_state=0).fit({"schools": schools, "students": students})
+        >>> batches = list(db.sample_batches(seed=1, batch_rows=100))
+        >>> sorted({name for name, _ in batches}), max(len(b) for _, b in batches)
+        (['schools', 'students'], 100)
+        >>> students = pd.concat([b for name, b in batches if name == "students"], ignore_index=True)
+        >>> students.equals(db.sample(seed=1)["students"])
+        True
+        """
         if not hasattr(self, "models_"):
             raise NotFittedError("this DatabaseSynthesizer is not fitted yet; call fit(tables) or load(path) first")
-        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(scale) or scale <= 0:
-            raise InputError(f"scale must be a positive number, got {scale!r}")
+        validate("DatabaseSynthesizer.sample_batches", {"scale": scale, "seed": seed, "batch_rows": batch_rows})
         base = draw_seed(make_rng(seed) if seed is not None else self._sample_rng)
-        drawn: dict[str, pd.DataFrame] = {}  # model-space rows (own + context + counts), with keys
-        out: dict[str, pd.DataFrame] = {}
+        return self._stream(float(scale), base, int(batch_rows))
+
+    def _stream(self, scale: float, base: int, batch_rows: int) -> Iterator[tuple[str, pd.DataFrame]]:
+        drawn: dict[str, pd.DataFrame] = {}  # model-space rows (own + context + counts) of the held tables, with keys
+        held = {r.parent for r in self.relations_}
         for i, name in enumerate(self.order_):
             rng = np.random.default_rng([base, i])
-            plan = self.tables_[name]
-            primary = self._primary(name)
+            plan, primary = self.tables_[name], self._primary(name)
             if name in self.kept_:
-                drawn[name] = self._kept_rows(name, float(scale), rng)
-                out[name] = self.kept_[name]["table"].copy()
-                continue
-            if primary is None:
-                rows = self.models_[name].sample(max(0, int(round(plan["rows"] * float(scale)))), seed=rng)
+                drawn[name] = self._kept_rows(name, scale, rng)
+                yield from _chunks(name, [self.kept_[name]["table"].copy()], batch_rows)
+            elif name in held:
+                drawn[name] = self._held_rows(name, i, base, scale, rng, drawn)
+                yield from _chunks(name, [self._finish(name, drawn[name], drawn, rng)], batch_rows)
+            elif primary is None:  # a table without parents or children: the single-table stream
+                n = max(0, int(round(plan["rows"] * scale)))
+                parts = (self.models_[name].sample_batches(n, seed=rng, batch_size=batch_rows) if n
+                         else iter([self.models_[name].sample(0, seed=rng)]))
+                yield from _chunks(name, (self._finish(name, rows, drawn, rng) for rows in parts), batch_rows)
             else:
-                rows = self._children(name, primary, drawn[primary.parent], rng)
-            composite = plan.get("parts", {})
-            for k in [k for k in plan["keys"] if k not in composite]:
-                rows[f"__key.{k}"] = new_keys(len(rows), plan["key_format"][k], rng)
-            for r in [r for r in self.relations_ if r.child == name and r != primary]:
-                pos = self._match(rows, r, drawn[r.parent], rng)
-                keys = drawn[r.parent][f"__key.{r.key}"].to_numpy() if len(drawn[r.parent]) else np.array([None])
-                rows[f"__fk.{r.fk}"] = np.where(pos >= 0, keys[np.maximum(pos, 0)], None)
-                rows[f"__row.{r.fk}"] = pos
-            for k, parts in composite.items():
-                rows = self._composite_key(name, k, parts, rows, drawn, rng)
-            drawn[name] = rows
-            out[name] = self._finish(name, rows, drawn, rng)
-        return out
+                yield from _chunks(name, self._leaf_blocks(name, i, base, rng, drawn), batch_rows)
+
+    @limits_threads
+    def _held_rows(self, name: str, i: int, base: int, scale: float, rng: np.random.Generator,
+                   drawn: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        """A table with children, drawn whole: its rows, keys, further parents' rows and composite keys."""
+        plan, primary = self.tables_[name], self._primary(name)
+        if primary is None:
+            rows = self.models_[name].sample(max(0, int(round(plan["rows"] * scale))), seed=rng)
+        else:
+            blocks = [b for b, _ in self._child_blocks(name, primary, drawn[primary.parent], rng, base, i)]
+            rows = blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
+        composite = plan.get("parts", {})
+        for k in [k for k in plan["keys"] if k not in composite]:
+            rows[f"__key.{k}"] = new_keys(len(rows), plan["key_format"][k], rng)
+        for r in [r for r in self.relations_ if r.child == name and r != primary]:
+            self._link(rows, r, _Matcher(drawn[r.parent], self._context_columns(r), r, len(rows)), drawn[r.parent],
+                       rng)
+        for k, parts in composite.items():
+            rows = self._composite_key(name, k, parts, rows, drawn, rng)
+        return rows
+
+    def _leaf_blocks(self, name: str, i: int, base: int, rng: np.random.Generator,
+                     drawn: dict[str, pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """A child table without children, block by block: rows drawn for a run of parent rows, never held."""
+        primary = self._primary(name)
+        total = int(self._child_layout(name, primary, drawn[primary.parent])[3][-1])
+        further = [r for r in self.relations_ if r.child == name and r != primary]
+        matchers = {r: _Matcher(drawn[r.parent], self._context_columns(r), r, total) for r in further}
+        for rows, b_rng in self._child_blocks(name, primary, drawn[primary.parent], rng, base, i):
+            for r in further:
+                self._link(rows, r, matchers[r], drawn[r.parent], b_rng)
+            yield self._finish(name, rows, drawn, b_rng)
+
+    def _link(self, rows: pd.DataFrame, r: Relation, matcher: _Matcher, parents: pd.DataFrame,
+              rng: np.random.Generator) -> None:
+        """A further parent's foreign key for each row (``__fk.<fk>``) and its parent row (``__row.<fk>``)."""
+        pos = matcher.assign(rows, rng)
+        keys = parents[f"__key.{r.key}"].to_numpy() if len(parents) else np.array([None])
+        rows[f"__fk.{r.fk}"] = np.where(pos >= 0, keys[np.maximum(pos, 0)], None)
+        rows[f"__row.{r.fk}"] = pos
 
     def _kept_rows(self, name: str, scale: float, rng: np.random.Generator) -> pd.DataFrame:
         """A kept table's rows as its children see them: its columns, real keys, children counts times ``scale``."""
@@ -459,61 +579,70 @@ class DatabaseSynthesizer:
             rows[c] = (np.floor(want) + (rng.random(len(want)) < want - np.floor(want))).astype("int64")
         return rows
 
-    def _children(self, name: str, r: Relation, parents: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    def _child_blocks(self, name: str, r: Relation, parents: pd.DataFrame, rng: np.random.Generator, base: int,
+                      i: int) -> Iterator[tuple[pd.DataFrame, np.random.Generator]]:
+        """A child table's model-space rows, one block at a time, with the generator each block used.
+
+        Child rows come in the order of their parent rows, then the orphans
+        (no parent row: orphan keys and missing keys at their real shares).
+        A block is a run of whole parents (and orphans) of at most
+        :data:`BLOCK_ROWS` child rows (one parent with more is a block of its
+        own); block 0 is drawn with ``rng``, block ``b`` with a generator
+        seeded by ``(base, i, b)``.
+        """
+        plan, model = self.tables_[name], self.models_[name]
+        counts, n_orphans, n_keys, cum = self._child_layout(name, r, parents)
+        context = {c: parents[c.split(".", 1)[1]].to_numpy() if c.split(".", 1)[1] in parents else None
+                   for c in self._context_columns(r)}
+        parent_key = parents[f"__key.{r.key}"].to_numpy() if len(parents) else np.array([])
+        avoid = set(parent_key.tolist()) if n_orphans else set()
+        flagged = PARENT_FLAG in model.schema_.names
+        m = len(counts)
+        for b, (u0, u1) in enumerate(_runs(cum, BLOCK_ROWS)):
+            b_rng = rng if b == 0 else np.random.default_rng([base, i, b])
+            idx = np.repeat(np.arange(u0, min(u1, m)), counts[u0:min(u1, m)])
+            o0, o1 = max(u0 - m, 0), max(u1 - m, 0)  # the block's orphans
+            given = pd.DataFrame({c: v[idx] if v is not None else None for c, v in context.items()}, index=range(len(idx)))
+            if flagged:  # orphans: no parent's columns (typed columns: the model reads them by whole columns)
+                given = given.reindex(range(len(idx) + o1 - o0))
+                given[PARENT_FLAG] = np.r_[np.ones(len(idx), dtype=bool), np.zeros(o1 - o0, dtype=bool)]
+            rows = (model.sample(len(given), given=given, seed=b_rng, start=int(cum[u0])) if len(given)
+                    else model.sample(0, seed=b_rng))
+            fk = np.empty(len(rows), dtype=object)
+            fk[: len(idx)] = parent_key[idx]
+            if o1 > o0:
+                k0, k1 = (int(round(o * n_keys / n_orphans)) for o in (o0, o1))
+                missing = np.ones(o1 - o0, dtype=bool)
+                missing[b_rng.permutation(o1 - o0)[: k1 - k0]] = False
+                fresh = new_keys(o1 - o0, plan["fk_format"][r.fk], b_rng, avoid=avoid, salt="orphan", start=o0)
+                fk[len(idx):] = np.where(missing, None, fresh.astype(object))
+            rows[f"__fk.{r.fk}"] = fk
+            rows["__parent_row"] = np.r_[idx, np.full(o1 - o0, -1)].astype("int64")
+            yield rows, b_rng
+
+    def _child_layout(self, name: str, r: Relation,
+                      parents: pd.DataFrame) -> tuple[np.ndarray, int, int, np.ndarray]:
+        """Children per parent row, orphans (rows without a parent row), orphan keys among them, and the
+        cumulative child rows of the units (parents, then one unit per orphan) that blocks are runs of."""
         plan = self.tables_[name]
         counts = parents[COUNT.format(f"{name}.{r.fk}")].to_numpy(dtype="float64") if len(parents) else np.zeros(0)
         counts = np.maximum(np.round(np.nan_to_num(counts)), 0).astype("int64")
-        idx = np.repeat(np.arange(len(parents)), counts)
-        given = pd.DataFrame({c: parents[c.split(".", 1)[1]].to_numpy()[idx] if c.split(".", 1)[1] in parents
-                              else None for c in self._context_columns(r)})
         share = plan["orphan_share"] + plan["missing_share"]
-        n_orphans = int(round(len(idx) * share / max(1e-12, 1 - share))) if share else 0
-        if PARENT_FLAG in self.models_[name].schema_.names:
-            flag = pd.DataFrame({PARENT_FLAG: [True] * len(idx) + [False] * n_orphans})
-            given = pd.concat([given, pd.DataFrame(index=range(n_orphans), columns=given.columns)], ignore_index=True)
-            given[PARENT_FLAG] = flag[PARENT_FLAG].to_numpy()
-        given = given.astype(object)
-        rows = self.models_[name].sample(len(given), given=given, seed=rng) if len(given) else \
-            self.models_[name].sample(0, seed=rng)
-        parent_key = parents[f"__key.{r.key}"].to_numpy() if len(parents) else np.array([])
-        fk = np.empty(len(rows), dtype=object)
-        fk[: len(idx)] = parent_key[idx]
-        if n_orphans:
-            # as many orphan keys as the real share of the child rows (rounded), the rest missing keys
-            n_keys = min(n_orphans, int(round((len(idx) + n_orphans) * plan["orphan_share"])))
-            missing = np.ones(n_orphans, dtype=bool)
-            missing[rng.permutation(n_orphans)[:n_keys]] = False
-            fresh = new_keys(n_orphans, plan["fk_format"][r.fk], rng, avoid=set(parent_key.tolist()), salt="orphan")
-            fk[len(idx):] = np.where(missing, None, fresh.astype(object))
-        rows[f"__fk.{r.fk}"] = fk
-        rows["__parent_row"] = np.r_[idx, np.full(n_orphans, -1)].astype("int64")
-        return rows
+        n_orphans = int(round(int(counts.sum()) * share / max(1e-12, 1 - share))) if share else 0
+        # as many orphan keys as the real share of the child rows (rounded), the rest missing keys
+        n_keys = min(n_orphans, int(round((int(counts.sum()) + n_orphans) * plan["orphan_share"])))
+        cum = np.r_[0, np.cumsum(np.r_[counts, np.ones(n_orphans, dtype="int64")])]
+        return counts, n_orphans, n_keys, cum
 
-    def _match(self, rows: pd.DataFrame, r: Relation, parents: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
-        """For a further parent: each child row's generated parent row (position), by its drawn context.
-
-        Each parent row takes about as many children as its model drew for it
-        (its share of the child rows); a child goes to the nearest parent row
-        by context that still has room, children taken in a random order.
-        """
-        cols = [c.split(".", 1)[1] for c in self._context_columns(r)]
-        n, m = len(rows), len(parents)
-        if not m or not n:
-            return np.full(n, -1, dtype="int64")
-        want = np.maximum(np.nan_to_num(parents[COUNT.format(f"{r.child}.{r.fk}")].to_numpy(dtype="float64")), 0)
-        quota = _apportion(want if want.sum() > 0 else np.ones(m), n)
-        a = pd.DataFrame({c: parents[c] for c in cols})
-        b = pd.DataFrame({c: rows[f"{r.parent}.{c}"] for c in cols})
-        A, B = _features(a, b)
-        k = min(m, 32)
-        near = NearestNeighbors(n_neighbors=k).fit(A).kneighbors(B, return_distance=False)
-        pos = np.full(n, -1, dtype="int64")
-        for i in rng.permutation(n):
-            free = near[i][quota[near[i]] > 0]
-            j = int(free[0]) if len(free) else int(rng.choice(np.flatnonzero(quota > 0)))
-            pos[i] = j
-            quota[j] -= 1
-        return pos
+    def _whole(self, name: str, batches: list[pd.DataFrame]) -> pd.DataFrame:
+        """A table's batches as one DataFrame, in the table's dtypes."""
+        if len(batches) == 1:
+            return batches[0]
+        out = pd.concat(batches, ignore_index=True)
+        plan = self.tables_[name]
+        for col, dtype in zip(plan["columns"], plan["dtypes"]):
+            out[col] = as_dtype(out[col], dtype)
+        return out
 
     def _finish(self, name: str, rows: pd.DataFrame, drawn: dict[str, pd.DataFrame],
                 rng: np.random.Generator) -> pd.DataFrame:
@@ -582,7 +711,17 @@ class DatabaseSynthesizer:
 
     # --------------------------------------------------------------- files
     def save(self, path: str | Path) -> Path:
-        """Save as one zip: a JSON manifest and each table's model (no pickle); atomic."""
+        """Save as one zip: a JSON manifest and each table's model (no pickle); atomic.
+
+        Parameters
+        ----------
+        path : str or Path
+            The model file to write.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         if not hasattr(self, "models_"):
             raise NotFittedError("this DatabaseSynthesizer is not fitted yet; call fit(tables) first")
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "order": self.order_,
@@ -596,7 +735,17 @@ class DatabaseSynthesizer:
 
     @classmethod
     def load(cls, path: str | Path) -> "DatabaseSynthesizer":
-        """Load a database model written by :meth:`save`."""
+        """Load a database model written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        DatabaseSynthesizer
+        """
         path = Path(path)
         if not path.exists():
             raise FileFormatError(f"model file '{path}' does not exist")
@@ -668,7 +817,8 @@ def key_format(s: pd.Series) -> dict:
         return {"type": "int", "min": int(ints.min()) if len(ints) else 0, "max": int(ints.max()) if len(ints) else 0,
                 "n": int(len(ints))}
     texts = vals.astype(str)
-    parts = texts.str.extract(r"^(\D*)(\d+)$") if len(texts) else None
+    # (each distinct value once, in the order of first appearance: the same stem, numbers and widths)
+    parts = pd.Series(pd.unique(texts.to_numpy(dtype=object))).str.extract(r"^(\D*)(\d+)$") if len(texts) else None
     if parts is not None and parts[1].notna().all() and parts[0].nunique() == 1:
         # a stem and a number (C100231, INV-0042): new keys continue after the largest number, same width
         digits = parts[1]
@@ -703,7 +853,8 @@ def _char_classes(values: list[str], start: int) -> list[str]:
     return out
 
 
-def new_keys(n: int, fmt: dict, rng: np.random.Generator, avoid: set | None = None, salt: str = "") -> np.ndarray:
+def new_keys(n: int, fmt: dict, rng: np.random.Generator, avoid: set | None = None, salt: str = "",
+             start: int = 0) -> np.ndarray:
     """``n`` unique keys in the real format (nor in ``avoid``).
 
     Integers continue after the largest real key, so they are never real
@@ -711,15 +862,16 @@ def new_keys(n: int, fmt: dict, rng: np.random.Generator, avoid: set | None = No
     number continues, at the same width). Other strings keep the real keys' common prefix, lengths and character
     classes per position; the model file holds no real key, so a string key
     can equal a real one by chance where the format leaves little room.
+    ``start`` skips that many numbers (keys ``start ..`` of a longer run).
     """
     if fmt["type"] == "int":  # after the largest real key: never a real one (orphans after the children's)
-        start = max([fmt["max"], *(int(v) for v in (avoid or ()) if isinstance(v, (int, np.integer)))]) + 1
-        return np.arange(n, dtype="int64") + start
+        first = max([fmt["max"], *(int(v) for v in (avoid or ()) if isinstance(v, (int, np.integer)))]) + 1 + start
+        return np.arange(n, dtype="int64") + first
     if fmt["type"] == "tail":
         taken = [int(v[len(fmt["stem"]):]) for v in (avoid or ()) if isinstance(v, str) and v.startswith(fmt["stem"])
                  and v[len(fmt["stem"]):].isdigit()]
-        start = max([fmt["max"], *taken]) + 1
-        return np.array([f"{fmt['stem']}{str(start + i).zfill(fmt['width'])}" for i in range(n)], dtype=object)
+        first = max([fmt["max"], *taken]) + 1 + start
+        return np.array([f"{fmt['stem']}{str(first + i).zfill(fmt['width'])}" for i in range(n)], dtype=object)
     classes = fmt["classes"]
     alphabet = {"d": "0123456789", "u": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "l": "abcdefghijklmnopqrstuvwxyz", "o": "_"}
     lengths = rng.choice(fmt["lengths"], size=n, p=fmt["length_shares"])
@@ -736,25 +888,101 @@ def new_keys(n: int, fmt: dict, rng: np.random.Generator, avoid: set | None = No
     return np.array(out, dtype=object)
 
 
-def _features(a: pd.DataFrame, b: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Both frames as numbers for a nearest-neighbour match: standardised numbers, one-hot categories."""
-    cols_a, cols_b = [], []
-    for c in a.columns:
-        x, y = a[c], b[c]
-        if pd.api.types.is_numeric_dtype(x.dtype) and not pd.api.types.is_bool_dtype(x.dtype):
-            xv, yv = x.to_numpy(dtype="float64", na_value=np.nan), pd.to_numeric(y, errors="coerce").to_numpy(
-                dtype="float64", na_value=np.nan)
-            mu, sd = np.nanmean(xv), np.nanstd(xv) or 1.0
-            cols_a.append(np.nan_to_num((xv - mu) / sd)[:, None])
-            cols_b.append(np.nan_to_num((yv - mu) / sd)[:, None])
-        else:
-            cats = pd.Index(pd.unique(x.astype(object)))
-            ia, ib = cats.get_indexer(x.astype(object)), cats.get_indexer(y.astype(object))
-            cols_a.append(np.eye(len(cats) + 1)[np.where(ia < 0, len(cats), ia)])
-            cols_b.append(np.eye(len(cats) + 1)[np.where(ib < 0, len(cats), ib)])
-    if not cols_a:
-        return np.zeros((len(a), 1)), np.zeros((len(b), 1))
-    return np.hstack(cols_a), np.hstack(cols_b)
+class _Features:
+    """Rows as numbers for a nearest-neighbour match, scaled by the parent rows ``a``: standardised numbers,
+    one-hot categories (a value ``a`` lacks gets a column of its own)."""
+
+    def __init__(self, a: pd.DataFrame):
+        self.specs: list[tuple[str, Any, Any]] = []
+        for c in a.columns:
+            x = a[c]
+            if pd.api.types.is_numeric_dtype(x.dtype) and not pd.api.types.is_bool_dtype(x.dtype):
+                xv = x.to_numpy(dtype="float64", na_value=np.nan)
+                self.specs.append((c, np.nanmean(xv), np.nanstd(xv) or 1.0))
+            else:
+                self.specs.append((c, pd.Index(pd.unique(x.astype(object))), None))
+
+    def __call__(self, df: pd.DataFrame) -> np.ndarray:
+        cols = []
+        for c, a, b in self.specs:
+            if b is not None:
+                v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+                cols.append(np.nan_to_num((v - a) / b)[:, None])
+            else:
+                i = a.get_indexer(df[c].astype(object))
+                cols.append(np.eye(len(a) + 1)[np.where(i < 0, len(a), i)])
+        return np.hstack(cols) if cols else np.zeros((len(df), 1))
+
+
+class _Matcher:
+    """A further parent's rows for the rows of a child table, drawn block by block (:meth:`assign`).
+
+    Each parent row takes about as many children as its model drew for it
+    (its share of the ``n`` child rows of the table); a child goes to the
+    nearest parent row by its drawn context that still has room, the rows of
+    a block taken in a random order.
+    """
+
+    def __init__(self, parents: pd.DataFrame, context: list[str], r: Relation, n: int):
+        self.cols = [c.split(".", 1)[1] for c in context]
+        self.prefix = f"{r.parent}."
+        self.m = len(parents)
+        self.near: NearestNeighbors | None = None
+        if self.m and n:
+            want = np.maximum(np.nan_to_num(parents[COUNT.format(f"{r.child}.{r.fk}")].to_numpy(dtype="float64")), 0)
+            self.quota = _apportion(want if want.sum() > 0 else np.ones(self.m), n)
+            a = pd.DataFrame({c: parents[c] for c in self.cols})
+            self.features = _Features(a)
+            self.near = NearestNeighbors(n_neighbors=min(self.m, 32)).fit(self.features(a))
+
+    def assign(self, rows: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+        """The parent row (position) of each of ``rows``; -1 where there is no parent row."""
+        n = len(rows)
+        if self.near is None or not n:
+            return np.full(n, -1, dtype="int64")
+        b = pd.DataFrame({c: rows[self.prefix + c] for c in self.cols})
+        near = self.near.kneighbors(self.features(b), return_distance=False)
+        quota, room = self.quota, self.quota.tolist()  # (the same counts: a list is quicker to read one by one)
+        pos = [-1] * n
+        free = None  # the parent rows with room, in order (recomputed after a row fills up)
+        for i in rng.permutation(n).tolist():
+            for j in near[i].tolist():  # the nearest with room (row by row: no list of every block's neighbours)
+                if room[j] > 0:
+                    break
+            else:  # none near: any with room
+                free = np.flatnonzero(quota > 0) if free is None else free
+                j = int(rng.choice(free))
+            pos[i] = j
+            room[j] -= 1
+            quota[j] -= 1
+            if not room[j]:
+                free = None
+        return np.array(pos, dtype="int64")
+
+
+def _runs(cum: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """Consecutive runs ``(u0, u1)`` of units (``cum``: their cumulative sizes) of at most ``limit`` in all; a
+    unit larger than ``limit`` is a run of its own, empty units join the next run."""
+    n = len(cum) - 1
+    out, s = [], 0
+    while s < n:
+        e = int(np.searchsorted(cum, cum[s] + limit, side="right")) - 1
+        if cum[e] == cum[s]:  # nothing fits: the next non-empty unit alone (or the empty rest)
+            e = min(int(np.searchsorted(cum, cum[s], side="right")), n)
+        out.append((s, e))
+        s = e
+    return out or [(0, 0)]
+
+
+def _chunks(name: str, frames: Iterable[pd.DataFrame], size: int) -> Iterator[tuple[str, pd.DataFrame]]:
+    """``(name, rows)`` for every ``size`` rows of each frame; one empty frame only for a table without rows."""
+    sent = False
+    for frame in frames:
+        if not len(frame) and sent:
+            continue
+        for start in range(0, max(len(frame), 1), size):
+            yield name, frame.iloc[start:start + size].reset_index(drop=True) if len(frame) > size else frame
+            sent = True
 
 
 def as_dtype(s: pd.Series, dtype: str) -> pd.Series:

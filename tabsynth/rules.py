@@ -59,7 +59,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ._cells import canon, convert, merge
+from ._cells import canon, convert, merge, plain_value
 from .schema import TableSchema, infer_schema
 
 #: a view with more distinct values than this is seen as "present" / "missing" only
@@ -137,7 +137,7 @@ class View:
         return np.asarray(pd.Index(self.values).get_indexer(s), dtype=np.int64)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "values": None if self.values is None else [_plain(v) for v in self.values],
+        return {"name": self.name, "values": None if self.values is None else [plain_value(v) for v in self.values],
                 "has_missing": self.has_missing}
 
     @classmethod
@@ -656,7 +656,7 @@ def _view_of(s: pd.Series, name: str, kind: str) -> View | None:
     plain = all(isinstance(v, (str, bool, int, float, np.bool_, np.integer, np.floating)) for v in uniques)
     if len(uniques) <= MAX_LEVELS and plain:  # (dates, mixed objects: seen as present / missing)
         values = sorted(uniques, key=_sort_key)
-        return View(name, [_plain(v) for v in values], has_missing)
+        return View(name, [plain_value(v) for v in values], has_missing)
     return View(name, None, has_missing) if has_missing else None
 
 
@@ -756,12 +756,6 @@ def _find_equations(df: pd.DataFrame, labels: dict[str, Any], numeric: list[str]
 # ----------------------------------------------------------------- helpers
 def _is_cat(s: pd.Series) -> bool:
     return isinstance(s.dtype, pd.CategoricalDtype)
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
 
 
 def _sort_key(v: Any) -> tuple:

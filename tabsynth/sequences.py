@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._params import validate
 from ._rng import RandomState, draw_seed, make_rng
 from .database import as_dtype, key_format, new_keys, read_models, write_models
 from .errors import FileFormatError, InputError, NotFittedError
@@ -69,6 +70,11 @@ class SequenceSynthesizer:
     order : str, optional
         The column (number or date) that orders each entity's rows; without
         it, rows keep the order they have in the table.
+    constant : list of str, optional
+        Columns the caller knows to be constant within each (innermost)
+        entity, such as sex or date of birth. They are found without being
+        declared; declaring them makes :meth:`fit` check it and refuse a table
+        where one varies within an entity (naming the column and the entity).
     backend : str, default "trees"
         Backend of both models.
     random_state : int, optional
@@ -91,10 +97,11 @@ class SequenceSynthesizer:
     (1, True)
     """
 
-    def __init__(self, entity: str | list[str], *, order: str | None = None, backend: str = "trees",
-                 random_state: int | None = None, **params: Any):
+    def __init__(self, entity: str | list[str], *, order: str | None = None, constant: list[str] | None = None,
+                 backend: str = "trees", random_state: int | None = None, **params: Any):
         self.entity = entity
         self.order = order
+        self.constant = constant
         self.backend = backend
         self.random_state = random_state
         self.params = params
@@ -112,6 +119,8 @@ class SequenceSynthesizer:
         -------
         self
         """
+        validate("SequenceSynthesizer", {"order": self.order, "backend": self.backend,
+                                         "random_state": self.random_state})
         check_table(df)
         entities = [self.entity] if isinstance(self.entity, str) else list(self.entity)
         if not entities or not all(isinstance(e, str) for e in entities) or len(set(entities)) < len(entities):
@@ -132,6 +141,7 @@ class SequenceSynthesizer:
             if df.duplicated([labels[e] for e in entities] + [labels[order]]).any():
                 raise InputError(f"order column {order!r} has ties within an entity (two rows of one {entity} at "
                                  "the same place); an order must tell the rows of an entity apart")
+        _check_declared_constant(df, self.constant, [labels[e] for e in entities], order)
         if len(entities) > 1:
             return self._fit_nested(df.rename(columns=str).reset_index(drop=True), entities, order)
         self.nested_ = False
@@ -231,9 +241,8 @@ class SequenceSynthesizer:
         """
         if not hasattr(self, "entity_model_"):
             raise NotFittedError("this SequenceSynthesizer is not fitted yet; call fit(df) or load(path) first")
+        validate("SequenceSynthesizer.sample", {"n_entities": n_entities, "seed": seed})
         n = self.n_entities_ if n_entities is None else n_entities
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise InputError(f"n_entities must be a non-negative integer, got {n_entities!r}")
         base = draw_seed(make_rng(seed) if seed is not None else self._sample_rng)
         out, _ = self._draw(int(n), None, base)
         return self._finish(out)
@@ -343,6 +352,7 @@ class SequenceSynthesizer:
         if not hasattr(self, "entity_model_"):
             raise NotFittedError("this SequenceSynthesizer is not fitted yet; call fit(df) first")
         doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "entity": self.entity, "order": self.order,
+               "constant": self.constant,
                "backend": self.backend, "random_state": self.random_state, "params": self.params,
                "columns": self.columns_, "dtypes": self.dtypes_, "attributes": self.attributes_,
                "varying": self.varying_, "order_kind": self.order_kind_, "entity_format": self.entity_format_,
@@ -366,7 +376,7 @@ class SequenceSynthesizer:
             doc, models = read_models(path, "sequences.json")
             if doc.get("format") != FORMAT or int(doc.get("format_version", -1)) > FORMAT_VERSION:
                 raise ValueError("not a tabsynth sequence model of a version this tabsynth reads")
-            self = cls(doc["entity"], order=doc["order"], backend=doc["backend"],
+            self = cls(doc["entity"], order=doc["order"], constant=doc.get("constant"), backend=doc["backend"],
                        random_state=doc["random_state"], **doc.get("params", {}))
             for key in ("columns", "dtypes", "attributes", "varying", "order_kind", "entity_format", "seed",
                         "n_entities", "aggregates"):
@@ -420,6 +430,29 @@ def _aggregates(table: pd.DataFrame, entity: str, attributes: list[str], varying
             if attr in out:
                 break
     return out
+
+
+def _check_declared_constant(df: pd.DataFrame, constant: Any, entities: list, order: str | None) -> None:
+    """Refuse a column declared constant (``constant=``) that varies within an entity, naming both."""
+    if constant is None:
+        return
+    if isinstance(constant, str) or not all(isinstance(c, str) for c in constant):
+        raise InputError(f"constant must be a list of column names, got {constant!r}")
+    names = check_columns(df, list(constant), "constant")
+    labels = {str(c): c for c in df.columns}
+    for c in names:
+        if c in [str(e) for e in entities] or c == order:
+            raise InputError(f"constant column {c!r} is the entity or the order column; list other columns")
+        group = df.groupby(entities, sort=False, dropna=False)
+        varies = group[labels[c]].transform("nunique", dropna=False).to_numpy() > 1
+        if varies.any():
+            first = int(np.argmax(varies))
+            ids = [df[e].iloc[first] for e in entities]
+            key = ", ".join(str(v.item() if hasattr(v, "item") else v) for v in ids)
+            rows = df[labels[c]][group.ngroup().to_numpy() == group.ngroup().iloc[first]]
+            values = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in pd.unique(rows)[:3])
+            raise InputError(f"column {c!r} is declared constant but varies within {entities[-1]} {key} "
+                             f"(values {values}); remove it from constant or fix that entity's rows")
 
 
 def _order_numbers(s: pd.Series) -> np.ndarray:

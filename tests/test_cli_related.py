@@ -85,6 +85,15 @@ def test_histories_fit_sample(capsys, tmp_path):
     assert (df.groupby("worker")["sex"].nunique() == 1).all()
     code, _, err = run(capsys, "fit", path, "--entity", "nobody", "-o", tmp_path / "bad.tabsynth")
     assert code == 2 and "nobody" in err
+    code, _, err = run(capsys, "fit", path, "--entity", "worker", "--constant", "sex,union", "-o",
+                       tmp_path / "bad.tabsynth")
+    assert code == 2 and "'union' is declared constant but varies within worker" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "bad.tabsynth").exists()
+    code, _, err = run(capsys, "fit", path, "--constant", "sex", "-o", tmp_path / "bad.tabsynth")
+    assert code == 2 and "--constant" in err
+    code, _, err = run(capsys, "fit", path, "--entity", "worker", "--constant", "sex,school", "-o",
+                       tmp_path / "ok.tabsynth", "-q")
+    assert code == 0, err
     code, _, err = run(capsys, "sample", model, "-o", tmp_path / "s2.csv", "--given", "sex=F")
     assert code == 2 and "--given" in err
 

@@ -169,18 +169,16 @@ def test_large_tables_are_subsampled_deterministically():
     assert a["validity"]["score"] is not None
 
 
-def test_many_columns_stay_fast():
-    import time
-
+def test_many_columns_score_every_pair():
+    # its speed (pairs scored by whole columns) is measured in benchmarks/evaluate_adult.py, not asserted here
     rng = np.random.default_rng(6)
     n, p = 20_000, 60
     data = {f"n{i}": rng.normal(size=n) for i in range(p // 2)}
     data.update({f"c{i}": rng.choice(list("abcdefgh"), n) for i in range(p // 2)})
     real = pd.DataFrame(data)
-    t0 = time.perf_counter()
     res = fidelity(real, real.sample(frac=1.0, random_state=0))
     assert len(res["pairs"]) == p * (p - 1) // 2
-    assert time.perf_counter() - t0 < 15
+    assert res["pair_trends"] > 0.99  # a shuffled copy of the real rows keeps every pair
 
 
 def test_fidelity_bad_options():

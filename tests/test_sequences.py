@@ -156,3 +156,37 @@ def test_nested_entities_bad_input():
         SequenceSynthesizer(["school", "nope"]).fit(df)
     with pytest.raises(InputError, match="ties within an entity"):
         SequenceSynthesizer(["school", "pupil"], order="size").fit(df)
+
+
+def test_declared_constant_columns_checked(tmp_path):
+    df = panel(40)
+    fitted = SequenceSynthesizer("worker", order="year", constant=["sex", "school"], random_state=0).fit(df)
+    assert {"sex", "school"} <= set(fitted.attributes_)
+    back = SequenceSynthesizer.load(fitted.save(tmp_path / "m.tabsynth"))
+    assert back.constant == ["sex", "school"]
+    assert back.sample(5, seed=1).equals(fitted.sample(5, seed=1))
+    varied = df.copy()
+    first = varied.index[varied["worker"] == varied["worker"].iloc[0]]
+    varied.loc[first[-1], "sex"] = "F" if varied.loc[first[0], "sex"] == "M" else "M"
+    if len(first) == 1:  # the first worker has one row: give it a second row to vary
+        pytest.skip("panel's first worker has one row")
+    with pytest.raises(InputError, match=r"'sex' is declared constant but varies within worker 1000"):
+        SequenceSynthesizer("worker", order="year", constant=["sex"]).fit(varied)
+    # 'union' varies within workers and is not declared: found as a varying column, no error
+    SequenceSynthesizer("worker", order="year", constant=["school"], random_state=0).fit(varied)
+    with pytest.raises(InputError, match="'nobody'"):
+        SequenceSynthesizer("worker", constant=["nobody"]).fit(df)
+    with pytest.raises(InputError, match="entity or the order"):
+        SequenceSynthesizer("worker", order="year", constant=["year"]).fit(df)
+    with pytest.raises(InputError, match="list of column names"):
+        SequenceSynthesizer("worker", constant="sex").fit(df)
+
+
+def test_declared_constant_nested():
+    df = schools(20)
+    inner_const = [c for c in df.columns if c not in ("school", "pupil", "year")
+                   and (df.groupby(["school", "pupil"])[c].nunique() <= 1).all()]
+    SequenceSynthesizer(["school", "pupil"], order="year", constant=inner_const, random_state=0).fit(df)
+    varying = next(c for c in df.columns if c not in ("school", "pupil", "year") and c not in inner_const)
+    with pytest.raises(InputError, match=f"'{varying}' is declared constant but varies within pupil"):
+        SequenceSynthesizer(["school", "pupil"], order="year", constant=[varying]).fit(df)
