@@ -11,13 +11,15 @@ its default backend, ``trees``, and with ``gmm``, and score each on the
 same real test rows by the minority class's F1. Three splits, so the
 spread shows.
 
-Read the chart before you augment: here the default ``trees`` backend
-*lowers* the minority's F1 sharply (to about 0.4 with logistic
-regression), while ``gmm`` (which fits one mixture per class) stays near
-no augmentation: above it with logistic regression, below it with the
-decision tree and the random forest. The malignant class has 28
-training rows, fewer than the 30 rows a ``trees`` leaf must hold, so its
-drawn rows are likely to mix with the majority's. On adult, with 833
+Read the chart before you augment. The malignant class has 28 training
+rows, fewer than the 30 rows a ``trees`` leaf must hold. Told the class,
+``trees`` grows each column's trees within each class, so new malignant
+rows come from malignant rows only: with logistic regression the
+minority's F1 rises from about 0.91 to about 0.97 (mean of the three
+splits), as with ``gmm`` (which fits one mixture per class); with the
+random forest both stay a little below no augmentation. (Before
+``trees`` split on the class first, its malignant rows were drawn from
+leaves shared with benign rows, and F1 fell to about 0.4.) On adult, with 833
 minority training rows, both backends beat SMOTENC (:doc:`../benchmarks`). This
 is what ``tabsynth augment --check`` is for: it refuses to write rows that
 lower held-out scores.

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .errors import InputError
+from .errors import value_error
 from .schema import ColumnSpec, datetime_tz, is_datetime, short_repr, to_ns
 
 
@@ -245,7 +245,7 @@ def plain_value(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
-def given_values(schema: Any, given: Mapping[str, Any], option: str = "--given") -> dict[str, Any]:
+def given_values(schema: Any, given: Mapping[str, Any], option: str = "given") -> dict[str, Any]:
     """``given`` (column -> value, values possibly as text) checked and parsed against a fitted ``schema``.
 
     Each value is read with its column's type (numbers, dates, booleans,
@@ -273,12 +273,12 @@ def given_values(schema: Any, given: Mapping[str, Any], option: str = "--given")
         name = str(col)
         if name not in names:
             shown = ", ".join(names[:30]) + (" ..." if len(names) > 30 else "")
-            raise InputError(f"{option}: unknown column {name!r} (or one not modelled); columns are: {shown}")
+            raise value_error(option, f"unknown column {name!r} (or one not modelled); columns are: {shown}")
         spec = schema[name]
         if spec.kind == "id":
-            raise InputError(f"{option}: column {name!r} is a key (generated unique per row); it cannot be fixed")
+            raise value_error(option, f"column {name!r} is a key (generated unique per row); it cannot be fixed")
         if raw is None or (isinstance(raw, float) and np.isnan(raw)) or (isinstance(raw, str) and not raw.strip()):
-            raise InputError(f"{option}: no value for column {name!r}; write {name}=VALUE")
+            raise value_error(option, f"no value for column {name!r}; write {name}=VALUE")
         value, bad = for_model(pd.Series([raw], dtype=object), spec)
         if isinstance(raw, str) and raw != raw.strip() and (bad[0] or pd.isna(value.iloc[0])):
             # text typed with spaces around it ("sex= F"); a value with its own spaces (adult's " <=50K",
@@ -294,18 +294,18 @@ def given_values(schema: Any, given: Mapping[str, Any], option: str = "--given")
                 cats = [str(c) for c in (spec.categories or [])]
                 why = (f"was never seen in column {name!r} (values: " + ", ".join(cats[:10])
                        + (", ..." if len(cats) > 10 else "") + ")")
-            raise InputError(f"{option}: {name}={short_repr(raw)} {why}; give a value of the fitted table")
+            raise value_error(option, f"{name}={short_repr(raw)} {why}; give a value of the fitted table")
         if spec.kind in ("numeric", "integer") and spec.min is not None:
             if spec.kind == "integer" and float(v) != round(float(v)):
-                raise InputError(f"{option}: {name}={short_repr(raw)} is not a whole number; "
+                raise value_error(option, f"{name}={short_repr(raw)} is not a whole number; "
                                  f"column {name!r} holds integers")
             if not spec.min <= float(v) <= spec.max:
-                raise InputError(f"{option}: {name}={short_repr(raw)} is outside the range of column {name!r} "
+                raise value_error(option, f"{name}={short_repr(raw)} is outside the range of column {name!r} "
                                  f"seen in the data [{spec.min:g}, {spec.max:g}]")
         if spec.kind == "datetime" and spec.min is not None:
             ns, _ = to_ns(pd.Series([v]))
             if not spec.min <= float(ns[0]) <= spec.max:
-                raise InputError(f"{option}: {name}={short_repr(raw)} is outside the dates of column {name!r} "
+                raise value_error(option, f"{name}={short_repr(raw)} is outside the dates of column {name!r} "
                                  "seen in the data")
         out[name] = plain_value(v)
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Union
 
 import numpy as np
@@ -18,6 +19,17 @@ def make_rng(seed: RandomState) -> np.random.Generator:
     if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
         raise InputError(f"seed must be a non-negative integer, got {seed!r}")
     return np.random.default_rng(seed)
+
+
+def fresh_seed(seed: int | None = None) -> int:
+    """The seed a run uses: ``seed`` as given, or a fresh one (32 bits, reported so the run can be repeated).
+
+    >>> fresh_seed(7)
+    7
+    >>> 0 <= fresh_seed() < 2**32
+    True
+    """
+    return int(seed) if seed is not None else secrets.randbits(32)
 
 
 def draw_seed(rng: np.random.Generator) -> int:

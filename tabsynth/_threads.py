@@ -53,7 +53,12 @@ def _check(n: Any, what: str) -> int:
 
 
 def set_threads(n: int | None) -> None:
-    """Threads for tabsynth's native work (``None``: back to the default, ``TABSYNTH_THREADS`` or 1).
+    """Set the threads of tabsynth's native work (``None``: back to the default, ``TABSYNTH_THREADS`` or 1).
+
+    Parameters
+    ----------
+    n : int or None
+        Threads (at least 1), or None for the default.
 
     Examples
     --------

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import validate_data
 
 from ._cells import given_values, plain_value
+from ._params import validate
 from ._rng import draw_seed
 from .backends import DEFAULT_BACKEND
 from .backends.base import Progress
-from .errors import InputError, TabsynthError
-from .evaluate.utility import _check_models, infer_task, utility
+from .errors import InputError, ParameterError, TabsynthError, value_error
+from .evaluate.utility import check_models as check_model_names
+from .evaluate.utility import infer_task, utility
 from .schema import check_columns, check_table, infer_schema
 from .synthesizer import Synthesizer
 
@@ -26,15 +29,10 @@ __all__ = ["augment", "GenerativeOverSampler", "CheckFailed", "check_augmentatio
 
 def n_synthetic_rows(n_real: int, rows: int | None = None, ratio: float | None = None) -> int:
     """How many synthetic rows ``rows`` / ``ratio`` ask for (default: ratio 1.0)."""
-    if rows is not None and ratio is not None:
-        raise InputError("--rows and --ratio are exclusive; give one of them")
+    validate("augment", {"rows": rows, "ratio": ratio})
     if rows is not None:
-        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
-            raise InputError(f"--rows must be a non-negative integer, got {rows!r}")
         return rows
     ratio = 1.0 if ratio is None else ratio
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float, np.number)) or not 0 <= ratio < 1e9:
-        raise InputError(f"--ratio must be a finite non-negative number, got {ratio!r}")
     return int(round(n_real * ratio))
 
 
@@ -89,7 +87,7 @@ def class_plan(y: pd.Series, *, n_new: int | None = None, balance: bool = False,
     return {c: int(k) for c, k in zip(counts.index, rows)}
 
 
-def check_target(df: pd.DataFrame, target: str, *, classes: bool, option: str = "--target") -> str:
+def check_target(df: pd.DataFrame, target: str, *, classes: bool, option: str = "target") -> str:
     """The task of ``target`` in ``df`` ("classification" or "regression"); errors for unusable targets.
 
     ``classes``: the caller needs class labels (``--balance``,
@@ -99,13 +97,13 @@ def check_target(df: pd.DataFrame, target: str, *, classes: bool, option: str = 
     check_columns(df, [target], option)
     col = df[[c for c in df.columns if str(c) == str(target)][0]]
     if col.notna().sum() == 0:
-        raise InputError(f"{option}: column {target!r} has no values; choose a column with labels")
+        raise value_error(option, f"column {target!r} has no values; choose a column with labels")
     task = infer_task(col)
     if classes and task == "regression":
-        raise InputError(f"{option}: column {target!r} is numeric with {col.nunique()} distinct values; "
-                         "--balance and --class-ratio need class labels (bin it first, or drop --balance)")
+        raise value_error(option, f"column {target!r} is numeric with {col.nunique()} distinct values; "
+                         "class ratios need class labels (bin it first, or do not balance)")
     if classes and col.nunique() < 2:
-        raise InputError(f"{option}: column {target!r} has a single class ({plain_value(col.dropna().iloc[0])!r}); "
+        raise value_error(option, f"column {target!r} has a single class ({plain_value(col.dropna().iloc[0])!r}); "
                          "balancing needs at least two")
     return task
 
@@ -157,8 +155,7 @@ def check_augmentation(
     >>> check_augmentation(df[:300], bad, df[300:], "y", models=["logistic_regression"])["passed"]
     False
     """
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1e9:
-        raise InputError(f"--tolerance must be a non-negative number, got {tolerance!r}")
+    validate("augment", {"tolerance": tolerance, "check_models": models})
     res = utility(train, synthetic, holdout, target, models=list(models or CHECK_MODELS), seeds=(int(seed),),
                   random_state=int(seed), train_sets=("real", "augmented"))
     per = {}
@@ -186,32 +183,17 @@ class CheckFailed(TabsynthError):
         self.report = report
         lost = [f"{name} {m['real']:.4f} -> {m['augmented']:.4f} ({m['change']:+.4f})"
                 for name, m in report["models"].items() if not m["passed"]]
-        super().__init__(f"augmentation lowers held-out {report['metric']} by more than --tolerance "
-                         f"{report['tolerance']:g}: " + "; ".join(lost) + "; nothing was written")
+        super().__init__(f"augmentation lowers held-out {report['metric']} by more than the tolerance "
+                         f"({report['tolerance']:g}): " + "; ".join(lost) + "; nothing was written")
 
 
-def augment(
-    df: pd.DataFrame,
-    *,
-    rows: int | None = None,
-    ratio: float | None = None,
-    synthetic_only: bool = False,
-    target: str | None = None,
-    balance: bool = False,
-    class_ratio: float | None = None,
-    given: Mapping[str, Any] | None = None,
-    check: bool = False,
-    check_models: Sequence[str] | None = None,
-    tolerance: float = 0.01,
-    backend: str = DEFAULT_BACKEND,
-    seed: int | None = None,
-    categorical: Iterable[str] | None = None,
-    ignore: Iterable[str] | None = None,
-    verbose: bool = False,
-    progress: Progress | None = None,
-    model: Synthesizer | None = None,
-    **backend_params: Any,
-) -> pd.DataFrame:
+def augment(df: pd.DataFrame, *, rows: int | None = None, ratio: float | None = None, synthetic_only: bool = False,
+            target: str | None = None, balance: bool = False, class_ratio: float | None = None,
+            given: Mapping[str, Any] | None = None, check: bool = False, check_models: Sequence[str] | None = None,
+            tolerance: float = 0.01, backend: str = DEFAULT_BACKEND, seed: int | None = None,
+            categorical: Iterable[str] | None = None, ignore: Iterable[str] | None = None, verbose: bool = False,
+            progress: Progress | None = None, model: Synthesizer | None = None,
+            **backend_params: Any) -> pd.DataFrame:
     """Return ``df`` followed by synthetic rows that follow its joint distribution.
 
     Parameters
@@ -219,8 +201,7 @@ def augment(
     df : pandas.DataFrame
         The real table.
     rows : int, optional
-        Number of synthetic rows. Exclusive with ``ratio``, ``balance`` and
-        ``class_ratio``.
+        Number of synthetic rows; exclusive with ``ratio``, ``balance``, ``class_ratio``.
     ratio : float, optional
         Synthetic rows as a multiple of ``len(df)``; default 1.0.
     synthetic_only : bool, default False
@@ -240,13 +221,10 @@ def augment(
         ``{column: value}`` fixed in every synthetic row; the other cells are
         drawn from the model given them (see :func:`given_values`).
     check : bool, default False
-        Utility gate (needs ``target``): hold out a stratified
-        :data:`CHECK_SHARE` of ``df``, fit on the rest, and compare models
-        trained on the rest with and without the synthetic rows on the held
-        out rows (:func:`check_augmentation`); raises :class:`CheckFailed`
-        when a score drops by more than ``tolerance``. The synthetic rows
-        returned are the ones checked (from the model fitted without the
-        held-out rows).
+        Utility gate (needs ``target``): fit without a held-out stratified
+        :data:`CHECK_SHARE` of ``df``, compare models trained with and without
+        the synthetic rows on it (:func:`check_augmentation`); raises
+        :class:`CheckFailed` when a score drops by more than ``tolerance``.
     check_models : sequence of str, optional
         Evaluators of the gate (default :data:`CHECK_MODELS`).
     tolerance : float, default 0.01
@@ -256,6 +234,10 @@ def augment(
         Seed for fitting and sampling: same seed, same data => same output.
     categorical, ignore : list of str, optional
         Schema overrides (see :class:`~tabsynth.Synthesizer`).
+    verbose : bool, default False
+        Progress bars while fitting.
+    progress : callable, optional
+        ``progress(stage, done, total)`` callback of the fit.
     model : Synthesizer, optional
         An already fitted model to sample from instead of fitting one.
     **backend_params
@@ -287,10 +269,13 @@ def augment(
     return out
 
 
-def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False, target=None, balance=False,
-                class_ratio=None, given=None, check=False, check_models=None, tolerance=0.01, backend=DEFAULT_BACKEND,
-                seed=None, categorical=None, ignore=None, verbose=False, progress=None, model=None,
-                stream=False, batch_size=65536, **backend_params) -> tuple[Any, dict[str, Any]]:
+def run_augment(df: pd.DataFrame, *, rows: int | None = None, ratio: float | None = None,
+                synthetic_only: bool = False, target: str | None = None, balance: bool = False,
+                class_ratio: float | None = None, given: Mapping[str, Any] | None = None, check: bool = False,
+                check_models: Sequence[str] | None = None, tolerance: float = 0.01, backend: str = DEFAULT_BACKEND,
+                seed: int | None = None, categorical: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
+                verbose: bool = False, progress: Progress | None = None, model: Synthesizer | None = None,
+                stream: bool = False, batch_size: int = 65536, **backend_params: Any) -> tuple[Any, dict[str, Any]]:
     """:func:`augment`, plus what was done: ``{"model", "per_class", "check", "given", "rows"}`` (for the CLI).
 
     With ``stream`` (not with ``check``) the first value is an iterator of
@@ -299,70 +284,33 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     The rows are the same either way.
     """
     check_table(df)
-    if (balance or class_ratio is not None) and (rows is not None or ratio is not None):
-        raise InputError("--balance / --class-ratio decide the number of rows; drop --rows / --ratio")
-    if balance and class_ratio is not None:
-        raise InputError("--balance and --class-ratio are exclusive; --balance is --class-ratio 1")
-    if class_ratio is not None and (isinstance(class_ratio, bool) or not isinstance(class_ratio, (int, float))
-                                    or not 0 < class_ratio <= 1):
-        raise InputError("--class-ratio must be in (0, 1] (minority / majority after augmentation), "
-                         f"got {class_ratio!r}")
-    if (balance or class_ratio is not None or check) and target is None:
-        raise InputError(f"{'--check' if check else '--balance / --class-ratio'} needs --target COLUMN")
+    validate("augment", {"rows": rows, "ratio": ratio, "synthetic_only": synthetic_only, "target": target,
+                         "balance": balance, "class_ratio": class_ratio, "given": given, "check": check,
+                         "check_models": check_models, "tolerance": tolerance, "backend": backend, "seed": seed,
+                         "categorical": categorical, "ignore": ignore, "verbose": verbose})
+    if (backend_params.get("epsilon") is not None or getattr(model, "privacy_", None)) and (
+            model is None or target is not None or check or rows is None):  # docs/privacy.md
+        raise InputError("a private augment takes a fitted Synthesizer(epsilon=...) as model= and rows= (e.g. its "
+                         "noisy model.privacy_['rows']); target and check read the real rows outside the budget")
     if check and model is not None:
-        raise InputError("--check fits its own model without the held-out rows; do not pass a fitted model")
-    if check and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1e9):
-        raise InputError(f"--tolerance must be a non-negative number, got {tolerance!r}")
+        raise ParameterError("{check} fits its own model without the held-out rows; do not pass a fitted {model}",
+                             {"check": check, "model": model})
     if check_models is not None:
-        _check_models(check_models)
-    task = check_target(df, target, classes=balance or class_ratio is not None) if target is not None else None
-    by_class = task == "classification"
-    categorical = list(categorical or [])
-    if by_class and str(target) not in [str(c) for c in categorical]:
-        categorical.append(str(target))  # exact classes: the target is modelled as a category
-    schema = model.schema_ if model is not None else infer_schema(df, categorical=categorical, ignore=ignore)
-    fixed = given_values(schema, dict(given)) if given else {}
-    if by_class and str(target) in fixed:
-        raise InputError(f"--given fixes the target {target!r}; drop --target (or the target from --given)")
-    if by_class:
-        label = [c for c in df.columns if str(c) == str(target)][0]
-        plan = class_plan(df[label], balance=balance, class_ratio=class_ratio,
-                          n_new=None if balance or class_ratio is not None else n_synthetic_rows(len(df), rows, ratio))
-        n_new = sum(plan.values())
-    else:
-        plan, n_new = None, n_synthetic_rows(len(df), rows, ratio)
-    info: dict[str, Any] = {"per_class": plan, "given": fixed, "check": None}
-    fit_df, holdout = df, None
-    if check:
-        fit_df, holdout = _holdout(df, target, by_class, seed)
+        check_model_names(check_models)
+    plan = _plan(df, rows=rows, ratio=ratio, target=target, balance=balance, class_ratio=class_ratio, given=given,
+                 categorical=categorical, ignore=ignore, model=model)
+    fit_df, holdout = _holdout(df, target, plan.by_class, seed) if check else (df, None)
     if model is None:
         # a class target: each class modelled on its own (where the backend can)
-        model = Synthesizer(backend, random_state=seed, categorical=categorical or None, ignore=ignore,
-                            target=str(target) if by_class else None, verbose=verbose, **backend_params)
+        model = Synthesizer(backend, random_state=seed, categorical=plan.categorical or None, ignore=ignore,
+                            target=str(target) if plan.by_class else None, verbose=verbose, **backend_params)
         model.fit(fit_df, progress=progress)
-    info["model"] = model
-    info["rows"] = n_new
-    # one stream per class (or one for all rows), each seeded from the run's seed: rows depend only on
-    # (seed, class, row index), so a streamed and an in-memory run give the same rows
-    runs = [({**fixed, str(target): cls}, k) for cls, k in plan.items()] if plan is not None else [(fixed, n_new)]
-    runs = [(values, k, s) for (values, k), s in zip(runs, run_seeds(seed, len(runs)))]
-
-    def synthetic_batches():
-        for values, k, run_seed in runs:
-            if k > 0:
-                for batch in model.sample_batches(k, batch_size=batch_size, seed=run_seed, given=values or None):
-                    yield as_input_dtypes(batch, df)
-
+    info: dict[str, Any] = {"per_class": plan.per_class, "given": plan.fixed, "check": None, "model": model,
+                            "rows": plan.n_new}
+    synthetic = _synthetic_batches(model, df, plan, target, seed, batch_size)
     if stream and not check:
-        def batches():
-            if not synthetic_only:
-                yield df.reset_index(drop=True)
-            elif n_new == 0:
-                yield as_input_dtypes(model.sample(0, seed=0), df)
-            yield from synthetic_batches()
-
-        return batches(), info
-    parts = list(synthetic_batches())
+        return _input_then(synthetic, df, model, synthetic_only, plan.n_new), info
+    parts = list(synthetic)
     synthetic = pd.concat(parts, ignore_index=True) if parts else as_input_dtypes(model.sample(0, seed=0), df)
     synthetic = as_input_dtypes(synthetic, df)
     if check:
@@ -374,9 +322,72 @@ def run_augment(df: pd.DataFrame, *, rows=None, ratio=None, synthetic_only=False
     if synthetic_only:
         return synthetic, info
     real = df.reset_index(drop=True)
-    if n_new == 0:
+    if plan.n_new == 0:
         return real, info
     return as_input_dtypes(pd.concat([real, synthetic], ignore_index=True), df), info
+
+
+class _Plan(NamedTuple):
+    """What an augmentation draws: per class (a class target) or in all, with the given cells."""
+
+    by_class: bool  # the target is a class column: rows drawn per class
+    categorical: list[str]  # the model's categorical columns (a class target among them)
+    fixed: dict[str, Any]  # the given cells, parsed
+    per_class: dict[Any, int] | None  # rows per class
+    n_new: int  # synthetic rows in all
+
+
+def _plan(df: pd.DataFrame, *, rows: int | None, ratio: float | None, target: str | None, balance: bool,
+          class_ratio: float | None, given: Mapping[str, Any] | None, categorical: Iterable[str] | None,
+          ignore: Iterable[str] | None, model: Synthesizer | None) -> _Plan:
+    task = check_target(df, target, classes=balance or class_ratio is not None) if target is not None else None
+    by_class = task == "classification"
+    categorical = list(categorical or [])
+    if by_class and str(target) not in [str(c) for c in categorical]:
+        categorical.append(str(target))  # exact classes: the target is modelled as a category
+    schema = model.schema_ if model is not None else infer_schema(df, categorical=categorical, ignore=ignore)
+    fixed = given_values(schema, dict(given)) if given else {}
+    if by_class and str(target) in fixed:
+        raise ParameterError(f"{{given}} fixes the target {target!r}; drop {{target}} (or the target from {{given}})",
+                             {"given": given, "target": target})
+    if not by_class:
+        return _Plan(False, categorical, fixed, None, n_synthetic_rows(len(df), rows, ratio))
+    label = [c for c in df.columns if str(c) == str(target)][0]
+    per_class = class_plan(df[label], balance=balance, class_ratio=class_ratio,
+                           n_new=None if balance or class_ratio is not None else n_synthetic_rows(len(df), rows, ratio))
+    return _Plan(True, categorical, fixed, per_class, sum(per_class.values()))
+
+
+def _synthetic_batches(model: Synthesizer, df: pd.DataFrame, plan: _Plan, target: str | None, seed: int | None,
+                       batch_size: int) -> Iterator[pd.DataFrame]:
+    """The synthetic rows, ``batch_size`` at a time, in ``df``'s dtypes.
+
+    One stream per class (or one for all rows), each seeded from the run's seed: rows depend only on
+    (seed, class, row index), so a streamed and an in-memory run give the same rows.
+    """
+    fixed = plan.fixed
+    runs = ([({**fixed, str(target): cls}, k) for cls, k in plan.per_class.items()] if plan.per_class is not None
+            else [(fixed, plan.n_new)])
+    for (values, k), run_seed in zip(runs, run_seeds(seed, len(runs))):
+        if k > 0:
+            for batch in model.sample_batches(k, batch_size=batch_size, seed=run_seed, given=values or None):
+                yield as_input_dtypes(batch, df)
+
+
+def _input_then(synthetic: Iterator[pd.DataFrame], df: pd.DataFrame, model: Synthesizer, synthetic_only: bool,
+                n_new: int) -> Iterator[pd.DataFrame]:
+    """The streamed output: the input rows (unless ``synthetic_only``), then the synthetic batches."""
+    if not synthetic_only:
+        yield df.reset_index(drop=True)
+    elif n_new == 0:
+        yield as_input_dtypes(model.sample(0, seed=0), df)
+    yield from synthetic
+
+
+def _one_hot(arr: np.ndarray) -> bool:
+    """Whether ``arr`` is one-vs-all indicator columns: 0/1, exactly one 1 per row, two columns or more."""
+    return (arr.ndim == 2 and arr.shape[1] > 1 and arr.dtype.kind in "biuf" and bool(np.isin(arr, (0, 1)).all())
+            and bool((arr.sum(axis=1) == 1).all()))
 
 
 def run_seeds(seed: int | None, k: int) -> list[int]:
@@ -402,8 +413,8 @@ def _holdout(df: pd.DataFrame, target: str, by_class: bool, seed: int | None) ->
     label = [c for c in df.columns if str(c) == str(target)][0]
     known = np.flatnonzero(df[label].notna().to_numpy())
     if len(known) < 10:
-        raise InputError(f"--check: column {target!r} has {len(known)} labelled rows; it needs at least 10 "
-                         "to hold some out")
+        raise ParameterError(f"{{check}}: column {target!r} has {len(known)} labelled rows; it needs at least 10 "
+                             "to hold some out", {"check": True})
     strata = None
     if by_class:
         counts = df[label].iloc[known].astype(object).map(str).value_counts()
@@ -414,7 +425,7 @@ def _holdout(df: pd.DataFrame, target: str, by_class: bool, seed: int | None) ->
     return df.iloc[keep].reset_index(drop=True), df.iloc[np.sort(held)].reset_index(drop=True)
 
 
-class GenerativeOverSampler(BaseEstimator):
+class GenerativeOverSampler(OneToOneFeatureMixin, BaseEstimator):
     """Rebalance classes with class-conditional synthetic rows (an imbalanced-learn style sampler).
 
     One generative model is fitted on ``X`` joined with ``y``; the extra rows
@@ -478,6 +489,14 @@ class GenerativeOverSampler(BaseEstimator):
         self.backend_params = backend_params
         self.verbose = verbose
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing cells are modelled
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
     def _targets(self, counts: pd.Series) -> dict:
         s = self.sampling_strategy
         top = int(counts.max())
@@ -525,6 +544,8 @@ class GenerativeOverSampler(BaseEstimator):
         arr = np.asarray(y)
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
+        elif _one_hot(arr):  # one-vs-all indicator columns (imbalanced-learn's convention): their class index
+            arr = arr.argmax(axis=1)
         if arr.ndim != 1:
             raise InputError(f"y has shape {arr.shape}; pass one class label per row (a 1-d array or a Series)")
         return pd.Series(arr)
@@ -554,6 +575,52 @@ class GenerativeOverSampler(BaseEstimator):
                              "labels: bin it first (e.g. pandas.cut), or use tabsynth.augment for regression "
                              "tables")
 
+    def fit(self, X: Any, y: Any) -> GenerativeOverSampler:
+        """Check ``X`` and ``y`` and find the rows to generate per class (``sampling_strategy_``).
+
+        As imbalanced-learn's samplers do, the work happens in
+        :meth:`fit_resample`; ``fit`` only checks.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self
+        """
+        self._checked(X, y)
+        return self
+
+    def _checked(self, X: Any, y: Any) -> tuple[pd.DataFrame, pd.Series]:
+        """``X`` as a DataFrame (fresh index, columns ``x0, ...`` for an array) and ``y`` as a Series, checked;
+        sets ``sampling_strategy_``."""
+        validate("GenerativeOverSampler", self.get_params(deep=False))
+        if isinstance(X, pd.DataFrame):
+            df = X.reset_index(drop=True).copy()
+            self.n_features_in_ = X.shape[1]
+            if all(isinstance(c, str) for c in X.columns):  # scikit-learn's rule for feature names
+                self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:  # scikit-learn's checks and messages (sparse, complex, empty, 1-d input); sets n_features_in_
+            arr = validate_data(self, X, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=1)
+            df = pd.DataFrame(arr).rename(columns=lambda i: f"x{i}")
+        y_series = self._labels(y)
+        if len(y_series) != len(df):
+            raise InputError(f"y has {len(y_series)} labels but X has {len(df)} rows; pass one label per row")
+        if y_series.isna().any():
+            raise InputError("y has missing labels; drop those rows or fill them first")
+        self._check_classes(y_series)
+        counts = y_series.value_counts(sort=False)
+        if len(counts) < 2:
+            raise InputError("y has a single class; over-sampling needs at least two (one class is nothing to "
+                             "balance)")
+        self.sampling_strategy_ = self._targets(counts)
+        return df, y_series
+
     def fit_resample(self, X: Any, y: Any) -> tuple[Any, Any]:
         """Fit the model on ``(X, y)`` and return them with synthetic rows appended.
 
@@ -570,18 +637,7 @@ class GenerativeOverSampler(BaseEstimator):
             Series out with a fresh index; arrays in, arrays out).
         """
         was_frame = isinstance(X, pd.DataFrame)
-        df = (X.reset_index(drop=True).copy() if was_frame
-              else pd.DataFrame(np.asarray(X)).rename(columns=lambda i: f"x{i}"))
-        y_series = self._labels(y)
-        if len(y_series) != len(df):
-            raise InputError(f"y has {len(y_series)} labels but X has {len(df)} rows; pass one label per row")
-        if y_series.isna().any():
-            raise InputError("y has missing labels; drop those rows or fill them first")
-        self._check_classes(y_series)
-        counts = y_series.value_counts(sort=False)
-        if len(counts) < 2:
-            raise InputError("y has a single class; over-sampling needs at least two")
-        self.sampling_strategy_ = self._targets(counts)
+        df, y_series = self._checked(X, y)
         target = "__tabsynth_target__"
         while target in [str(c) for c in df.columns]:
             target += "_"
@@ -607,4 +663,11 @@ class GenerativeOverSampler(BaseEstimator):
             if isinstance(y, pd.Series):
                 y_res = y_res.astype(y.dtype)
             return out, y_res
-        return out.to_numpy(), y_out.to_numpy().astype(np.asarray(y).dtype)
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 2 and y_arr.shape[1] > 1:  # one-hot in, one-hot out
+            y_res = np.eye(y_arr.shape[1], dtype=y_arr.dtype)[y_out.to_numpy().astype(int)]
+        else:
+            y_res = y_out.to_numpy().astype(y_arr.dtype)
+        if isinstance(X, list):  # lists in, lists out
+            return out.to_numpy().tolist(), y_res.tolist()
+        return out.to_numpy(), y_res

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from ._cells import given_values
 from ._large import fit_model, plan_directory, run_impute, run_sample_cluster, write_stream
 from ._large import run_augment as run_large_augment
 from ._outputs import OutputPlan, Terminated, cleanup_temps, install_signal_handlers
+from ._params import validate
 from ._related import (
     entity_columns,
     fit_database,
@@ -34,6 +34,7 @@ from ._related import (
     table_files,
     write_tables,
 )
+from ._rng import fresh_seed
 from ._threads import set_threads
 from ._version import __version__
 from .augmentation import CheckFailed, n_synthetic_rows, run_augment
@@ -41,7 +42,7 @@ from .backends import DEFAULT_BACKEND, get_backend_class
 from .database import DatabaseSynthesizer, Relation, check_relations, infer_relations
 from .dataset import is_dataset
 from .datasets import load_example
-from .errors import InputError, TabsynthError
+from .errors import InputError, ParameterError, TabsynthError
 from .evaluate import evaluate as run_evaluate
 from .evaluate import summary_table
 from .evaluate.database import evaluate_database
@@ -50,6 +51,7 @@ from .evaluate.report import write_report
 from .evaluate.sequences import evaluate_sequences, sequence_summary
 from .impute import GenerativeImputer
 from .io import TableWriter, read_table, table_format, text_layout, write_table
+from .privacy import private_params, private_rows, public_layout
 from .rules import find_rules
 from .schema import check_columns, infer_schema, make_dtype
 from .sequences import SequenceSynthesizer
@@ -93,14 +95,6 @@ def _emit_json(as_json: bool, doc: dict) -> None:
 def _read(path: str, na_values: str | None, sep: str | None = None):
 
     return read_table(path, na_values=_split(na_values), sep=sep)
-
-
-def _resolve_seed(seed: int | None) -> int:
-    """The seed a run uses: the one given, or a fresh one (reported by --json so the run can be repeated)."""
-    if seed is not None:
-        return int(seed)
-
-    return secrets.randbits(32)
 
 
 def _table_check(option: str):
@@ -257,6 +251,17 @@ def output_options(f: Callable) -> Callable:
     return f
 
 
+#: Python parameters whose option is not ``--`` + the name with dashes (messages of the library name parameters)
+FLAGS = {"n": "--rows", "n_entities": "--rows", "random_state": "--seed", "n_draws": "--draws",
+         "passes": "--fit-passes", "batch_size": "--batch-rows", "m": "--multiple", "backend_params": "--param",
+         "models": "--check-models", "scale": "--scale"}
+
+
+def flag(name: str) -> str:
+    """The option that sets Python parameter ``name``: ``class_ratio`` -> ``--class-ratio``."""
+    return FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
 #: the column ``impute --multiple`` puts in front: which completed copy a row belongs to
 MI_COLUMN = "_imputation"
 
@@ -346,6 +351,28 @@ def related_options(f: Callable) -> Callable:
     return click.argument("more", nargs=-1, type=click.Path(), expose_value=False, callback=_keep("more"))(f)
 
 
+def privacy_options(f: Callable) -> Callable:
+    """``--epsilon``, ``--delta``, ``--public-schema``: a differentially private fit (docs/privacy.md)."""
+    f = click.option("--public-schema", type=click.Path(dir_okay=False), expose_value=False,
+                     callback=_keep("public_schema"), metavar="FILE",
+                     help="With --epsilon: a JSON file of categories and bounds known without the data.")(f)
+    f = click.option("--delta", type=float, expose_value=False, callback=_keep("delta"),
+                     help="With --epsilon: the delta of the guarantee, in (0, 1) [default: 1e-9].")(f)
+    return click.option("--epsilon", type=float, expose_value=False, callback=_keep("epsilon"),
+                        help="Fit with (epsilon, delta)-differential privacy: samples and the model carry the "
+                             "guarantee (docs/privacy.md).")(f)
+
+
+def _privacy(**used: Any) -> dict[str, Any]:
+    """The private fit's Synthesizer parameters; options that it excludes (given as ``used``) are errors."""
+    ctx = click.get_current_context()
+    used["--backend"] = ctx.get_parameter_source("backend") != click.core.ParameterSource.DEFAULT
+    used["--epochs"] = ctx.meta.get("tabsynth.epochs") is not None
+    return private_params(ctx.meta.get("tabsynth.epsilon"), ctx.meta.get("tabsynth.delta"),
+                          ctx.meta.get("tabsynth.public_schema"), {k.replace("_", "-"): bool(v) for k, v in
+                                                                   used.items()})
+
+
 def _related_args() -> tuple[list[str], list[str], str | None, str | None, list[str]]:
     meta = click.get_current_context().meta
     return (list(meta.get("tabsynth.more") or ()), list(meta.get("tabsynth.relations") or ()),
@@ -365,12 +392,13 @@ def _run_related(command: str, input: str, output: str | None, *, backend: str, 
         return False
     if more and entity is not None:
         raise click.UsageError("--entity applies to one table of histories; give one INPUT (or drop --entity)")
+    _privacy(**{"several tables or --entity": True})
     if command == "augment" and not synthetic_only:
         raise click.UsageError("with several tables or --entity, augment writes new tables only: add --synthetic-only")
     if not output:
         raise click.UsageError("give -o: " + ("an output directory for the tables" if more else "an output file"))
     extra = _backend_params(backend, params)
-    seed = _resolve_seed(seed)
+    seed = fresh_seed(seed)
     t0 = time.perf_counter()
     paths = [input, *more]
     plan = _plan({f"INPUT {i + 1}": p for i, p in enumerate(paths)})
@@ -459,6 +487,7 @@ def given_option(f: Callable) -> Callable:
 @fit_passes_option
 @cluster_options
 @related_options
+@privacy_options
 @model_options
 @output_options
 def augment(input, output, rows, ratio, synthetic_only, save_model, report, target, balance, class_ratio, given,
@@ -487,16 +516,13 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
                     sep=sep, quiet=quiet, as_json=as_json, scale=ratio, rows=rows, synthetic_only=synthetic_only,
                     save_model=save_model):
         return
-    if rows is not None and ratio is not None:
-        raise click.UsageError("--rows and --ratio are exclusive; give one of them")
-    if tolerance < 0:
-        raise click.BadParameter(f"{tolerance:g} is negative; give the largest drop allowed, e.g. 0.01",
-                                 param_hint="--tolerance")
-    if class_ratio is not None and not 0 < class_ratio <= 1:
-        raise click.BadParameter(f"{class_ratio:g} is not in (0, 1]: it is minority / majority after augmentation",
-                                 param_hint="--class-ratio")
+    validate("augment", {"rows": rows, "ratio": ratio, "target": target, "balance": balance,
+                         "class_ratio": class_ratio, "check": check, "check_models": check_models,
+                         "tolerance": tolerance})
     fixed = _parse_given(given)
-    models = _split(check_models)
+    dp = _privacy(__target=target, __balance=balance, __class_ratio=class_ratio, __check=check, __report=report,
+                  __param=params, __fit_passes=fit_passes, __workers=workers, __scheduler=scheduler,
+                  **{"a parquet dataset input": is_dataset(input, fit_rows)})
 
     on_cluster = _wants_cluster(workers, scheduler)
     plan = _plan({"INPUT": input})
@@ -508,29 +534,20 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     plan.add(save_model, "--save-model")
     plan.add(report, "--report", _html_check)
     extra = _backend_params(backend, params)
-    seed = _resolve_seed(seed)
+    seed = fresh_seed(seed)
     t0 = time.perf_counter()
     if large:
-
-        done = run_large_augment(plan, input, out_path, rows=rows, ratio=ratio, synthetic_only=synthetic_only,
-                                 given=fixed,
-                                 backend=backend, seed=seed, categorical=_split(categorical), ignore=_split(ignore),
-                                 extra=extra, fit_rows=fit_rows, workers=workers, scheduler=scheduler,
-                                 progress=_show_progress(quiet, as_json), passes=fit_passes)
-        if save_model:
-            with plan.writing():
-                done["model"].save(plan.stage(Path(save_model)))
-        seconds = time.perf_counter() - t0
-        _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows_input": done["rows_input"],
-                             "rows_synthetic": done["rows_synthetic"], "rows_output": done["rows_output"],
-                             "rows_fitted": done["rows_fitted"], "backend": backend, "seed": seed,
-                             "seconds": round(seconds, 3), "model": save_model, "given": fixed or None})
-        _say(quiet, as_json, f"wrote {done['rows_output']} rows ({done['rows_output'] - done['rows_synthetic']} input "
-                             f"+ {done['rows_synthetic']} synthetic; model fitted on {done['rows_fitted']} sampled "
-                             f"rows) to {out_path} in {seconds:.1f}s")
+        _augment_dataset(plan, input, out_path, t0, rows=rows, ratio=ratio, synthetic_only=synthetic_only,
+                         given=fixed, backend=backend, seed=seed, categorical=categorical, ignore=ignore, extra=extra,
+                         fit_rows=fit_rows, workers=workers, scheduler=scheduler, passes=fit_passes,
+                         save_model=save_model, quiet=quiet, as_json=as_json)
         return
     df = _read(input, na_values, sep)
     layout = text_layout(df)
+    private = Synthesizer(random_state=seed, categorical=_split(categorical), ignore=_split(ignore),
+                          verbose=_show_progress(quiet, as_json), **dp).fit(df) if dp else None
+    if private is not None:  # rows from the noisy count; no layout detail that depends on the cells
+        rows, ratio, layout = private_rows(private.privacy_["rows"], rows, ratio), None, public_layout(layout)
     # synthetic rows are streamed to the output unless --check / --report need them all in memory
     stream = not check and not report
     if not stream and not (balance or class_ratio is not None):
@@ -538,16 +555,47 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
     try:
         result, info = run_augment(df, rows=rows, ratio=ratio, synthetic_only=synthetic_only, target=target,
                                    balance=balance, class_ratio=class_ratio, given=fixed, check=check,
-                                   check_models=models, tolerance=tolerance, backend=backend, seed=seed,
-                                   categorical=_split(categorical), ignore=_split(ignore),
-                                   verbose=_show_progress(quiet, as_json), stream=stream, **extra)
+                                   check_models=_split(check_models), tolerance=tolerance, backend=backend,
+                                   seed=seed, categorical=_split(categorical), ignore=_split(ignore),
+                                   verbose=_show_progress(quiet, as_json), stream=stream, model=private,
+                                   **extra)
     except CheckFailed as e:
         _emit_json(as_json, {"input": str(input), "output": None, "check": e.report})
         click.echo(f"error: {e}", err=True)
         sys.exit(3)
-    model = info["model"]
+    _write_augmented(plan, df, layout, result, info, out_path, stream=stream, synthetic_only=synthetic_only,
+                     target=target, report=report, save_model=save_model, quiet=quiet, as_json=as_json)
+    _augment_summary(input, out_path, df, info, t0, backend=backend, seed=seed, save_model=save_model, report=report,
+                     target=target, synthetic_only=synthetic_only, quiet=quiet, as_json=as_json)
+
+
+def _augment_dataset(plan: Any, input: str, out_path: Path, t0: float, *, rows: int | None, ratio: float | None,
+                     synthetic_only: bool, given: dict, backend: str, seed: int, categorical: str | None,
+                     ignore: str | None, extra: dict, fit_rows: int, workers: int | None, scheduler: str | None,
+                     passes: int, save_model: str | None, quiet: bool, as_json: bool) -> None:
+    """``augment`` of a parquet dataset (or on a cluster): :func:`tabsynth._large.run_augment`, then the summary."""
+    done = run_large_augment(plan, input, out_path, rows=rows, ratio=ratio, synthetic_only=synthetic_only,
+                             given=given, backend=backend, seed=seed, categorical=_split(categorical),
+                             ignore=_split(ignore), extra=extra, fit_rows=fit_rows, workers=workers,
+                             scheduler=scheduler, progress=_show_progress(quiet, as_json), passes=passes)
+    if save_model:
+        with plan.writing():
+            done["model"].save(plan.stage(Path(save_model)))
+    seconds = time.perf_counter() - t0
+    _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows_input": done["rows_input"],
+                         "rows_synthetic": done["rows_synthetic"], "rows_output": done["rows_output"],
+                         "rows_fitted": done["rows_fitted"], "backend": backend, "seed": seed,
+                         "seconds": round(seconds, 3), "model": save_model, "given": given or None})
+    _say(quiet, as_json, f"wrote {done['rows_output']} rows ({done['rows_output'] - done['rows_synthetic']} input "
+                         f"+ {done['rows_synthetic']} synthetic; model fitted on {done['rows_fitted']} sampled "
+                         f"rows) to {out_path} in {seconds:.1f}s")
+
+
+def _write_augmented(plan: Any, df: pd.DataFrame, layout: dict | None, result: Any, info: dict, out_path: Path, *,
+                     stream: bool, synthetic_only: bool, target: str | None, report: str | None,
+                     save_model: str | None, quiet: bool, as_json: bool) -> None:
+    """Write the augmented table (streamed or whole), the --report and the --save-model file, all or nothing."""
     kept = 0 if synthetic_only else len(df)
-    n_new = info["rows"]
     with plan.writing():
         if report:
             synthetic = result.iloc[kept:].reset_index(drop=True)
@@ -555,17 +603,26 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
                               note="synthetic rows of 'tabsynth augment' against its input; the holdout part was "
                                    "seen by the generator, so utility and privacy figures are optimistic")
         if stream:
-            write_stream(plan, result, out_path, layout, kept + n_new, _show_progress(quiet, as_json))
+            write_stream(plan, result, out_path, layout, kept + info["rows"], _show_progress(quiet, as_json))
         else:
             _write(plan, result, out_path, layout)
         if save_model:
-            model.save(plan.stage(Path(save_model)))
+            info["model"].save(plan.stage(Path(save_model)))
+
+
+def _augment_summary(input: str, out_path: Path, df: pd.DataFrame, info: dict, t0: float, *, backend: str, seed: int,
+                     save_model: str | None, report: str | None, target: str | None, synthetic_only: bool,
+                     quiet: bool, as_json: bool) -> None:
+    """``augment``'s --json document, or its lines on stdout: the check, the rows per class, what was written."""
     seconds = time.perf_counter() - t0
+    kept = 0 if synthetic_only else len(df)
+    n_new = info["rows"]
     per_class = None if info["per_class"] is None else {str(k): v for k, v in info["per_class"].items()}
     doc = {"input": str(input), "output": str(out_path), "rows_input": len(df), "rows_synthetic": n_new,
            "rows_output": kept + n_new, "backend": backend, "seed": seed, "seconds": round(seconds, 3),
            "model": save_model, "report": report, "target": target, "rows_per_class": per_class,
-           "given": info["given"] or None, "check": info["check"]}
+           "given": info["given"] or None, "check": info["check"],
+           "privacy": getattr(info["model"], "privacy_", None)}
     _emit_json(as_json, doc)
     if info["check"] is not None and not quiet and not as_json:
         rep = info["check"]
@@ -587,6 +644,7 @@ def augment(input, output, rows, ratio, synthetic_only, save_model, report, targ
 @fit_rows_option
 @fit_passes_option
 @related_options
+@privacy_options
 @model_options
 @output_options
 def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, sep, categorical, ignore, params, quiet,
@@ -605,10 +663,11 @@ def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, s
 
     plan = _plan({"INPUT": input})
     plan.add(output, "-o")
-    extra = _backend_params(backend, params)
-    seed = _resolve_seed(seed)
-    t0 = time.perf_counter()
     large = is_dataset(input, fit_rows)
+    dp = _privacy(__param=params, __fit_passes=fit_passes, **{"a parquet dataset input": large})
+    extra = {**_backend_params(backend, params), **dp}
+    seed = fresh_seed(seed)
+    t0 = time.perf_counter()
     _passes_need_dataset(fit_passes, large)
     if large:
 
@@ -626,6 +685,8 @@ def fit(input, output, target, fit_rows, fit_passes, backend, seed, na_values, s
                "seconds": round(seconds, 3)}
     if fit_passes:
         summary["pass_log_likelihoods"] = [round(v, 6) for v in model.pass_log_likelihoods_]
+    if dp:
+        summary["privacy"] = model.privacy_
     _emit_json(as_json, summary)
     _say(quiet, as_json, f"fitted {backend} on {n_rows} rows, saved to {output} in {seconds:.1f}s")
 
@@ -661,7 +722,7 @@ def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, sca
         if given or workers or scheduler:
             raise click.UsageError("--given, --workers and --scheduler apply to a table's model")
         plan = _plan({"MODEL": model})
-        seed = _resolve_seed(seed)
+        seed = fresh_seed(seed)
         t0 = time.perf_counter()
         loaded = DatabaseSynthesizer.load(model) if kind == "database" else SequenceSynthesizer.load(model)
         summary = {"model": str(model), "seed": seed,
@@ -680,7 +741,7 @@ def sample(model, rows, output, seed, given, batch_rows, workers, scheduler, sca
     on_cluster = _wants_cluster(workers, scheduler)
     plan = _plan({"MODEL": model})
     out_path = plan_directory(output, {"MODEL": model}) if on_cluster else plan.add(output, "-o", _table_check("-o"))
-    seed = _resolve_seed(seed)
+    seed = fresh_seed(seed)
     t0 = time.perf_counter()
     m = Synthesizer.load(model)
     fixed = given_values(m.schema_, fixed) if fixed else {}
@@ -749,9 +810,8 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
                        or click.get_current_context().meta.get("tabsynth.epochs")):
         raise click.UsageError("--model uses a fitted model: --save-model, --backend, --param, --epochs, "
                                "--categorical and --ignore apply only when fitting")
-    if multiple is not None and multiple < 2:
-        raise click.BadParameter(f"got {multiple}; multiple imputation needs at least 2 completed tables "
-                                 "(for a single best guess, leave out --multiple)", param_hint="--multiple")
+    if multiple is not None:
+        validate("GenerativeImputer.sample_imputations", {"m": multiple})
     if multiple is not None and click.get_current_context().get_parameter_source("strategy").name != "DEFAULT":
         raise click.UsageError("--multiple draws every missing cell from a bootstrap-refitted model; "
                                "--strategy applies to a single imputation: drop one of them")
@@ -761,40 +821,18 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
     out_path = _planned_output(plan, input, output, "imputed", on_cluster)
     plan.add(save_model, "--save-model")
     extra = {} if model_path else _backend_params(backend, params)
-    seed = _resolve_seed(seed)
+    seed = fresh_seed(seed)
     t0 = time.perf_counter()
     # --multiple refits its refinement on bootstrap samples: the single-guess one is not fitted
     imp_params = {"n_draws": draws, "strategy": "sample" if multiple else strategy, "random_state": seed,
                   "fill_structural": fill_structural}
 
-    def imputer_for(frame):
-        """The imputer fitted on ``frame`` (INPUT, or a dataset's sample), or around the --model file."""
-        if model_path:
-            # the refinement learns from INPUT itself (model files hold the generative part)
-            return GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), frame, **imp_params)
-        return GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
-                                 backend_params=extra or None, verbose=_show_progress(quiet, as_json),
-                                 **imp_params).fit(frame)
-
+    imputer_for = _imputer_factory(model_path, imp_params, backend=backend, categorical=categorical, ignore=ignore,
+                                   extra=extra, verbose=_show_progress(quiet, as_json))
     if large:
-
-        done = run_impute(plan, input, out_path, imputer_for=imputer_for, only=_split(only), seed=seed,
-                          fit_rows=fit_rows, workers=workers, scheduler=scheduler,
-                          progress=_show_progress(quiet, as_json))
-        if save_model:
-            with plan.writing():
-                done["imputer"].synthesizer_.save(plan.stage(Path(save_model)))
-        seconds = time.perf_counter() - t0
-        _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": done["rows"],
-                             "rows_fitted": done["rows_fitted"], "cells_filled": done["filled"],
-                             "cells_left_missing": done["left"], "cells_structural": done["structural"],
-                             "cells_unseen": done["unseen"],
-                             "model": model_path or save_model, "strategy": strategy, "imputations": 1,
-                             "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
-        filled_note = f"filled {sum(done['filled'].values())} missing cells in" if done["filled"] is not None \
-            else "filled"
-        _say(quiet, as_json, f"{filled_note} {done['rows']} rows (model fitted on {done['rows_fitted']} sampled "
-                             f"rows), wrote {out_path} in {seconds:.1f}s")
+        _impute_dataset(plan, input, out_path, t0, imputer_for=imputer_for, only=only, seed=seed, fit_rows=fit_rows,
+                        workers=workers, scheduler=scheduler, save_model=save_model, model_path=model_path,
+                        strategy=strategy, draws=draws, quiet=quiet, as_json=as_json)
         return
     df = _read(input, na_values, sep)
     layout = text_layout(df)
@@ -802,38 +840,88 @@ def impute(input, output, model_path, save_model, only, draws, strategy, fit_row
         raise click.UsageError(f"INPUT already has a column named '{MI_COLUMN}', which --multiple adds; "
                                "rename that column first")
     if only is not None:
-
         only = check_columns(df, _split(only) or [], "--columns")
         if not only:
             raise click.BadParameter("give at least one column name", param_hint="--columns")
     imputer = imputer_for(df)
     unseen = imputer.synthesizer_.unseen_cells(df)
-    before = df.isna().sum()
+    tables, filled = _imputed_tables(imputer, df, only, multiple)
+    with plan.writing():
+        _write(plan, filled, out_path, layout)
+        if save_model:
+            imputer.synthesizer_.save(plan.stage(Path(save_model)))
+    _impute_summary(input, out_path, df, tables, filled, imputer, unseen, t0, model=model_path or save_model,
+                    strategy=strategy, multiple=multiple, draws=draws, seed=seed, fill_structural=fill_structural,
+                    quiet=quiet, as_json=as_json)
+
+
+def _imputer_factory(model_path: str | None, imp_params: dict, *, backend: str, categorical: str | None,
+                     ignore: str | None, extra: dict, verbose: bool) -> Callable[[pd.DataFrame], GenerativeImputer]:
+    """``imputer_for(frame)``: the imputer fitted on ``frame`` (INPUT, or a dataset's sample), or around --model."""
+
+    def imputer_for(frame: pd.DataFrame) -> GenerativeImputer:
+        if model_path:
+            # the refinement learns from INPUT itself (model files hold the generative part)
+            return GenerativeImputer.from_synthesizer(Synthesizer.load(model_path), frame, **imp_params)
+        return GenerativeImputer(backend, categorical=_split(categorical), ignore=_split(ignore),
+                                 backend_params=extra or None, verbose=verbose, **imp_params).fit(frame)
+
+    return imputer_for
+
+
+def _impute_dataset(plan: Any, input: str, out_path: Path, t0: float, *, imputer_for: Callable, only: str | None,
+                    seed: int, fit_rows: int, workers: int | None, scheduler: str | None, save_model: str | None,
+                    model_path: str | None, strategy: str, draws: int, quiet: bool, as_json: bool) -> None:
+    """``impute`` of a parquet dataset (or on a cluster): :func:`tabsynth._large.run_impute`, then the summary."""
+    done = run_impute(plan, input, out_path, imputer_for=imputer_for, only=_split(only), seed=seed,
+                      fit_rows=fit_rows, workers=workers, scheduler=scheduler,
+                      progress=_show_progress(quiet, as_json))
+    if save_model:
+        with plan.writing():
+            done["imputer"].synthesizer_.save(plan.stage(Path(save_model)))
+    seconds = time.perf_counter() - t0
+    _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": done["rows"],
+                         "rows_fitted": done["rows_fitted"], "cells_filled": done["filled"],
+                         "cells_left_missing": done["left"], "cells_structural": done["structural"],
+                         "cells_unseen": done["unseen"],
+                         "model": model_path or save_model, "strategy": strategy, "imputations": 1,
+                         "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
+    filled_note = f"filled {sum(done['filled'].values())} missing cells in" if done["filled"] is not None \
+        else "filled"
+    _say(quiet, as_json, f"{filled_note} {done['rows']} rows (model fitted on {done['rows_fitted']} sampled "
+                         f"rows), wrote {out_path} in {seconds:.1f}s")
+
+
+def _imputed_tables(imputer: GenerativeImputer, df: pd.DataFrame, only: list[str] | None,
+                    multiple: int | None) -> tuple[list[pd.DataFrame], pd.DataFrame]:
+    """The completed tables (one, or --multiple), holes outside --columns kept; and the table to write."""
     tables = imputer.sample_imputations(df, multiple) if multiple else [imputer.transform(df)]
     for filled in tables:
         if only is not None:  # other columns keep their holes
             for c in df.columns:
                 if str(c) not in only:
                     filled[c] = df[c]
-    after = tables[0].isna().sum()
-    if multiple:
-        filled = pd.concat([t.reset_index(drop=True) for t in tables], ignore_index=True)
-        filled.insert(0, MI_COLUMN, np.repeat(np.arange(multiple, dtype="int64"), len(df)))
-    else:
-        filled = tables[0]
-    with plan.writing():
-        _write(plan, filled, out_path, layout)
-        if save_model:
-            imputer.synthesizer_.save(plan.stage(Path(save_model)))
+    if not multiple:
+        return tables, tables[0]
+    filled = pd.concat([t.reset_index(drop=True) for t in tables], ignore_index=True)
+    filled.insert(0, MI_COLUMN, np.repeat(np.arange(multiple, dtype="int64"), len(df)))
+    return tables, filled
+
+
+def _impute_summary(input: str, out_path: Path, df: pd.DataFrame, tables: list[pd.DataFrame], filled: pd.DataFrame,
+                    imputer: GenerativeImputer, unseen: dict, t0: float, *, model: str | None, strategy: str,
+                    multiple: int | None, draws: int, seed: int, fill_structural: bool, quiet: bool,
+                    as_json: bool) -> None:
+    """``impute``'s --json document, or its line on stdout: cells filled, left, structural, unseen."""
     seconds = time.perf_counter() - t0
+    before, after = df.isna().sum(), tables[0].isna().sum()
     cells = {str(c): int(before[c] - after[c]) for c in df.columns if before[c] - after[c] > 0}
     left = {str(c): int(after[c]) for c in df.columns if after[c] > 0}
     structural = imputer.structural_cells(df, tables[0])
     _emit_json(as_json, {"input": str(input), "output": str(out_path), "rows": len(df), "cells_filled": cells,
                          "cells_left_missing": left, "cells_structural": structural, "cells_unseen": unseen,
-                         "model": model_path or save_model,
-                         "strategy": "multiple" if multiple else strategy, "imputations": multiple or 1,
-                         "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
+                         "model": model, "strategy": "multiple" if multiple else strategy,
+                         "imputations": multiple or 1, "draws": draws, "seed": seed, "seconds": round(seconds, 3)})
     note = ""
     if structural:
         what = "filled (--fill-structural)" if fill_structural else "left empty"
@@ -1118,7 +1206,8 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {msg} (see 'tabsynth --help')", err=True)
         sys.exit(2)
     except TabsynthError as e:
-        click.echo(f"error: {' '.join(str(e).split())}", err=True)
+        msg = e.render(flag) if isinstance(e, ParameterError) else str(e)
+        click.echo(f"error: {' '.join(msg.split())}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         cleanup_temps()

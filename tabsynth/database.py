@@ -61,6 +61,7 @@ import pyarrow as pa
 import pyarrow.compute as pac
 from sklearn.neighbors import NearestNeighbors
 
+from ._params import validate
 from ._rng import RandomState, draw_seed, make_rng
 from ._threads import limits_threads
 from .errors import FileFormatError, InputError, NotFittedError
@@ -307,6 +308,8 @@ class DatabaseSynthesizer:
         -------
         self
         """
+        validate("DatabaseSynthesizer", {"relations": self.relations, "backend": self.backend, "keep": self.keep,
+                                         "random_state": self.random_state})
         if not isinstance(tables, Mapping) or not tables:
             raise InputError("tables must be a non-empty dict of table name -> DataFrame")
         for name, df in tables.items():
@@ -501,11 +504,7 @@ class DatabaseSynthesizer:
         """
         if not hasattr(self, "models_"):
             raise NotFittedError("this DatabaseSynthesizer is not fitted yet; call fit(tables) or load(path) first")
-        if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
-                or not np.isfinite(scale) or scale <= 0:
-            raise InputError(f"scale must be a positive number, got {scale!r}")
-        if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) or batch_rows < 1:
-            raise InputError(f"batch_rows must be a positive integer, got {batch_rows!r}")
+        validate("DatabaseSynthesizer.sample_batches", {"scale": scale, "seed": seed, "batch_rows": batch_rows})
         base = draw_seed(make_rng(seed) if seed is not None else self._sample_rng)
         return self._stream(float(scale), base, int(batch_rows))
 
@@ -712,7 +711,17 @@ class DatabaseSynthesizer:
 
     # --------------------------------------------------------------- files
     def save(self, path: str | Path) -> Path:
-        """Save as one zip: a JSON manifest and each table's model (no pickle); atomic."""
+        """Save as one zip: a JSON manifest and each table's model (no pickle); atomic.
+
+        Parameters
+        ----------
+        path : str or Path
+            The model file to write.
+
+        Returns
+        -------
+        pathlib.Path
+        """
         if not hasattr(self, "models_"):
             raise NotFittedError("this DatabaseSynthesizer is not fitted yet; call fit(tables) first")
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "order": self.order_,
@@ -726,7 +735,17 @@ class DatabaseSynthesizer:
 
     @classmethod
     def load(cls, path: str | Path) -> "DatabaseSynthesizer":
-        """Load a database model written by :meth:`save`."""
+        """Load a database model written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or Path
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        DatabaseSynthesizer
+        """
         path = Path(path)
         if not path.exists():
             raise FileFormatError(f"model file '{path}' does not exist")

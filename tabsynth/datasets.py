@@ -92,54 +92,106 @@ def zoo_table(name: str, n_rows: int = 2000, seed: int = 0) -> pd.DataFrame:
     group = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
     x = rng.normal(size=n) + (group == "a") * 1.5
     base = {"x": x.round(3), "group": group}
-    if name == "dates":
-        day = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1500, n) + (x * 30).astype(int), unit="D")
-        at = pd.Timestamp("2022-03-01") + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s")
-        cols = {"day": day.strftime("%Y-%m-%d"), "at": at.strftime("%Y-%m-%dT%H:%M:%S")}
-    elif name == "epochs":
-        sec = 1_600_000_000 + rng.integers(0, 10**8, n)
-        cols = {"epoch_s": sec, "epoch_ms": sec * 1000 + rng.integers(0, 1000, n)}
-    elif name == "magnitudes":
-        cols = {"tiny": (x + rng.normal(size=n)) * 1e-12, "huge": np.exp(rng.normal(size=n)) * 1e12}
-    elif name == "heavy_tails":
-        cols = {"cauchy": rng.standard_cauchy(n), "lognormal": np.exp(3 * rng.normal(size=n) + x)}
-    elif name == "spikes":
-        amount = np.where(rng.random(n) < 0.7, 0.0, np.exp(rng.normal(7, 1, n) + 0.3 * x).round(2))
-        score = (rng.choice([0, 50, 100, 37.5], n, p=[0.3, 0.2, 0.1, 0.4])
-                 + np.where(rng.random(n) < 0.4, rng.normal(size=n), 0))
-        cols = {"amount": amount, "score": score.round(2), "count": rng.poisson(0.3, n)}
-    elif name == "high_cardinality":
-        k = min(10_000, max(2, n // 3))
-        codes = np.minimum(rng.zipf(1.3, n), k) - 1
-        cols = {"code": [f"C{c:05d}" for c in codes]}
-    elif name == "free_text":
-        words = np.array("the a road car wet late slow fast turn left right crash near stop light rain "
-                         "night driver truck bike side front rear minor major damage lane exit".split())
-        cols = {"comment": [" ".join(rng.choice(words, rng.integers(1, 31))) + f" #{i}" for i in range(n)]}
-    elif name == "wide":
-        cols = {f"n{j:03d}": (x * rng.normal() + rng.normal(size=n)).round(3) for j in range(200)}
-        cols.update({f"c{j:02d}": np.where(x + rng.normal(size=n) > 0, "hi", "lo") for j in range(40)})
-    elif name == "tiny":
-        cols = {"y": (2 * x + rng.normal(size=n)).round(2)}
-    elif name == "mostly_missing":
-        cols = {"m90": np.where(rng.random(n) < 0.9, np.nan, x + rng.normal(size=n)),
-                "m99": np.where(rng.random(n) < 0.99, np.nan, rng.normal(size=n)),
-                "c90": np.where(rng.random(n) < 0.9, None, group).astype(object)}
-    elif name == "yes_no":
-        cols = {"yes_no": np.where(x > 0, "yes", "no"), "yn": np.where(rng.random(n) < 0.3, "Y", "N")}
-    elif name == "numbers_as_text":
-        v = np.exp(rng.normal(8, 1, n)).round(2)
-        cols = {"price_text": [f"{a:,.2f}" if i % 3 == 0 else f"{a:.2f}" for i, a in enumerate(v)],
-                "qty_text": rng.integers(1, 50, n).astype(str)}
-    elif name == "mixed_types":
-        v = (x * 10 + 50).round(1).astype(object)
-        odd = rng.random(n) < 0.05
-        v[odd] = rng.choice(["n/a", "unknown", "-"], int(odd.sum()))
-        cols = {"reading": v}
-    elif name == "imbalanced":
-        label = np.where(rng.random(n) < 1 / (1 + np.exp(-(1.5 * x - 6.0))), "yes", "no")
-        amount = np.exp(rng.normal(3.0 + 1.0 * (label == "yes"), 1.2, n)).round(2)
-        cols = {"amount": amount, "label": label}
-    else:  # long
-        cols = {"y": (x + rng.normal(size=n)).round(3), "k": rng.integers(0, 5, n)}
+    cols = _ZOO_COLUMNS[name](rng, n, x, group)
     return pd.DataFrame({**base, **cols})
+
+
+def _zoo_dates(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    day = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 1500, n) + (x * 30).astype(int), unit="D")
+    at = pd.Timestamp("2022-03-01") + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s")
+    return {"day": day.strftime("%Y-%m-%d"), "at": at.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def _zoo_epochs(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    sec = 1_600_000_000 + rng.integers(0, 10**8, n)
+    return {"epoch_s": sec, "epoch_ms": sec * 1000 + rng.integers(0, 1000, n)}
+
+
+def _zoo_magnitudes(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    return {"tiny": (x + rng.normal(size=n)) * 1e-12, "huge": np.exp(rng.normal(size=n)) * 1e12}
+
+
+def _zoo_heavy_tails(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    return {"cauchy": rng.standard_cauchy(n), "lognormal": np.exp(3 * rng.normal(size=n) + x)}
+
+
+def _zoo_spikes(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    amount = np.where(rng.random(n) < 0.7, 0.0, np.exp(rng.normal(7, 1, n) + 0.3 * x).round(2))
+    score = (rng.choice([0, 50, 100, 37.5], n, p=[0.3, 0.2, 0.1, 0.4])
+             + np.where(rng.random(n) < 0.4, rng.normal(size=n), 0))
+    return {"amount": amount, "score": score.round(2), "count": rng.poisson(0.3, n)}
+
+
+def _zoo_high_cardinality(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    k = min(10_000, max(2, n // 3))
+    codes = np.minimum(rng.zipf(1.3, n), k) - 1
+    return {"code": [f"C{c:05d}" for c in codes]}
+
+
+def _zoo_free_text(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    words = np.array("the a road car wet late slow fast turn left right crash near stop light rain "
+                     "night driver truck bike side front rear minor major damage lane exit".split())
+    return {"comment": [" ".join(rng.choice(words, rng.integers(1, 31))) + f" #{i}" for i in range(n)]}
+
+
+def _zoo_wide(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    cols = {f"n{j:03d}": (x * rng.normal() + rng.normal(size=n)).round(3) for j in range(200)}
+    cols.update({f"c{j:02d}": np.where(x + rng.normal(size=n) > 0, "hi", "lo") for j in range(40)})
+    return cols
+
+
+def _zoo_tiny(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    return {"y": (2 * x + rng.normal(size=n)).round(2)}
+
+
+def _zoo_mostly_missing(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    return {"m90": np.where(rng.random(n) < 0.9, np.nan, x + rng.normal(size=n)),
+            "m99": np.where(rng.random(n) < 0.99, np.nan, rng.normal(size=n)),
+            "c90": np.where(rng.random(n) < 0.9, None, group).astype(object)}
+
+
+def _zoo_yes_no(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    return {"yes_no": np.where(x > 0, "yes", "no"), "yn": np.where(rng.random(n) < 0.3, "Y", "N")}
+
+
+def _zoo_numbers_as_text(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    v = np.exp(rng.normal(8, 1, n)).round(2)
+    return {"price_text": [f"{a:,.2f}" if i % 3 == 0 else f"{a:.2f}" for i, a in enumerate(v)],
+            "qty_text": rng.integers(1, 50, n).astype(str)}
+
+
+def _zoo_mixed_types(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    v = (x * 10 + 50).round(1).astype(object)
+    odd = rng.random(n) < 0.05
+    v[odd] = rng.choice(["n/a", "unknown", "-"], int(odd.sum()))
+    return {"reading": v}
+
+
+def _zoo_imbalanced(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    label = np.where(rng.random(n) < 1 / (1 + np.exp(-(1.5 * x - 6.0))), "yes", "no")
+    amount = np.exp(rng.normal(3.0 + 1.0 * (label == "yes"), 1.2, n)).round(2)
+    return {"amount": amount, "label": label}
+
+
+def _zoo_long(rng: np.random.Generator, n: int, x: np.ndarray, group: np.ndarray) -> dict:
+    return {"y": (x + rng.normal(size=n)).round(3), "k": rng.integers(0, 5, n)}
+
+
+#: each zoo table's own columns, drawn given the shared ``x`` and ``group``
+_ZOO_COLUMNS = {
+    "dates": _zoo_dates,
+    "epochs": _zoo_epochs,
+    "magnitudes": _zoo_magnitudes,
+    "heavy_tails": _zoo_heavy_tails,
+    "spikes": _zoo_spikes,
+    "high_cardinality": _zoo_high_cardinality,
+    "free_text": _zoo_free_text,
+    "wide": _zoo_wide,
+    "tiny": _zoo_tiny,
+    "mostly_missing": _zoo_mostly_missing,
+    "yes_no": _zoo_yes_no,
+    "numbers_as_text": _zoo_numbers_as_text,
+    "mixed_types": _zoo_mixed_types,
+    "imbalanced": _zoo_imbalanced,
+    "long": _zoo_long,
+}

@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._cells import canon, column_label, for_model
+from ._params import validate
 from ._refine import Refiner
 from ._rng import RandomState, make_rng
 from ._threads import limits_threads
@@ -29,7 +30,6 @@ from .errors import InputError
 from .schema import check_table, to_ns
 from .synthesizer import Synthesizer
 
-STRATEGIES = ("refine", "mean", "sample")
 #: column kinds the refinement predicts (targets) and uses as features
 _TARGET_KINDS = ("numeric", "integer", "categorical", "boolean")
 _FEATURE_KINDS = _TARGET_KINDS + ("datetime",)
@@ -330,8 +330,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         (3, 0)
         """
         check_is_fitted(self, "synthesizer_")
-        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
-            raise InputError(f"m={m!r}: multiple imputation needs at least 2 completed tables")
+        validate("GenerativeImputer.sample_imputations", {"m": m, "random_state": random_state})
         if isinstance(X, pd.DataFrame):
             self._check_columns(X)
         df, was_frame = self._frame(X, reset=False)
@@ -418,11 +417,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         return self
 
     def _check_params(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise InputError(f"strategy={self.strategy!r}: choose one of {', '.join(STRATEGIES)}")
-        n = self.n_draws
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise InputError(f"n_draws={n!r}: should be a positive integer")
+        validate("GenerativeImputer", self.get_params(deep=False))
 
     # ----------------------------------------------------------- transform
     @limits_threads
@@ -468,7 +463,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         return self.synthesizer_.settle(out, holes, rng=rng, best=best, fill_structural=bool(self.fill_structural))[0]
 
     def structural_cells(self, X: Any, Xt: Any) -> dict[str, int]:
-        """Cells missing in ``X`` whose missingness a rule of the fitted table explains, per column.
+        """Count, per column, the cells missing in ``X`` whose missingness a rule of the fitted table explains.
 
         Parameters
         ----------
@@ -514,7 +509,17 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         return pd.DataFrame(result)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Output column names: the input's, then the indicator columns."""
+        """Output column names: the input's, then the indicator columns.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Ignored beyond scikit-learn's check of its length: the fitted columns name the output.
+
+        Returns
+        -------
+        numpy.ndarray of str
+        """
         check_is_fitted(self, "synthesizer_")
         names = [str(c) for c in self._columns_]
         if input_features is not None:

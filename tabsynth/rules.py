@@ -59,7 +59,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ._cells import canon, merge
+from ._cells import canon, convert, merge, plain_value
 from .schema import TableSchema, infer_schema
 
 #: a view with more distinct values than this is seen as "present" / "missing" only
@@ -99,6 +99,10 @@ class View:
         own = [PRESENT] if self.values is None else list(self.values)
         return own + ([MISSING] if self.has_missing else [])
 
+    def empty_labels(self) -> np.ndarray:
+        """Which levels are written as a missing cell ("present" / "missing")."""
+        return np.array([lab in (MISSING, PRESENT) for lab in self.labels()], dtype=bool)
+
     def codes(self, s: pd.Series) -> np.ndarray:
         """Level of each cell; ``levels`` (one past the last) for a value the view never saw."""
         isna = s.isna().to_numpy()
@@ -133,7 +137,7 @@ class View:
         return np.asarray(pd.Index(self.values).get_indexer(s), dtype=np.int64)
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "values": None if self.values is None else [_plain(v) for v in self.values],
+        return {"name": self.name, "values": None if self.values is None else [plain_value(v) for v in self.values],
                 "has_missing": self.has_missing}
 
     @classmethod
@@ -159,16 +163,24 @@ class PairRule:
 
         ``keep_present``: a present cell where the rule wants it missing is let be.
         """
-        ka, kb = self.allowed.shape
-        ok = np.ones((ka + 1, kb + 1), dtype=bool)
-        ok[:ka, :kb] = self.allowed
-        if keep_present and views is not None:
-            mb, ma = views[1].missing_code, views[0].missing_code
-            if mb >= 0:
-                ok[:ka, :kb][self.allowed[:, mb] & (self.allowed.sum(axis=1) == 1)] = True
-            if ma >= 0:
-                ok[:ka, :kb][:, self.allowed[ma, :] & (self.allowed.sum(axis=0) == 1)] = True
-        return ~ok[ca, cb]
+        table = self._bad_table(keep_present and views is not None, views)
+        return np.take(table, ca * (self.allowed.shape[1] + 1) + cb)
+
+    def _bad_table(self, keep_present: bool, views: tuple[View, View] | None) -> np.ndarray:
+        """Flat ``(levels_a + 1) x (levels_b + 1)`` table: True where a combination breaks the rule (built once)."""
+        cache = self.__dict__.setdefault("_tables", {})
+        if keep_present not in cache:
+            ka, kb = self.allowed.shape
+            ok = np.ones((ka + 1, kb + 1), dtype=bool)
+            ok[:ka, :kb] = self.allowed
+            if keep_present and views is not None:
+                mb, ma = views[1].missing_code, views[0].missing_code
+                if mb >= 0:
+                    ok[:ka, :kb][self.allowed[:, mb] & (self.allowed.sum(axis=1) == 1)] = True
+                if ma >= 0:
+                    ok[:ka, :kb][:, self.allowed[ma, :] & (self.allowed.sum(axis=0) == 1)] = True
+            cache[keep_present] = (~ok).ravel()
+        return cache[keep_present]
 
     def describe(self, va: View, vb: View) -> list[str]:
         """The rule in words, one line per value of either column that restricts the other."""
@@ -303,9 +315,13 @@ class Rules:
         lines += [e.describe() for e in self.equations]
         return lines
 
-    def _codes(self, df: pd.DataFrame) -> dict[str, np.ndarray]:
-        names = {p.a for p in self.pairs} | {p.b for p in self.pairs}
-        return {c: self.views[c].codes(df[c]) for c in names if c in df.columns}
+    def _codes(self, df: pd.DataFrame, cache: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """Each pair column's view codes; ``cache`` (filled here) keeps those already computed for ``df``."""
+        cache = {} if cache is None else cache
+        for c in {p.a for p in self.pairs} | {p.b for p in self.pairs}:
+            if c not in cache and c in df.columns:
+                cache[c] = self.views[c].codes(df[c])
+        return cache
 
     def broken(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None = None,
                keep_present: bool = False) -> np.ndarray:
@@ -314,10 +330,15 @@ class Rules:
         ``free[col]`` is a bool array: the cells the model drew (given cells are
         not free). A combination of two given cells is never counted.
         """
+        return self._broken(df, free, keep_present, {})
+
+    def _broken(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None, keep_present: bool,
+                codes: dict[str, np.ndarray]) -> np.ndarray:
+        """:meth:`broken` with ``codes``, the view codes of ``df`` known so far (completed here)."""
         bad = np.zeros(len(df), dtype=bool)
         if not len(df):
             return bad
-        codes = self._codes(df)
+        codes = self._codes(df, codes)
         for p in self.pairs:
             if p.a not in codes or p.b not in codes:
                 continue
@@ -327,10 +348,11 @@ class Rules:
             bad |= hit
         return bad
 
-    def _breaks(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None, keep_present: bool) -> np.ndarray:
+    def _breaks(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None, keep_present: bool,
+                codes: dict[str, np.ndarray]) -> np.ndarray:
         """What a redraw mends: broken pairs, equations that do not hold, and equations whose computed cell left its
         column's observed range."""
-        bad = self.broken(df, free, keep_present)
+        bad = self._broken(df, free, keep_present, codes)
         for e in self.equations:
             if all(c in df.columns for c in e.columns):
                 drawn = np.any([_free(free, c, len(df)) for c in e.columns], axis=0)
@@ -399,18 +421,21 @@ class Rules:
         """
         if not self or not len(df):
             return df, 0
-        self._settle(df, free, rng, keep_present, best)
-        bad = self._breaks(df, free, keep_present)
+        codes: dict[str, np.ndarray] = {}  # view codes of df's columns, kept in step with its changes
+        self._settle(df, free, rng, keep_present, best, codes)
+        bad = self._breaks(df, free, keep_present, codes)
         rounds = 0
         while redraw is not None and bad.any() and rounds < MAX_ROUNDS:
             rows = np.flatnonzero(bad)
             new = redraw(rows)
             sub_free = None if free is None else {c: np.asarray(v)[rows] for c, v in free.items()}
-            self._settle(new, sub_free, rng, keep_present, best)
+            new_codes: dict[str, np.ndarray] = {}
+            self._settle(new, sub_free, rng, keep_present, best, new_codes)
             for c in df.columns:
                 if c in new.columns:
                     df[c] = _put(df[c], bad, new[c])
-            still = self._breaks(new, sub_free, keep_present)
+            still = self._breaks(new, sub_free, keep_present, new_codes)
+            _moved(codes, rows, new_codes, slice(None), [c for c in df.columns if c in new.columns])
             bad = np.zeros(len(df), dtype=bool)
             bad[rows[still]] = True
             rounds += 1
@@ -420,80 +445,125 @@ class Rules:
             fixed = df.iloc[src].reset_index(drop=True)
             for c in df.columns:
                 df[c] = _put(df[c], bad, fixed[c])
-            bad = self._breaks(df, free, keep_present)
+            _moved(codes, rows, codes, src, list(df.columns))
+            bad = self._breaks(df, free, keep_present, codes)
         return df, int(bad.sum())
 
     def _settle(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None, rng: np.random.Generator,
-                keep_present: bool, best: bool) -> None:
-        """Equations applied, broken pairs mended, equations applied again (a mended cell may be a term)."""
+                keep_present: bool, best: bool, codes: dict[str, np.ndarray]) -> None:
+        """Equations applied, broken pairs mended, equations applied again (a mended cell may be a term).
+
+        ``codes``: the view codes of ``df`` known so far, kept in step (an equation's columns are forgotten).
+        """
         self.apply_equations(df, free)
-        self._repair(df, free, rng, keep_present, best)
+        self._forget_equations(codes)
+        self._repair(df, free, rng, keep_present, best, codes)
         if self.equations:
             self.apply_equations(df, free)
+            self._forget_equations(codes)
 
-    def _repair(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None,
-                rng: np.random.Generator, keep_present: bool, best: bool, passes: int = 3) -> None:
+    def _forget_equations(self, codes: dict[str, np.ndarray]) -> None:
+        for e in self.equations:
+            for c in e.columns:
+                codes.pop(c, None)
+
+    def _repair(self, df: pd.DataFrame, free: Mapping[str, np.ndarray] | None, rng: np.random.Generator,
+                keep_present: bool, best: bool, codes: dict[str, np.ndarray], passes: int = 3) -> None:
         """Mend broken pairs in place: one free cell of the pair (either, at random, when both are) takes a value
         the real rows show with the other cell, drawn by their counts (``best``: the most frequent).
 
         Mending one cell of each broken pair keeps both columns' shares where a model errs both ways (a
         rejection of the whole row would not: rows with a rare value break more often and would thin it out).
         A view of present / missing only is mended only towards missing (no value is invented).
+
+        The mends work on the columns' view codes (``codes``, completed and kept in step here); each mended
+        column is written to ``df`` once, at the end, when its values fit its dtype (:meth:`_fits`), else at
+        each mend (a column that widens: the same cells and dtype as one write per mend).
         """
         n = len(df)
+        pending: dict[str, np.ndarray] = {}  # column -> rows whose mended level waits in codes to be written
+        fits: dict[str, bool] = {}
+        track = _Tracker()
         for _ in range(passes):
             mended = False
-            codes: dict[str, np.ndarray] = {}  # each column's codes, until a mend changes the column
-
-            def coded(col: str, codes: dict[str, np.ndarray] = codes) -> np.ndarray:
-                if col not in codes:
-                    codes[col] = self.views[col].codes(df[col])
-                return codes[col]
-
-            for p in self.pairs:
+            for k, p in enumerate(self.pairs):
                 if p.a not in df.columns or p.b not in df.columns:
                     continue
                 va, vb = self.views[p.a], self.views[p.b]
-                ca, cb = coded(p.a), coded(p.b)
-                rows = np.flatnonzero(p.broken(ca, cb, keep_present, (va, vb)))
+                for c in (p.a, p.b):
+                    if c not in codes:
+                        codes[c] = self.views[c].codes(df[c])
+                ca, cb = codes[p.a], codes[p.b]
+                rows = track.broken(k, p, ca, cb, keep_present, (va, vb))
                 if not len(rows):
                     continue
-                fa, fb = _free(free, p.a, n)[rows], _free(free, p.b, n)[rows]
+                fa, fb = _free(free, p.a, n, rows), _free(free, p.b, n, rows)
                 fix_b = fb & (~fa | (rng.random(len(rows)) < 0.5))
                 fix_a = fa & ~fix_b
                 for sel, src, dst, table, cnt in ((rows[fix_b], ca, p.b, p.allowed, p.counts),
                                                   (rows[fix_a], cb, p.a, p.allowed.T, p.counts.T)):
                     sel = sel[src[sel] < table.shape[0]]  # (a value the real rows never showed: left as it is)
-                    if len(sel) and self._mend(df, dst, sel, (cnt * table)[src[sel]].astype(float), rng, best):
-                        mended = True
+                    got = self._mend(dst, sel, (cnt * table)[src[sel]].astype(float), rng, best) if len(sel) else None
+                    if got is None:
+                        continue
+                    mended = True
+                    track.changed(dst, got[0])
+                    if dst not in fits:
+                        fits[dst] = self._fits(df[dst], dst)
+                    if fits[dst]:
+                        if dst not in pending:  # (codes of its own, changed in place from now on)
+                            codes[dst] = codes[dst].copy()
+                            pending[dst] = np.zeros(n, dtype=bool)
+                        codes[dst][got[0]] = got[1]
+                        pending[dst][got[0]] = True
+                    else:
+                        self._write(df, dst, got[0], got[1])
                         codes.pop(dst, None)
             if not mended:
-                return
+                break
+        for col, where in pending.items():
+            self._write(df, col, np.flatnonzero(where), codes[col][where])
 
-    def _mend(self, df: pd.DataFrame, col: str, rows: np.ndarray, weights: np.ndarray,
-              rng: np.random.Generator, best: bool) -> bool:
+    def _mend(self, col: str, rows: np.ndarray, weights: np.ndarray, rng: np.random.Generator,
+              best: bool) -> tuple[np.ndarray, np.ndarray] | None:
+        """The rows of ``rows`` that can be mended and the level each takes (drawn by ``weights``), or None."""
         view = self.views[col]
         ok = weights.sum(axis=1) > 0
         if view.values is None:  # only "missing" can be given without inventing a value
             if not view.has_missing:
-                return False
+                return None
             m = view.missing_code
             ok &= (weights[:, m] > 0) & (np.delete(weights, m, axis=1).sum(axis=1) == 0)
         rows, weights = rows[ok], weights[ok]
         if not len(rows):
-            return False
+            return None
         if best:
             pick = np.argmax(weights, axis=1)
         else:
             cum = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
             pick = np.minimum((cum < rng.random(len(rows))[:, None]).sum(axis=1), weights.shape[1] - 1)
-        labels = view.labels()
-        values = [None if labels[j] in (MISSING, PRESENT) else labels[j] for j in pick]
-        mask = np.zeros(len(df), dtype=bool)
-        mask[rows] = True
-        order = np.argsort(rows)
-        df[col] = _put(df[col], mask, [values[k] for k in order])
-        return True
+        # the level the written value reads back as: a "present" / "missing" label is written as a missing cell
+        return rows, np.where(view.empty_labels()[pick], view.missing_code, pick).astype(np.int64)
+
+    def _fits(self, s: pd.Series, col: str) -> bool:
+        """Whether every value a mend can write into ``s`` keeps its dtype (then writes can be gathered into one)."""
+        view = self.views[col]
+        values = [v for v in view.labels() if v not in (MISSING, PRESENT)]
+        if view.has_missing and not _holds_missing(s):
+            return False
+        if not values or _as_numbers(values, s.dtype) is not None:
+            return True
+        return convert(pd.Series(values, dtype=object), s) is not None
+
+    def _write(self, df: pd.DataFrame, col: str, rows: np.ndarray, levels: np.ndarray) -> None:
+        """Set ``df[col]`` at ``rows`` (ascending) to the values of the view's ``levels``."""
+        labels = self.views[col].labels()
+        typed = _as_numbers(labels, df[col].dtype)
+        if typed is not None:  # numbers of the column's own dtype, gathered by level
+            df[col] = _put(df[col], _one(len(df), rows), typed[levels])
+            return
+        values = [None if labels[j] in (MISSING, PRESENT) else labels[j] for j in levels.tolist()]
+        df[col] = _put(df[col], _one(len(df), rows), values)
 
     # ---------------------------------------------------------------- files
     def to_dict(self) -> dict:
@@ -508,6 +578,37 @@ class Rules:
         views = {v["name"]: View.from_dict(v) for v in d.get("views", [])}
         return cls(views, [PairRule.from_dict(p) for p in d.get("pairs", [])],
                    [Equation.from_dict(e) for e in d.get("equations", [])])
+
+
+class _Tracker:
+    """The broken rows of each pair during one repair, recomputed only at the rows where a mend changed one of
+    its columns since the pair was last looked at (the others break as they did then)."""
+
+    def __init__(self) -> None:
+        self.clock = 0
+        self.changes: dict[str, list[tuple[int, np.ndarray]]] = {}  # column -> (time, rows) of each mend
+        self.last: dict[int, tuple[int, np.ndarray]] = {}  # pair -> (time, broken rows) when last looked at
+
+    def broken(self, key: int, p: PairRule, ca: np.ndarray, cb: np.ndarray, keep_present: bool,
+               views: tuple[View, View]) -> np.ndarray:
+        """Rows (ascending) where ``p.broken(ca, cb, keep_present, views)`` (cell by cell) holds."""
+        def test(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return p.broken(a, b, keep_present, views)
+
+        if key not in self.last:
+            rows = np.flatnonzero(test(ca, cb))
+        else:
+            when, rows = self.last[key]
+            moved = [r for c in (p.a, p.b) for t, r in self.changes.get(c, ()) if t > when]
+            if moved:
+                at = np.unique(np.concatenate(moved))
+                rows = np.union1d(np.setdiff1d(rows, at, assume_unique=True), at[test(ca[at], cb[at])])
+        self.last[key] = (self.clock, rows)
+        return rows
+
+    def changed(self, col: str, rows: np.ndarray) -> None:
+        self.clock += 1
+        self.changes.setdefault(col, []).append((self.clock, rows))
 
 
 # ----------------------------------------------------------------- finding
@@ -555,7 +656,7 @@ def _view_of(s: pd.Series, name: str, kind: str) -> View | None:
     plain = all(isinstance(v, (str, bool, int, float, np.bool_, np.integer, np.floating)) for v in uniques)
     if len(uniques) <= MAX_LEVELS and plain:  # (dates, mixed objects: seen as present / missing)
         values = sorted(uniques, key=_sort_key)
-        return View(name, [_plain(v) for v in values], has_missing)
+        return View(name, [plain_value(v) for v in values], has_missing)
     return View(name, None, has_missing) if has_missing else None
 
 
@@ -657,12 +758,6 @@ def _is_cat(s: pd.Series) -> bool:
     return isinstance(s.dtype, pd.CategoricalDtype)
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
-
-
 def _sort_key(v: Any) -> tuple:
     return (type(v).__name__, v) if isinstance(v, (int, float, str, bool)) else (type(v).__name__, str(v))
 
@@ -673,14 +768,37 @@ def _show(v: Any) -> str:
     return str(v)
 
 
-def _free(free: Mapping[str, np.ndarray] | None, col: str, n: int) -> np.ndarray:
+def _free(free: Mapping[str, np.ndarray] | None, col: str, n: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Which cells of ``col`` the model drew (all when ``free`` does not say), at ``rows`` if given."""
     if free is None or col not in free:
-        return np.ones(n, dtype=bool)
-    return np.asarray(free[col], dtype=bool)
+        return np.ones(n if rows is None else len(rows), dtype=bool)
+    mask = np.asarray(free[col], dtype=bool)
+    return mask if rows is None else mask[rows]
 
 
 def _floats(s: pd.Series) -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _moved(codes: dict[str, np.ndarray], rows: np.ndarray, src: dict[str, np.ndarray], at: Any,
+           columns: list) -> None:
+    """``codes`` after the cells at ``rows`` of ``columns`` took the values of the cells ``at`` of a table whose
+    codes are ``src`` (a view's code is the cell's own: codes move with the cells); unknown ones are forgotten."""
+    for c in columns:
+        if c not in codes:
+            continue
+        if c in src:
+            moved = src[c][at]
+            codes[c] = codes[c].copy()
+            codes[c][rows] = moved
+        else:
+            codes.pop(c)
+
+
+def _holds_missing(s: pd.Series) -> bool:
+    """Whether a missing cell can be written into ``s`` without changing its dtype."""
+    kind = getattr(s.dtype, "kind", "O") if not pd.api.types.is_extension_array_dtype(s.dtype) else "O"
+    return kind not in "iub"
 
 
 def _one(n: int, r: int) -> np.ndarray:
@@ -710,11 +828,38 @@ def _typed(values: np.ndarray, like: pd.Series) -> np.ndarray:
     return values
 
 
+def _as_numbers(labels: list, dtype: Any) -> np.ndarray | None:
+    """A view's labels as an array of ``dtype`` (a NumPy integer or float dtype) when each label is exactly a
+    number of it (no "present" / "missing" label, no booleans), else None."""
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "if":
+        return None
+    if not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+               for v in labels):
+        return None
+    try:
+        typed = np.array(labels, dtype=object).astype(dtype)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    same = all(t == v and not (isinstance(v, float) and math.isnan(v)) for t, v in zip(typed.tolist(), labels))
+    return typed if same else None
+
+
+def _same_numbers(values: Any, s: pd.Series) -> bool:
+    """``values``: a NumPy array of whole numbers or numbers (none missing) of ``s``'s own NumPy dtype."""
+    if not isinstance(values, np.ndarray) or not isinstance(s.dtype, np.dtype) or values.dtype != s.dtype:
+        return False
+    return values.dtype.kind == "i" or (values.dtype.kind == "f" and not np.isnan(values).any())
+
+
 def _put(s: pd.Series, where: np.ndarray, values: Any) -> pd.Series:
     """``s`` with ``values`` at the rows ``where`` (a bool mask), in ``s``'s dtype where the values fit it."""
     rows = np.flatnonzero(where)
     if not len(rows):
         return s
+    if _same_numbers(values, s):  # (what the conversion below gives them: the same numbers, the same dtype)
+        out = s.to_numpy(copy=True)
+        out[rows] = values
+        return pd.Series(out, index=s.index, name=s.name)
     values = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
     values = values.reset_index(drop=True)
     out = s.reset_index(drop=True)

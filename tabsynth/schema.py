@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .errors import InputError
+from .errors import InputError, ParameterError, value_error
 
 KINDS = ("numeric", "integer", "boolean", "categorical", "datetime", "constant", "id", "text")
 MODELLED_KINDS = ("numeric", "integer", "boolean", "categorical", "datetime")
@@ -109,6 +109,13 @@ class ColumnSpec:
 class TableSchema:
     """Ordered column specs of one table.
 
+    Parameters
+    ----------
+    columns : list of ColumnSpec
+        One spec per modelled column, in the table's order.
+    n_rows : int, default 0
+        Rows of the table the schema was inferred from.
+
     Examples
     --------
     >>> import pandas as pd
@@ -132,17 +139,56 @@ class TableSchema:
         raise KeyError(name)
 
     def to_dict(self) -> dict:
+        """The schema as plain JSON-ready types (see :meth:`from_dict`).
+
+        Returns
+        -------
+        dict
+        """
         return {"n_rows": self.n_rows, "columns": [c.to_dict() for c in self.columns]}
 
     def to_json(self, **kw: Any) -> str:
+        """The schema as JSON text.
+
+        Parameters
+        ----------
+        **kw
+            Passed to :func:`json.dumps` (e.g. ``indent=2``).
+
+        Returns
+        -------
+        str
+        """
         return json.dumps(self.to_dict(), **kw)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TableSchema:
+        """The schema :meth:`to_dict` wrote.
+
+        Parameters
+        ----------
+        d : mapping
+            ``{"n_rows": ..., "columns": [...]}``.
+
+        Returns
+        -------
+        TableSchema
+        """
         return cls(columns=[ColumnSpec.from_dict(c) for c in d["columns"]], n_rows=int(d.get("n_rows", 0)))
 
     @classmethod
     def from_json(cls, text: str) -> TableSchema:
+        """The schema :meth:`to_json` wrote.
+
+        Parameters
+        ----------
+        text : str
+            JSON text.
+
+        Returns
+        -------
+        TableSchema
+        """
         return cls.from_dict(json.loads(text))
 
     def to_frame(self) -> pd.DataFrame:
@@ -178,8 +224,13 @@ def _fmt(v: float | None) -> str:
     return f"{v:.6g}"
 
 
-def _jsonable(v: Any) -> Any:
-    """Turn a numpy/pandas scalar into a plain JSON value (keeping bool/int/float/str)."""
+def json_value(v: Any) -> Any:
+    """Turn a numpy/pandas scalar into a plain JSON value (keeping bool/int/float/str); timestamps as ISO text.
+
+    >>> import numpy as np
+    >>> json_value(np.int64(3)), json_value(np.float32(0.5)), json_value(np.bool_(True))
+    (3, 0.5, True)
+    """
     if isinstance(v, (np.bool_, bool)):
         return bool(v)
     if isinstance(v, (np.integer,)):
@@ -197,7 +248,7 @@ def _jsonable(v: Any) -> Any:
 
 def short_repr(v: Any, limit: int = 40) -> str:
     """``repr`` of a value for a message: plain Python (``3``, not ``np.int64(3)``), one line, short."""
-    v = _jsonable(v)
+    v = json_value(v)
     if isinstance(v, str) and len(v) > limit - 5:
         v = v[: limit - 5] + "..."
     text = repr(v)
@@ -224,7 +275,7 @@ def _value_type(values: Iterable[Any], name: str | None = None) -> str:
         Naming the column and one plain example of each type, e.g. ``column
         'x' mixes numbers and strings (e.g. 3 and 'a'); ...``.
     """
-    values = [_jsonable(v) for v in values]
+    values = [json_value(v) for v in values]
     types = {type(v).__name__ for v in values}
     if types <= {"str"}:
         return "str"
@@ -282,108 +333,116 @@ def _is_bool_like(s: pd.Series) -> bool:
     return False
 
 
-def infer_column(
-    s: pd.Series,
-    *,
-    name: str | None = None,
-    force: str | None = None,
-    max_int_categories: int = MAX_INT_CATEGORIES,
-) -> ColumnSpec:
-    """Infer the :class:`ColumnSpec` of one column.
+@dataclass
+class ColumnFacts:
+    """What the recognisers of :func:`infer_column` read from one column (computed once)."""
 
-    Parameters
-    ----------
-    s : pandas.Series
-        The column.
-    name : str, optional
-        Name to record (defaults to ``str(s.name)``).
-    force : {"categorical", None}
-        Override the inferred kind (from ``--categorical``).
-    max_int_categories : int
-        Integers with at most this many distinct values become categorical.
-    """
-    name = str(s.name) if name is None else name
-    dtype = dtype_name(s.dtype)
-    n = len(s)
-    isna = s.isna().to_numpy()
-    n_missing = int(isna.sum())
-    missing_rate = n_missing / n if n else 0.0
-    base = dict(name=name, dtype=dtype, nullable=n_missing > 0, missing_rate=missing_rate)
-    observed = s[~isna]
-    if len(observed) == 0:
-        raise InputError(f"column '{name}' has no values (all missing); drop it or pass --ignore {name}")
+    s: pd.Series
+    name: str
+    force: str | None
+    max_int_categories: int
+    observed: pd.Series  # the values that are not missing
+    base: dict  # name, dtype, nullable, missing_rate: the fields every spec has
 
-    if is_datetime(s.dtype):
-        tz = datetime_tz(s.dtype)
-        unit = getattr(s.dtype, "unit", "ns")
-        ns, _ = to_ns(observed)
-        lo, hi = int(ns.min()), int(ns.max())
-        if lo == hi and force is None:
-            return ColumnSpec(kind="constant", categories=[int(lo)], frequencies=[1.0], tz=tz, unit=unit,
-                              value_type="datetime", **base)
-        return ColumnSpec(kind="datetime", min=float(lo), max=float(hi), tz=tz, unit=unit, step=_datetime_step(ns),
-                          **base)
+    @classmethod
+    def of(cls, s: pd.Series, name: str, force: str | None, max_int_categories: int) -> ColumnFacts:
+        isna = s.isna().to_numpy()
+        n_missing = int(isna.sum())
+        base = dict(name=name, dtype=dtype_name(s.dtype), nullable=n_missing > 0,
+                    missing_rate=n_missing / len(s) if len(s) else 0.0)
+        return cls(s, name, force, max_int_categories, s[~isna], base)
 
-    if pd.api.types.is_timedelta64_dtype(s.dtype) or isinstance(s.dtype, pd.PeriodDtype) or isinstance(
-        s.dtype, pd.IntervalDtype
-    ):
-        raise InputError(f"column '{name}' has dtype {dtype}, which is not supported; convert it to numbers or strings")
 
+def recognise_datetime(c: ColumnFacts) -> ColumnSpec | None:
+    """Datetimes (tz-aware or not): a range and a step; one instant is a constant."""
+    if not is_datetime(c.s.dtype):
+        return None
+    tz = datetime_tz(c.s.dtype)
+    unit = getattr(c.s.dtype, "unit", "ns")
+    ns, _ = to_ns(c.observed)
+    lo, hi = int(ns.min()), int(ns.max())
+    if lo == hi and c.force is None:
+        return ColumnSpec(kind="constant", categories=[int(lo)], frequencies=[1.0], tz=tz, unit=unit,
+                          value_type="datetime", **c.base)
+    return ColumnSpec(kind="datetime", min=float(lo), max=float(hi), tz=tz, unit=unit, step=_datetime_step(ns),
+                      **c.base)
+
+
+def refuse_unsupported(c: ColumnFacts) -> None:
+    """Durations, periods, intervals and complex numbers are refused with what to do."""
+    s = c.s
+    if pd.api.types.is_timedelta64_dtype(s.dtype) or isinstance(s.dtype, (pd.PeriodDtype, pd.IntervalDtype)):
+        raise InputError(f"column '{c.name}' has dtype {c.base['dtype']}, which is not supported; convert it to "
+                         "numbers or strings")
     if pd.api.types.is_complex_dtype(s.dtype) or (
-            s.dtype == object and observed.map(lambda v: isinstance(v, (complex, np.complexfloating))).any()):
-        raise InputError(f"column '{name}' holds complex numbers; split it into real and imaginary parts")
-    is_bool = _is_bool_like(s)
-    is_num = (not is_bool) and pd.api.types.is_numeric_dtype(s.dtype) and not isinstance(s.dtype, pd.CategoricalDtype)
+            s.dtype == object and c.observed.map(lambda v: isinstance(v, (complex, np.complexfloating))).any()):
+        raise InputError(f"column '{c.name}' holds complex numbers; split it into real and imaginary parts")
+    return None
 
-    if is_num:
-        x = observed.to_numpy(dtype="float64")
-        if not np.all(np.isfinite(x)):
-            raise InputError(f"column '{name}' contains infinite values; replace them with missing values or numbers")
-        uniques = np.unique(x)
-        whole = bool(np.all(x == np.round(x)))
-        if len(uniques) == 1 and force is None:
-            v = observed.iloc[0]
-            return ColumnSpec(kind="constant", categories=[_jsonable(v)], frequencies=[1.0],
-                              value_type=_value_type([v], name), **base)
-        integer_dtype = pd.api.types.is_integer_dtype(s.dtype)
-        if integer_dtype and force is None and len(uniques) == n and n >= 20 and uniques[-1] - uniques[0] + 1 == n:
-            return ColumnSpec(kind="id", min=float(uniques[0]), max=float(uniques[-1]), **base)
-        if force == "categorical" or (force is None and whole and len(uniques) <= max_int_categories):
-            cats, freqs = _categories(observed)
-            return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs,
-                              value_type=_value_type(cats, name), **base)
-        kind = "integer" if (integer_dtype or whole) else "numeric"
-        dec = 0 if kind == "integer" else _decimals(x)
-        return ColumnSpec(kind=kind, min=float(x.min()), max=float(x.max()), decimals=dec, **base)
 
-    # booleans, strings, categories, objects
-    if is_bool:
-        cats, freqs = _categories(observed.astype(bool))
-        kind = "boolean" if len(cats) > 1 or force else "constant"
-        return ColumnSpec(kind=kind, categories=cats, frequencies=freqs, value_type="bool", **base)
+def recognise_number(c: ColumnFacts) -> ColumnSpec | None:
+    """Numbers: a constant, a key (consecutive distinct integers), few whole values (categorical), integer or
+    numeric."""
+    s, observed, base = c.s, c.observed, c.base
+    if _is_bool_like(s) or not pd.api.types.is_numeric_dtype(s.dtype) or isinstance(s.dtype, pd.CategoricalDtype):
+        return None
+    x = observed.to_numpy(dtype="float64")
+    if not np.all(np.isfinite(x)):
+        raise InputError(f"column '{c.name}' contains infinite values; replace them with missing values or numbers")
+    uniques = np.unique(x)
+    whole = bool(np.all(x == np.round(x)))
+    if len(uniques) == 1 and c.force is None:
+        v = observed.iloc[0]
+        return ColumnSpec(kind="constant", categories=[json_value(v)], frequencies=[1.0],
+                          value_type=_value_type([v], c.name), **base)
+    n = len(s)
+    integer_dtype = pd.api.types.is_integer_dtype(s.dtype)
+    if integer_dtype and c.force is None and len(uniques) == n and n >= 20 and uniques[-1] - uniques[0] + 1 == n:
+        return ColumnSpec(kind="id", min=float(uniques[0]), max=float(uniques[-1]), **base)
+    if c.force == "categorical" or (c.force is None and whole and len(uniques) <= c.max_int_categories):
+        cats, freqs = _categories(observed)
+        return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs,
+                          value_type=_value_type(cats, c.name), **base)
+    kind = "integer" if (integer_dtype or whole) else "numeric"
+    dec = 0 if kind == "integer" else _decimals(x)
+    return ColumnSpec(kind=kind, min=float(x.min()), max=float(x.max()), decimals=dec, **base)
 
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        cats_all = list(s.dtype.categories)
-        counts = observed.value_counts(sort=False).reindex(cats_all, fill_value=0).to_numpy()
-        cats = [_jsonable(c) for c in cats_all]
-        freqs = (counts / counts.sum()).tolist()
-        vt = _value_type(cats, name)
-        ordered = bool(s.dtype.ordered)
-        if sum(c > 0 for c in counts) == 1 and force is None:
-            return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, ordered=ordered,
-                              **base)
-        return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, ordered=ordered,
-                          **base)
 
-    if s.dtype == object:
+def recognise_boolean(c: ColumnFacts) -> ColumnSpec | None:
+    """Booleans (a bool dtype, or objects that are all booleans); one value is a constant."""
+    if not _is_bool_like(c.s):
+        return None
+    cats, freqs = _categories(c.observed.astype(bool))
+    kind = "boolean" if len(cats) > 1 or c.force else "constant"
+    return ColumnSpec(kind=kind, categories=cats, frequencies=freqs, value_type="bool", **c.base)
+
+
+def recognise_category_dtype(c: ColumnFacts) -> ColumnSpec | None:
+    """A pandas ``category`` column: its categories (unused ones kept, with frequency 0) and their order."""
+    if not isinstance(c.s.dtype, pd.CategoricalDtype):
+        return None
+    cats_all = list(c.s.dtype.categories)
+    counts = c.observed.value_counts(sort=False).reindex(cats_all, fill_value=0).to_numpy()
+    cats = [json_value(v) for v in cats_all]
+    freqs = (counts / counts.sum()).tolist()
+    vt = _value_type(cats, c.name)
+    kind = "constant" if sum(k > 0 for k in counts) == 1 and c.force is None else "categorical"
+    return ColumnSpec(kind=kind, categories=cats, frequencies=freqs, value_type=vt, ordered=bool(c.s.dtype.ordered),
+                      **c.base)
+
+
+def recognise_values(c: ColumnFacts) -> ColumnSpec:
+    """Strings and other values (the last recogniser): a constant, a key, free text, or categories."""
+    observed, force, base = c.observed, c.force, c.base
+    if c.s.dtype == object:
         bad = observed.map(lambda v: not isinstance(v, (str, int, float, bool, np.integer, np.floating, np.bool_)))
         if bool(bad.any()):
             example = observed[bad].iloc[0]
             raise InputError(
-                f"column '{name}' holds {type(example).__name__} values; convert them to strings, numbers or dates"
+                f"column '{c.name}' holds {type(example).__name__} values; convert them to strings, numbers or dates"
             )
     cats, freqs = _categories(observed)
-    vt = _value_type(cats, name)
+    vt = _value_type(cats, c.name)
     n_obs = len(observed)
     if len(cats) == 1 and force is None:
         return ColumnSpec(kind="constant", categories=cats, frequencies=freqs, value_type=vt, **base)
@@ -394,6 +453,46 @@ def infer_column(
     if force is None and len(cats) > MAX_CATEGORIES and len(cats) > n_obs // 2:
         return ColumnSpec(kind="text", categories=cats, frequencies=freqs, value_type=vt, **base)
     return ColumnSpec(kind="categorical", categories=cats, frequencies=freqs, value_type=vt, **base)
+
+
+#: the recognisers :func:`infer_column` asks in turn; the first that returns a spec decides the column
+RECOGNISERS = (recognise_datetime, refuse_unsupported, recognise_number, recognise_boolean,
+               recognise_category_dtype, recognise_values)
+
+
+def infer_column(
+    s: pd.Series,
+    *,
+    name: str | None = None,
+    force: str | None = None,
+    max_int_categories: int = MAX_INT_CATEGORIES,
+) -> ColumnSpec:
+    """Infer the :class:`ColumnSpec` of one column: the first of :data:`RECOGNISERS` that knows it.
+
+    Parameters
+    ----------
+    s : pandas.Series
+        The column.
+    name : str, optional
+        Name to record (defaults to ``str(s.name)``).
+    force : {"categorical", None}
+        Override the inferred kind (from ``categorical``).
+    max_int_categories : int
+        Integers with at most this many distinct values become categorical.
+
+    Returns
+    -------
+    ColumnSpec
+    """
+    facts = ColumnFacts.of(s, str(s.name) if name is None else name, force, max_int_categories)
+    if len(facts.observed) == 0:
+        raise ParameterError(f"column '{facts.name}' has no values (all missing); drop it or pass it in {{ignore}}",
+                             {"ignore": None})
+    for recognise in RECOGNISERS:
+        spec = recognise(facts)
+        if spec is not None:
+            return spec
+    raise AssertionError("recognise_values decides every column")  # pragma: no cover
 
 
 def dtype_name(dtype: Any) -> str:
@@ -449,7 +548,7 @@ def to_ns(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def _categories(observed: pd.Series) -> tuple[list, list[float]]:
     vc = observed.value_counts(sort=False)
-    vals = [_jsonable(v) for v in vc.index]
+    vals = [json_value(v) for v in vc.index]
     try:
         order = sorted(range(len(vals)), key=lambda i: vals[i])
     except TypeError:
@@ -497,10 +596,10 @@ def check_columns(df: pd.DataFrame, names: Iterable[str] | None, option: str) ->
     cols = {str(c) for c in df.columns}
     unknown = [n for n in names if str(n) not in cols]
     if unknown:
-        raise InputError(
-            f"{option}: unknown column(s) {', '.join(short_repr(u) for u in unknown)}; columns are: "
+        raise value_error(
+            option, f"unknown column(s) {', '.join(short_repr(u) for u in unknown)}; columns are: "
             + ", ".join(str(c) for c in list(df.columns)[:30])
-            + (" ..." if df.shape[1] > 30 else "")
+            + (" ..." if df.shape[1] > 30 else ""), names
         )
     return [str(n) for n in names]
 
@@ -536,11 +635,12 @@ def infer_schema(
         or values of unsupported types.
     """
     check_table(df)
-    cat = set(check_columns(df, categorical, "--categorical"))
-    ign = set(check_columns(df, ignore, "--ignore"))
+    cat = set(check_columns(df, categorical, "categorical"))
+    ign = set(check_columns(df, ignore, "ignore"))
     both = sorted(cat & ign)
     if both:
-        raise InputError(f"column '{both[0]}' is both in --categorical and --ignore; choose one")
+        raise ParameterError(f"column '{both[0]}' is both in {{categorical}} and {{ignore}}; choose one",
+                             {"categorical": categorical, "ignore": ignore})
     specs = []
     for label in df.columns:
         name = str(label)
@@ -553,7 +653,7 @@ def infer_schema(
             )
         )
     if not specs:
-        raise InputError("--ignore leaves no columns to model")
+        raise ParameterError("{ignore} leaves no columns to model", {"ignore": ignore})
     return TableSchema(columns=specs, n_rows=len(df))
 
 

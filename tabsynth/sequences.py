@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._params import validate
 from ._rng import RandomState, draw_seed, make_rng
 from .database import as_dtype, key_format, new_keys, read_models, write_models
 from .errors import FileFormatError, InputError, NotFittedError
@@ -118,6 +119,8 @@ class SequenceSynthesizer:
         -------
         self
         """
+        validate("SequenceSynthesizer", {"order": self.order, "backend": self.backend,
+                                         "random_state": self.random_state})
         check_table(df)
         entities = [self.entity] if isinstance(self.entity, str) else list(self.entity)
         if not entities or not all(isinstance(e, str) for e in entities) or len(set(entities)) < len(entities):
@@ -238,9 +241,8 @@ class SequenceSynthesizer:
         """
         if not hasattr(self, "entity_model_"):
             raise NotFittedError("this SequenceSynthesizer is not fitted yet; call fit(df) or load(path) first")
+        validate("SequenceSynthesizer.sample", {"n_entities": n_entities, "seed": seed})
         n = self.n_entities_ if n_entities is None else n_entities
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise InputError(f"n_entities must be a non-negative integer, got {n_entities!r}")
         base = draw_seed(make_rng(seed) if seed is not None else self._sample_rng)
         out, _ = self._draw(int(n), None, base)
         return self._finish(out)

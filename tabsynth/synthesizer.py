@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import secrets
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -13,18 +12,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import validate_data
 from tqdm.auto import tqdm
 
 from ._cells import column_label, for_model, given_values, merge, plain_value
-from ._rng import RandomState, draw_seed, make_rng
+from ._params import validate
+from ._rng import RandomState, draw_seed, fresh_seed, make_rng
 from ._threads import limits_threads
 from ._version import __version__
 from .backends import DEFAULT_BACKEND, get_backend_class
 from .backends.base import Progress
 from .dataset import Scan, apply_stats, iter_batches, scan
 from .encoding import Encoded, TableEncoder, restore
-from .errors import FileFormatError, InputError, NotFittedError
+from .errors import FileFormatError, InputError, NotFittedError, ParameterError
 from .io import atomic_path
+from .privacy import PrivateEncoder, PrivateTree, fit_private
 from .rules import Rules, empty_cells, find_rules
 from .schema import check_columns, check_table, dtype_name, infer_schema, make_dtype
 
@@ -69,6 +71,18 @@ class Synthesizer(BaseEstimator):
         drawn again; given cells are never changed.
     verbose : bool, default False
         Show progress bars on stderr.
+    epsilon : float, optional
+        Fit with (``epsilon``, ``delta``)-differential privacy: an MST-style
+        model of noisy marginals (:mod:`tabsynth.privacy`, docs/privacy.md)
+        replaces the backend, and everything released (samples, imputations,
+        the model file, ``schema_``) carries the guarantee. Rules are not
+        learned; ``privacy_`` reports the budget spent.
+    delta : float, optional
+        With ``epsilon``: the delta of the guarantee, in (0, 1) [default 1e-9].
+    public_schema : str, Path or dict, optional
+        With ``epsilon``: categories and bounds known without looking at the
+        data (see :func:`tabsynth.privacy.load_public_schema`); what it does
+        not give is estimated from the budget.
     **backend_params
         Keyword parameters of the backend (e.g. ``n_components=20``).
 
@@ -93,6 +107,9 @@ class Synthesizer(BaseEstimator):
         target: str | None = None,
         rules: bool = True,
         verbose: bool = False,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        public_schema: str | Path | Mapping | None = None,
         **backend_params: Any,
     ):
         self.backend = backend
@@ -102,38 +119,66 @@ class Synthesizer(BaseEstimator):
         self.target = target
         self.rules = rules
         self.verbose = verbose
-        for k, v in backend_params.items():
-            setattr(self, k, v)
+        self.epsilon = epsilon
+        self.delta = delta
+        self.public_schema = public_schema
+        self._backend_params = dict(backend_params)  # the backend's own parameters, checked by fit
 
-    # scikit-learn parameters = ours + the backend's
-    def _backend_param_names(self) -> list[str]:
-        return get_backend_class(self.backend).param_names()
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing cells are modelled
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = self.random_state is None
+        return tags
 
+    # scikit-learn parameters = ours + the backend's (stored as given; fit checks them against the backend)
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        params = super().get_params(deep=False)
-        for k in self._backend_param_names():
-            if k in self.__dict__:
-                params[k] = getattr(self, k)
-        return params
+        """The parameters: this class's and the backend's (``n_components=20``, ``epochs=50``, ...).
+
+        Parameters
+        ----------
+        deep : bool, default True
+            Ignored: no parameter is an estimator.
+
+        Returns
+        -------
+        dict
+        """
+        return {**super().get_params(deep=False), **self._backend_params}
 
     def set_params(self, **params: Any) -> Synthesizer:
+        """Set parameters: this class's and the backend's (a name the backend does not have is an error).
+
+        Parameters
+        ----------
+        **params
+            Parameter names and values.
+
+        Returns
+        -------
+        self
+        """
         own = set(super().get_params(deep=False))
-        for k, v in params.items():
-            if k not in own and k not in self._backend_param_names():
+        backend_names = _param_names(params.get("backend", self.backend))
+        for k in params:
+            if k not in own and backend_names is not None and k not in backend_names:
                 raise InputError(f"unknown parameter {k!r} for Synthesizer(backend={self.backend!r})")
-            setattr(self, k, v)
+        for k, v in params.items():
+            if k in own:
+                setattr(self, k, v)
+            else:
+                self._backend_params[k] = v
         return self
 
     def _backend_kwargs(self) -> dict[str, Any]:
-        names = self._backend_param_names()
-        own = set(super().get_params(deep=False))
-        unknown = [k for k in self.__dict__ if not k.endswith("_") and not k.startswith("_") and k not in names
-                   and k not in own]
+        names = get_backend_class(self.backend).param_names()
+        unknown = [k for k in self._backend_params if k not in names]
         if unknown:
             raise InputError(
                 f"backend {self.backend!r} has no parameter {unknown[0]!r}; its parameters are: {', '.join(names)}"
             )
-        return {k: getattr(self, k) for k in names if k in self.__dict__}
+        return {k: self._backend_params[k] for k in names if k in self._backend_params}
 
     # ------------------------------------------------------------- fitting
     @limits_threads
@@ -143,8 +188,9 @@ class Synthesizer(BaseEstimator):
 
         Parameters
         ----------
-        df : pandas.DataFrame
-            The real table (at least 2 rows).
+        df : pandas.DataFrame or array-like of shape (n_samples, n_features)
+            The real table (at least 2 rows); an array's columns are named
+            ``x0, x1, ...``.
         y : ignored
         progress : callable, optional
             ``progress(stage, done, total)`` callback.
@@ -158,15 +204,24 @@ class Synthesizer(BaseEstimator):
         -------
         self
         """
+        if not isinstance(df, pd.DataFrame):
+            arr = validate_data(self, df, dtype=None, ensure_all_finite="allow-nan", ensure_min_samples=2)
+            if arr.dtype.kind in "fiub" and np.isinf(arr.astype("float64")).any():
+                raise InputError("Input contains infinity or a value too large for dtype('float64').")
+            df = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
         return self._fit(df, progress=progress, filler_refits=filler_refits)
 
     @limits_threads
     def _fit(self, df: pd.DataFrame, *, progress: Progress | None, filler_refits: int | None = None,
              scanned: Scan | None = None) -> Synthesizer:
         """:meth:`fit`'s work; ``scanned``: ``df`` is the sample of a larger dataset with these statistics."""
+        validate("Synthesizer", self.get_params(deep=False))
         check_table(df)
         if len(df) < 2:
             raise InputError("the table has a single row; at least 2 rows are needed to learn a distribution")
+        if self.epsilon is not None or self.delta is not None or self.public_schema is not None:
+            return self._fit_private(df, scanned)
+        self.privacy_ = None
         backend_cls = get_backend_class(self.backend)
         kwargs = self._backend_kwargs()
         self.seed_ = _seed_of(self.random_state)
@@ -211,6 +266,28 @@ class Synthesizer(BaseEstimator):
         self.n_features_in_ = df.shape[1]
         return self
 
+    def _fit_private(self, df: pd.DataFrame, scanned: Scan | None) -> Synthesizer:
+        """:meth:`fit` with ``epsilon``: the model of :func:`tabsynth.privacy.fit_private`, nothing learned besides."""
+        if self.epsilon is None:
+            raise InputError("delta and public_schema are options of a private fit; give epsilon too")
+        if scanned is not None:
+            raise InputError("epsilon: a private fit reads a table in memory; fit a sample you drew yourself")
+        if self.backend != DEFAULT_BACKEND or self._backend_kwargs():
+            raise InputError(f"backend {self.backend!r} cannot honour epsilon (its fit is not private); drop the "
+                             "backend and its parameters to use the private model (docs/privacy.md)")
+        self.seed_ = _seed_of(self.random_state)
+        rng = make_rng(self.seed_ if self.seed_ is not None else self.random_state)
+        fitted = fit_private(df, epsilon=self.epsilon, delta=self.delta, public_schema=self.public_schema,
+                             categorical=self.categorical, ignore=self.ignore, target=self.target, random_state=rng)
+        self.columns_ = [_label_json(c) for c in df.columns]
+        self.dtypes_ = [dtype_name(t) for t in df.dtypes]
+        self.schema_, self.encoder_, self.backend_ = fitted.schema, fitted.encoder, fitted.generator
+        self.ignored_ = [str(c) for c in df.columns if str(c) not in set(self.schema_.names)]
+        self.privacy_, self.rules_, self.text_layout_ = fitted.report, Rules(), None
+        self._sample_rng = np.random.default_rng(draw_seed(rng))
+        self.n_features_in_ = df.shape[1]
+        return self
+
     def fit_dataset(self, path: str | Path, *, fit_rows: int = 200_000, passes: int = 0,
                     progress: Progress | None = None, scan_progress: Any = None) -> Synthesizer:
         """Fit on a parquet file or directory of any size: a seeded sample of rows, exact statistics of all rows.
@@ -234,17 +311,21 @@ class Synthesizer(BaseEstimator):
             rows move it. benchmarks/README.md (scale) measures what this
             buys against the sample alone.
 
+        progress : callable, optional
+            ``progress(stage, done, total)`` callback of the fit.
+        scan_progress : optional
+            Progress of the streaming pass (a callable or a tqdm-like bar; see
+            :func:`tabsynth.dataset.scan`).
+
         Returns
         -------
         self
         """
-        if isinstance(fit_rows, bool) or not isinstance(fit_rows, (int, np.integer)) or fit_rows < 2:
-            raise InputError(f"fit_rows must be an integer of at least 2, got {fit_rows!r}")
-        if isinstance(passes, bool) or not isinstance(passes, (int, np.integer)) or passes < 0:
-            raise InputError(f"passes must be a non-negative integer, got {passes!r}")
+        validate("Synthesizer.fit_dataset", {"fit_rows": fit_rows, "passes": passes})
         if passes and not hasattr(get_backend_class(self.backend), "em_pass"):
-            raise InputError(f"passes over all rows need the gmm backend (backend {self.backend!r} is fitted on the "
-                             "sample only); drop --fit-passes or use --backend gmm")
+            raise ParameterError(f"{{passes}} over all rows need the gmm backend ({{backend}} {self.backend!r} is "
+                                 "fitted on the sample only); drop {passes} or use the gmm {backend}",
+                                 {"passes": passes, "backend": self.backend})
         seed = _seed_of(self.random_state)
         scanned = scan(path, fit_rows=int(fit_rows), seed=0 if seed is None else seed, progress=scan_progress)
         self._fit(scanned.sample, progress=progress, scanned=scanned)
@@ -324,10 +405,7 @@ class Synthesizer(BaseEstimator):
             widens only if a given value does not fit its dtype exactly).
         """
         self.check_fitted()
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-            raise InputError(f"number of rows must be a non-negative integer, got {n!r}")
-        if not isinstance(start, (int, np.integer)) or isinstance(start, bool) or start < 0:
-            raise InputError(f"start must be a non-negative integer, got {start!r}")
+        validate("Synthesizer.sample", {"n": n, "seed": seed, "start": start})
         rng = self._rng(seed)
         if given is not None:
             check_table(given, what="given")
@@ -385,11 +463,7 @@ class Synthesizer(BaseEstimator):
         True
         """
         self.check_fitted()
-        for value, what in ((n, "number of rows"), (start, "start")):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-                raise InputError(f"{what} must be a non-negative integer, got {value!r}")
-        if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-            raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+        validate("Synthesizer.sample_batches", {"n": n, "start": start, "batch_size": batch_size, "seed": seed})
         fixed = {}
         if given:
             fixed = given_values(self.schema_, dict(given), option="given")
@@ -475,8 +549,21 @@ class Synthesizer(BaseEstimator):
         fitted, floats in an integer column); a known value the model cannot
         condition on (a category never seen in ``fit``, text in a number
         column) is kept as it is and treated as unknown by the model.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            Rows with missing cells, the fitted columns.
+        seed : int, numpy.random.Generator or None
+            Same seed, same filled values.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``df`` with its missing cells filled.
         """
         self.check_fitted()
+        validate("Synthesizer.impute", {"seed": seed})
         check_table(df)
         rng = self._rng(seed)
         gen, _ = self.draw_given(df, rng=rng, exclude_missing=True)
@@ -529,7 +616,19 @@ class Synthesizer(BaseEstimator):
         return out, {name: int(cells.sum()) for name, cells in counts.items()}
 
     def structural_cells(self, filled: pd.DataFrame, holes: pd.DataFrame) -> dict[str, int]:
-        """Per column, the cells that were missing (``holes``) and that a rule wants missing given ``filled``'s rows."""
+        """Per column, the cells that were missing (``holes``) and that a rule wants missing given ``filled``'s rows.
+
+        Parameters
+        ----------
+        filled : pandas.DataFrame
+            The filled table (its rows' other cells decide).
+        holes : pandas.DataFrame
+            The table before filling.
+
+        Returns
+        -------
+        dict of str to int
+        """
         self.check_fitted()
         labels = {str(c): c for c in filled.columns}
         named = pd.DataFrame({name: filled[c].reset_index(drop=True) for name, c in labels.items()})
@@ -545,7 +644,17 @@ class Synthesizer(BaseEstimator):
         return out
 
     def unseen_cells(self, df: pd.DataFrame) -> dict[str, int]:
-        """Known cells per column that the model cannot condition on (categories or values never seen in ``fit``)."""
+        """Known cells per column that the model cannot condition on (categories or values never seen in ``fit``).
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            A table of the fitted columns.
+
+        Returns
+        -------
+        dict of str to int
+        """
         self.check_fitted()
         out = {}
         for s in self.schema_.columns:
@@ -677,6 +786,11 @@ class Synthesizer(BaseEstimator):
     def save(self, path: str | Path) -> Path:
         """Save to a zip of JSON and ``.npz`` arrays (no pickle); atomic.
 
+        Parameters
+        ----------
+        path : str or Path
+            The model file to write.
+
         Returns
         -------
         pathlib.Path
@@ -687,6 +801,7 @@ class Synthesizer(BaseEstimator):
         params = super().get_params(deep=False)
         params["categorical"] = list(params["categorical"]) if params["categorical"] is not None else None
         params["ignore"] = list(params["ignore"]) if params["ignore"] is not None else None
+        params["public_schema"] = None  # the domains it gave are in the model
         doc = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -701,6 +816,7 @@ class Synthesizer(BaseEstimator):
             "rules": self._rules().to_dict(),
             "encoder": enc_meta,
             "backend_state": be_meta,
+            "privacy": getattr(self, "privacy_", None),
         }
         path = Path(path)
         with atomic_path(path) as tmp:
@@ -712,7 +828,17 @@ class Synthesizer(BaseEstimator):
 
     @classmethod
     def load(cls, path: str | Path) -> Synthesizer:
-        """Load a model written by :meth:`save`. Never executes code from the file."""
+        """Load a model written by :meth:`save`. Never executes code from the file.
+
+        Parameters
+        ----------
+        path : str or Path
+            A file written by :meth:`save`.
+
+        Returns
+        -------
+        Synthesizer
+        """
         path = Path(path)
         if not path.exists():
             raise FileFormatError(f"model file '{path}' does not exist")
@@ -731,14 +857,16 @@ class Synthesizer(BaseEstimator):
             p = doc["params"]
             self = cls(p["backend"], random_state=p["random_state"], categorical=p["categorical"],
                        ignore=p["ignore"], target=p.get("target"), rules=p.get("rules", True),
-                       verbose=p.get("verbose", False),
+                       verbose=p.get("verbose", False), epsilon=p.get("epsilon"), delta=p.get("delta"),
                        **doc["backend_params"])
             self.columns_ = doc["columns"]
             self.dtypes_ = doc["dtypes"]
             self.ignored_ = doc["ignored"]
-            self.encoder_ = TableEncoder.from_state(doc["encoder"], enc_arrays)
+            self.privacy_ = doc.get("privacy")
+            encoder_cls, backend_cls = ((PrivateEncoder, PrivateTree) if self.privacy_ else
+                                        (TableEncoder, get_backend_class(p["backend"])))
+            self.encoder_ = encoder_cls.from_state(doc["encoder"], enc_arrays)
             self.schema_ = self.encoder_.schema
-            backend_cls = get_backend_class(p["backend"])
             self.backend_ = backend_cls.from_state(doc["backend_params"], doc["backend_state"], be_arrays)
             self.n_features_in_ = len(self.columns_)
             self.seed_ = doc.get("seed")
@@ -822,10 +950,18 @@ def _npz(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
+def _param_names(backend: Any) -> list[str] | None:
+    """The parameter names of ``backend``, or None when it names no backend (fit says so)."""
+    try:
+        return get_backend_class(backend).param_names()
+    except (InputError, TypeError):
+        return None
+
+
 def _seed_of(random_state: RandomState) -> int | None:
     """The integer seed a fit uses: the one given, or a fresh one (so every fit can be repeated)."""
     if random_state is None:
-        return secrets.randbits(32)
+        return fresh_seed()
     if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
         return int(random_state)
     return None  # a Generator: its state is the caller's

@@ -26,11 +26,12 @@ ROOT = Path(__file__).resolve().parents[1] / "tabsynth"
 #: lowest first; a module may import its own layer and the layers before it
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundations", {"tabsynth.errors", "tabsynth._version", "tabsynth._rng", "tabsynth._threads",
-                     "tabsynth._outputs"}),
+                     "tabsynth._outputs", "tabsynth._params"}),
     ("tables, files and scores (DataFrames only)", {"tabsynth.schema", "tabsynth.io", "tabsynth.dataset",
                                                    "tabsynth.datasets", "tabsynth.evaluate*"}),
     ("cells and rules", {"tabsynth._cells", "tabsynth.rules", "tabsynth._refine"}),
     ("encoding", {"tabsynth.encoding"}),
+    ("privacy (a private fit: accounting, domains, model)", {"tabsynth.privacy*"}),
     ("backends", {"tabsynth.backends*"}),
     ("model", {"tabsynth.synthesizer"}),
     ("estimators", {"tabsynth.impute", "tabsynth.augmentation", "tabsynth.database", "tabsynth.sequences"}),
@@ -40,25 +41,12 @@ LAYERS: list[tuple[str, set[str]]] = [
 
 #: (file, module it imports inside a function): files of other work, to move to the top there
 KNOWN_LATE = {
-    ("tabsynth/backends/base.py", "tabsynth.errors"),
-    ("tabsynth/backends/nn.py", "tabsynth.backends.base"),
-    ("tabsynth/backends/nn.py", "tabsynth.backends.train"),
-    ("tabsynth/backends/train.py", "tabsynth._threads"),
     ("tabsynth/evaluate/__init__.py", "tabsynth.evaluate.report"),
-    ("tabsynth/evaluate/detection.py", "tabsynth.evaluate.privacy"),
 }
 
 #: (file, private name imported from another module): files of other work
 KNOWN_PRIVATE_IMPORTS = {
-    ("tabsynth/augmentation.py", "tabsynth.evaluate.utility._check_models"),  # evaluate.utility: make it public
     ("tabsynth/backends/gan.py", "tabsynth.backends.vae._epochs"),
-    ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_caps"),
-    ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_models"),
-    ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_seeds"),
-    ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._check_task_args"),
-    ("tabsynth/evaluate/_core.py", "tabsynth.evaluate.utility._run"),
-    ("tabsynth/evaluate/detection.py", "tabsynth.evaluate.privacy._row_hashes"),
-    ("tabsynth/evaluate/utility.py", "tabsynth.evaluate._columns._names"),
 }
 
 #: third-party packages imported inside functions: heavy and optional (torch: neural backends only; dask:
@@ -285,3 +273,26 @@ def test_private_check_can_fail(bad, expect):
 def test_private_check_allows_own_class():
     ok = "class A:\n    def __init__(self):\n        self._x = 1\n    def same(self, other):\n        return other._x\n"
     assert _private_uses(ast.parse(ok)) == []
+
+
+#: longest function (lines from ``def`` to its last line, docstring included)
+MAX_FUNCTION_LINES = 80
+
+
+def _long_functions(tree: ast.AST) -> list[tuple[str, int, int]]:
+    return [(fn.name, fn.lineno, fn.end_lineno - fn.lineno + 1) for fn in ast.walk(tree)
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES]
+
+
+def test_no_function_over_80_lines():
+    """Thin entry points: a long function becomes named steps (check, plan, compute, report)."""
+    found = [f"{_rel(name)}:{line}: {fn} has {n} lines; split it into named steps"
+             for name, tree in TREES.items() for fn, line, n in _long_functions(tree)]
+    assert not found, "\n".join(found)
+
+
+def test_long_function_check_can_fail():
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    assert [(f, n) for f, _, n in _long_functions(ast.parse(f"def f():\n{body}\n"))] == [("f", 81)]
+    assert _long_functions(ast.parse("def g():\n    return 1\n")) == []

@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from docs_site import ROOT, built_site
 
@@ -174,6 +176,27 @@ def test_evaluate_report_renders(browser, shots, report):
             assert section in text.lower(), section
         page.screenshot(path=str(shots / "evaluate-report.png"))
         page.screenshot(path=str(shots / "evaluate-report-full.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_database_report_renders(browser, shots, tmp_path):
+    """The report of ``tabsynth evaluate --real DIR --synthetic DIR``: a children-per-parent chart per relation."""
+    rng = np.random.default_rng(0)
+    for name in ("real", "synthetic"):
+        (tmp_path / name).mkdir()
+        parents = pd.DataFrame({"School": np.arange(100, 130), "size": rng.integers(200, 900, 30)})
+        children = pd.DataFrame({"School": rng.choice(parents["School"], 300), "score": rng.normal(12, 6, 300).round(1)})
+        parents.to_csv(tmp_path / name / "schools.csv", index=False)
+        children.to_csv(tmp_path / name / "students.csv", index=False)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-m", "tabsynth", "evaluate", "--real", "real", "--synthetic", "synthetic",
+                           "--quiet", "--report", "db.html"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    page, problems = open_page(browser, (tmp_path / "db.html").as_uri())
+    try:
+        check_page(page, problems, "db.html", 1, 0)
+        page.screenshot(path=str(shots / "evaluate-database-report.png"))
     finally:
         page.close()
 

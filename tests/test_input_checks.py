@@ -65,7 +65,7 @@ def test_complex_columns_are_refused():
 
 def test_categorical_and_ignore_conflict():
     df = pd.DataFrame({"age": [1, 2, 3, 4], "b": list("xyxy")})
-    with pytest.raises(InputError, match="column 'age' is both in --categorical and --ignore"):
+    with pytest.raises(InputError, match="column 'age' is both in categorical and ignore"):
         infer_schema(df, categorical=["age"], ignore=["age"])
 
 

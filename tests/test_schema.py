@@ -44,7 +44,7 @@ def test_overrides():
     assert schema["a"].kind == "categorical"
     with pytest.raises(InputError, match="'nope'"):
         infer_schema(df, ignore=["nope"])
-    with pytest.raises(InputError, match="--categorical"):
+    with pytest.raises(InputError, match="^categorical: unknown column"):
         infer_schema(df, categorical="zzz")
 
 

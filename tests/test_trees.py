@@ -333,3 +333,80 @@ def test_integer_columns_beside_categories_are_copied_no_more_often_than_unseen_
     out = syn.sample(6000, seed=0)
     assert exact_copies(train, out) <= chance * 1.03
     assert column_shapes(fresh, out)["score"] > 0.98
+
+
+def test_a_class_smaller_than_a_leaf_draws_from_its_own_rows():
+    # 20 "rare" rows (fewer than a leaf's 30): told the class, their columns come from their own rows,
+    # not from leaves shared with the 600 "common" rows
+    rng = np.random.default_rng(3)
+    common = pd.DataFrame({"cls": "common", "x": rng.normal(0, 1, 600), "z": rng.normal(0, 1, 600),
+                           "c": rng.choice(["a", "b"], 600)})
+    rare = pd.DataFrame({"cls": "rare", "x": rng.normal(6, 1, 20), "z": rng.normal(-4, 1, 20), "c": "b"})
+    df = pd.concat([common, rare], ignore_index=True)
+    told = Synthesizer("trees", target="cls", random_state=0).fit(df)
+    out = told.sample(400, given=pd.DataFrame({"cls": ["rare"] * 400}), seed=1)
+    assert (out["cls"] == "rare").all()
+    assert abs(out["x"].mean() - rare["x"].mean()) < 0.6 and abs(out["z"].mean() - rare["z"].mean()) < 0.6
+    assert (out["c"] == "b").mean() > 0.9
+    # the common class is unchanged by the rare one's subtree; the untold model pools them (what this fixes)
+    assert abs(told.sample(400, given=pd.DataFrame({"cls": ["common"] * 400}), seed=1)["x"].mean()) < 0.3
+    untold = Synthesizer("trees", random_state=0).fit(df).sample(400, given=pd.DataFrame({"cls": ["rare"] * 400}), seed=1)
+    assert untold["x"].mean() < rare["x"].mean() - 2
+
+
+def test_class_split_tree_routes_each_class_to_its_subtree():
+    from tabsynth.backends.trees import _split_by, _walk
+
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.integers(0, 3, 300), rng.normal(size=300)].astype("float32")
+    y = (X[:, 1] > 0).astype("int64")
+    left, right, feature, threshold = _split_by(X, np.array([0, 1]), y, 2, 0, min_leaf=10, alpha=1.0, seed=0,
+                                                holdout=0.0, discrete=False)
+    leaf = _walk(left, right, feature, threshold, X)
+    assert (left[leaf] < 0).all()  # every row ends in a leaf
+    for a in range(3):  # no leaf holds rows of two classes
+        for b in range(a + 1, 3):
+            assert not set(leaf[X[:, 0] == a]) & set(leaf[X[:, 0] == b])
+    parent = np.full(len(left), -1)
+    inner = np.flatnonzero(left >= 0)
+    parent[left[inner]], parent[right[inner]] = inner, inner
+    assert (parent[1:] < np.arange(1, len(left))).all()  # every node after its parent
+
+
+def _stratified_reference(group: np.ndarray, n_groups: int, rng: np.random.Generator):
+    """The stratified draw written plainly: sort by group (random within), rank, one uniform per stratum."""
+    perm = rng.permutation(len(group))
+    by = np.argsort(group[perm], kind="stable")
+    order = perm[by]
+    g = group[order].astype("int64")
+    size = np.bincount(group, minlength=n_groups)
+    rank = np.arange(len(group)) - (np.cumsum(size) - size)[g]
+    u = (rank + rng.random(len(group))) / np.maximum(size[g], 1)
+    return order, g, np.minimum(u, np.nextafter(1.0, 0.0))
+
+
+@pytest.mark.parametrize("n_groups,n", [(1, 500), (3, 1000), (300, 5000), (70000, 3000)])
+def test_stratified_draw_equals_its_plain_reference(n_groups, n):
+    from tabsynth.backends.trees import _stratified_by
+
+    group = np.random.default_rng(n_groups).integers(0, n_groups, n)
+    fast = _stratified_by(group, n_groups, np.random.default_rng(7))
+    ref = _stratified_reference(group, n_groups, np.random.default_rng(7))
+    for a, b in zip(fast, ref):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def test_routing_reads_a_matrix_by_columns_as_by_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(800, 4)).astype("float32")
+    y = (X[:, 0] > 0.3) * 2.0 + X[:, 1] - X[:, 3]
+    tree = _Tree.fit(X, np.array([0, 1, 3]), y.astype("float32"), 0, min_leaf=10, alpha=1.0, seed=0)
+    by_rows = tree.apply(np.ascontiguousarray(X))
+    assert len(np.unique(by_rows)) > 5
+    assert np.array_equal(tree.apply(np.asfortranarray(X)), by_rows)
+    assert np.array_equal(tree.apply(X.astype("float64")), by_rows)
+    assert np.array_equal(tree.walk(np.asfortranarray(X)), by_rows)
+    # a tree of one leaf (no features) draws without routing, as its root
+    one = _Tree.fit(X, np.array([], dtype="int64"), (X[:, 2] > 0).astype("float32"), 2, min_leaf=10, alpha=1.0, seed=0)
+    a = one.draw(X, np.random.default_rng(3))
+    assert set(np.unique(a)) == {0.0, 1.0} and abs(a.mean() - (X[:, 2] > 0).mean()) < 2 / len(X)

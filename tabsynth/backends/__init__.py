@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from ..errors import InputError
+from ..errors import ParameterError
 
 _REGISTRY = {
     "gmm": ("tabsynth.backends.gmm", "GMMBackend"),
@@ -28,5 +28,6 @@ def get_backend_class(name: str) -> type:
     try:
         module, cls = _REGISTRY[name]
     except KeyError:
-        raise InputError(f"--backend: unknown backend {name!r}; choose one of {', '.join(available())}") from None
+        raise ParameterError(f"{{backend}}: unknown backend {name!r}; choose one of {', '.join(available())}",
+                             {"backend": name}) from None
     return getattr(importlib.import_module(module), cls)

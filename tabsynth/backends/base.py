@@ -13,6 +13,7 @@ from typing import Any, Callable, Protocol, runtime_checkable
 import numpy as np
 
 from ..encoding import Encoded
+from ..errors import InputError
 
 #: progress(stage, done, total): called by backends during long work.
 Progress = Callable[[str, int, int], None]
@@ -98,8 +99,6 @@ _RULES = {
 
 def check_params(backend: BackendBase, rules: dict[str, str]) -> None:
     """Raise a one-line :class:`~tabsynth.errors.InputError` for a parameter outside its rule."""
-    from ..errors import InputError
-
     for name, rule in rules.items():
         what, ok = _RULES[rule]
         value = getattr(backend, name)

@@ -30,6 +30,8 @@ from torch.nn import functional as F
 
 from ..encoding import Encoded, Layout
 from ..errors import InputError
+from .base import check_given, check_params
+from .train import seeded
 
 
 class RowCodec:
@@ -428,8 +430,6 @@ class NeuralBackend:
     sample_chunk = 32768
 
     def fit(self, data: Encoded, *, rng: np.random.Generator, progress=None):
-        from .base import check_params
-        from .train import seeded
 
         check_params(self, self._rules)
         self.low_precision_ = low_precision(check_precision(self))
@@ -523,8 +523,6 @@ class NeuralBackend:
             self._build()
 
     def sample(self, n: int, *, given: Encoded | None = None, rng: np.random.Generator) -> Encoded:
-        from .base import check_given
-        from .train import seeded
 
         check_given(given, n)
         lay = self.layout_

@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
+from .._threads import AdaptiveThreads, get_threads
 from .base import Progress
 
 #: step(batch_indices) -> {loss name: value}
@@ -27,7 +28,6 @@ def seeded(rng: np.random.Generator) -> Iterator[torch.Generator]:
 
     Yields a CPU ``torch.Generator`` seeded from ``rng`` for explicit draws.
     """
-    from .._threads import get_threads
 
     seed = int(rng.integers(0, 2**62))
     threads = torch.get_num_threads()
@@ -99,7 +99,6 @@ def train_loop(
     Returns the per-epoch mean of each loss ``step`` reports (the loss history), and the epoch's number
     of batches under ``"steps"``.
     """
-    from .._threads import AdaptiveThreads
 
     global last_thread_counts
     bs = rows_per_batch(n_rows, batch_size)

@@ -102,40 +102,18 @@ class _Tree:
     # ------------------------------------------------------------------ fit
     @classmethod
     def fit(cls, X: np.ndarray, cols: np.ndarray, y: np.ndarray, card: int, *, min_leaf: int, alpha: float,
-            seed: int, holdout: float = 0.0) -> "_Tree":
-        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-
+            seed: int, holdout: float = 0.0, by: int | None = None) -> "_Tree":
+        """The tree of ``y`` given the columns ``cols`` of ``X``; ``by``: a column (among ``cols``) split on
+        first, each of its values' rows growing a subtree of its own (:func:`_split_by`)."""
         n = len(y)
         discrete = not card and _discrete(y)
-        grow = held = None
-        if holdout > 0 and (card or discrete) and len(cols) and n * (1 - holdout) >= 2 * min_leaf:
-            # grown on some rows and pruned on the others (see _pruned_leaves); then grown again on every row
-            # to the pruned tree's number of leaves
-            is_held = np.random.default_rng(seed).random(n) < holdout
-            grow, held = np.flatnonzero(~is_held), np.flatnonzero(is_held)
-        Model = DecisionTreeClassifier if card else DecisionTreeRegressor
-        # wide tables: each split weighs at most MAX_FEATURES candidate columns (drawn per split),
-        # so the cost grows linearly, not quadratically, with the number of columns
-        k = min(len(cols), MAX_FEATURES)
-        leaves = None
-        if held is not None:
-            model = _grown(Model(min_samples_leaf=min_leaf, max_features=k, random_state=seed), X[grow][:, cols], y[grow])
-            t = model.tree_
-            stats = [_leaf_stats(model.apply(X[rows][:, cols]), y[rows], card, t.node_count) for rows in (grow, held)]
-            leaves = _pruned_leaves(t.children_left, t.children_right, *stats, card, alpha)
-        if len(cols) and n >= 2 * min_leaf and leaves != 1:
-            model = _grown(Model(min_samples_leaf=min_leaf, max_features=k, random_state=seed, max_leaf_nodes=leaves),
-                           X[:, cols], y)
-            t = model.tree_
-            left, right = t.children_left.astype("int32"), t.children_right.astype("int32")
-            feature = np.where(left < 0, -1, cols[np.maximum(t.feature, 0)]).astype("int32")
-            threshold = t.threshold.astype("float64")
-            leaf = model.apply(X[:, cols]).astype("int64")
-        else:  # no features (first column of the chain), too few rows, or pruned to its root: one leaf
-            left = right = np.array([-1], dtype="int32")
-            feature = np.array([-1], dtype="int32")
-            threshold = np.zeros(1)
-            leaf = np.zeros(n, dtype="int64")
+        if by is not None and by in cols and len(np.unique(X[:, by])) > 1:
+            left, right, feature, threshold = _split_by(X, cols, y, card, by, min_leaf=min_leaf, alpha=alpha,
+                                                        seed=seed, holdout=holdout, discrete=discrete)
+            leaf = _walk(left, right, feature, threshold, X)
+        else:
+            left, right, feature, threshold, leaf = _grow(X, cols, y, card, min_leaf=min_leaf, alpha=alpha,
+                                                          seed=seed, holdout=holdout, discrete=discrete)
         n_nodes = len(left)
         if card:
             counts = np.zeros((n_nodes, card))
@@ -158,7 +136,8 @@ class _Tree:
         (:func:`_router`), else by :meth:`walk`; both give the same leaves."""
         router = self._router()
         if router is not None and X.shape[1] >= router[1]:
-            return router[0].apply(np.ascontiguousarray(X, dtype="float32"))
+            # (any memory layout: the sampler keeps its matrix by columns, the compiled walk reads it as it is)
+            return router[0].apply(X if X.dtype == np.float32 else X.astype("float32"))
         return self.walk(X)
 
     def walk(self, X: np.ndarray) -> np.ndarray:
@@ -191,7 +170,8 @@ class _Tree:
         handled sorted by leaf (and by uniform within a leaf), which keeps every lookup sequential.
         """
         t = self._tables()
-        order, g, u = _stratified_by(t["leaf_id"][self.apply(X)], t["n_leaves"], rng)
+        leaf = t["leaf_id"][self.apply(X)] if t["n_leaves"] > 1 else np.zeros(len(X), dtype="int64")
+        order, g, u, size = _stratified(leaf, t["n_leaves"], rng)
         out = np.empty(len(X), dtype="float32")
         if self.card:
             # one search over every leaf's cumulative distribution, shifted to [leaf, leaf + 1]; the keys
@@ -200,7 +180,11 @@ class _Tree:
             pos = np.searchsorted(cum, g + u, side="right") - g * self.card
             out[order] = np.clip(pos, 0, self.card - 1)
             return out
-        start, m = t["start"][g], t["size"][g]
+
+        def per_row(a: np.ndarray) -> np.ndarray:  # a per-leaf array at each sorted row (``a[g]``, sequentially)
+            return np.repeat(a, size)
+
+        start, m = per_row(t["start"]), per_row(t["size"])
         i = start + np.minimum((u * m).astype("int64"), m - 1)
         if self.discrete or smoothing <= 0:
             out[order] = self.values[i]
@@ -211,12 +195,19 @@ class _Tree:
         h = smoothing * t["band"]
         sd = t["sd"]
         shrink = np.where(sd > 0, 1.0 / np.sqrt(1.0 + (h / np.where(sd > 0, sd, 1.0)) ** 2), 1.0).astype("float32")
-        mean, h, shrink, lo, hi = t["mean"][g], h.astype("float32")[g], shrink[g], t["lo"][g], t["hi"][g]
+        mean, h, shrink = per_row(t["mean"]), per_row(h.astype("float32")), per_row(shrink)
+        lo, hi = per_row(t["lo"]), per_row(t["hi"])
         noise = rng.standard_normal(len(g), dtype="float32")
-        v = mean + (self.values[i] - mean + h * noise) * shrink
-        v = np.where(v > hi, 2 * hi - v, v)
-        v = np.where(v < lo, 2 * lo - v, v)
-        out[order] = np.clip(v, lo, hi)
+        # mean + (value - mean + h * noise) * shrink, in place (the same float32 operations in the same order)
+        v = self.values[i]
+        v -= mean
+        noise *= h
+        v += noise
+        v *= shrink
+        v += mean
+        np.subtract(2 * hi, v, out=v, where=v > hi)
+        np.subtract(2 * lo, v, out=v, where=v < lo)
+        out[order] = np.clip(v, lo, hi, out=v)
         return out
 
     def _tables(self) -> dict:
@@ -328,7 +319,9 @@ class TreesBackend(BackendBase):
     class_column : int or None, default None
         Index of a categorical column of the encoded layout (tabsynth sets
         it to the target of class-conditional augmentation): first in the
-        chain, so rows drawn given a class follow that class's trees.
+        chain, and every other column's trees split on it first, so rows
+        drawn given a class come from leaves of that class's rows only,
+        however few they are.
 
     Attributes
     ----------
@@ -393,8 +386,10 @@ class TreesBackend(BackendBase):
         self.pruned_ = prune = replayable >= REPLAYABLE
         self.chain_, self.full_ = [None] * d, [None] * d
         done = 0
+        # told the class: every other column's trees split on it first (see _split_by)
+        by = None if self.class_column is None else lay.n_num + int(self.class_column)
         for pos, col in enumerate(order):
-            kw = dict(min_leaf=min_leaf, alpha=self.alpha, seed=seed + col)
+            kw = dict(min_leaf=min_leaf, alpha=self.alpha, seed=seed + col, by=by)
             # a number's trees learn from the rows where it is a regular value (not a spike, not missing)
             rows = regular[:, col] if col < lay.n_num else slice(None)
             Xr = X[rows]
@@ -430,7 +425,7 @@ class TreesBackend(BackendBase):
                 Xs[rows, col] = np.where(Xs[rows, col_of_state[col]] != 0, _FILLER, Xs[rows, col])
 
         if given is None:
-            X = np.zeros((n, d), dtype="float32")
+            X = np.zeros((n, d), dtype="float32", order="F")  # by columns: each draw writes and reads columns
             every = slice(None)
             for col in self.order_:
                 draw(self.chain_[col], col, every, X)
@@ -492,6 +487,100 @@ class TreesBackend(BackendBase):
         self.chain_ = [_Tree.from_arrays(arrays, f"chain{c}", cards[c], d) for c in range(d)]
         self.full_ = [_Tree.from_arrays(arrays, f"full{c}", cards[c], d) for c in range(d)]
         return self
+
+
+def _grow(X: np.ndarray, cols: np.ndarray, y: np.ndarray, card: int, *, min_leaf: int, alpha: float, seed: int,
+          holdout: float, discrete: bool) -> tuple:
+    """A CART tree of ``y`` given ``X[:, cols]`` as arrays (left, right, feature, threshold) and each row's leaf;
+    pruned on held-out rows when ``holdout`` (see :meth:`_Tree.fit`)."""
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    n = len(y)
+    grow = held = None
+    if holdout > 0 and (card or discrete) and len(cols) and n * (1 - holdout) >= 2 * min_leaf:
+        # grown on some rows and pruned on the others (see _pruned_leaves); then grown again on every row
+        # to the pruned tree's number of leaves
+        is_held = np.random.default_rng(seed).random(n) < holdout
+        grow, held = np.flatnonzero(~is_held), np.flatnonzero(is_held)
+    Model = DecisionTreeClassifier if card else DecisionTreeRegressor
+    # wide tables: each split weighs at most MAX_FEATURES candidate columns (drawn per split),
+    # so the cost grows linearly, not quadratically, with the number of columns
+    k = min(len(cols), MAX_FEATURES)
+    leaves = None
+    if held is not None:
+        model = _grown(Model(min_samples_leaf=min_leaf, max_features=k, random_state=seed), X[grow][:, cols], y[grow])
+        t = model.tree_
+        stats = [_leaf_stats(model.apply(X[rows][:, cols]), y[rows], card, t.node_count) for rows in (grow, held)]
+        leaves = _pruned_leaves(t.children_left, t.children_right, *stats, card, alpha)
+    if len(cols) and n >= 2 * min_leaf and leaves != 1:
+        model = _grown(Model(min_samples_leaf=min_leaf, max_features=k, random_state=seed, max_leaf_nodes=leaves),
+                       X[:, cols], y)
+        t = model.tree_
+        left, right = t.children_left.astype("int32"), t.children_right.astype("int32")
+        feature = np.where(left < 0, -1, cols[np.maximum(t.feature, 0)]).astype("int32")
+        threshold = t.threshold.astype("float64")
+        leaf = model.apply(X[:, cols]).astype("int64")
+    else:  # no features (first column of the chain), too few rows, or pruned to its root: one leaf
+        left = right = np.array([-1], dtype="int32")
+        feature = np.array([-1], dtype="int32")
+        threshold = np.zeros(1)
+        leaf = np.zeros(n, dtype="int64")
+    return left, right, feature, threshold, leaf
+
+
+def _split_by(X: np.ndarray, cols: np.ndarray, y: np.ndarray, card: int, by: int, *, min_leaf: int, alpha: float,
+              seed: int, holdout: float, discrete: bool) -> tuple:
+    """A tree whose first splits separate the values of column ``by`` (the class of class-conditional
+    augmentation), each value's rows growing a subtree of their own on the other columns.
+
+    Grown on the whole table, a tree splits on the class only where that pays off within ``min_samples_leaf``
+    rows a leaf: a class of fewer rows than a leaf never gets leaves of its own, and its synthetic rows are
+    drawn from leaves shared with the other classes (on breast cancer cut to 28 malignant training rows, rows
+    that looked benign, and an over-sampler that lowered the malignant class's F1). Split first on the class,
+    a small class's columns are drawn from its own rows (from one leaf, its marginals, when it has fewer than
+    twice ``min_samples_leaf`` rows). The value splits come first in node order, then each subtree, so every
+    node follows its parent.
+    """
+    values = np.unique(X[:, by])
+    others = np.array([c for c in cols if c != by], dtype="int64")
+    k = len(values)
+    parts, start = [], k - 1
+    for i, v in enumerate(values):
+        rows = np.flatnonzero(X[:, by] == v)
+        sub = _grow(X[rows], others, y[rows], card, min_leaf=min_leaf, alpha=alpha, seed=seed + i, holdout=holdout,
+                    discrete=discrete)[:4]
+        parts.append((start, sub))
+        start += len(sub[0])
+    roots = [p[0] for p in parts]
+    # split i sends value i left (to its subtree) and the rest right (to split i + 1, or the last subtree)
+    left = [np.array(roots[:-1], dtype="int64")]
+    right = [np.array([i + 1 for i in range(k - 2)] + [roots[-1]], dtype="int64")]
+    feature = [np.full(k - 1, by, dtype="int64")]
+    threshold = [(values[:-1].astype("float64") + values[1:].astype("float64")) / 2]
+    for first, (sub_l, sub_r, sub_f, sub_t) in parts:
+        left.append(np.where(sub_l >= 0, sub_l.astype("int64") + first, -1))
+        right.append(np.where(sub_r >= 0, sub_r.astype("int64") + first, -1))
+        feature.append(sub_f.astype("int64"))
+        threshold.append(sub_t.astype("float64"))
+    return (np.concatenate(left).astype("int32"), np.concatenate(right).astype("int32"),
+            np.concatenate(feature).astype("int32"), np.concatenate(threshold))
+
+
+def _walk(left: np.ndarray, right: np.ndarray, feature: np.ndarray, threshold: np.ndarray, X: np.ndarray
+          ) -> np.ndarray:
+    """The leaf of each row of ``X`` in the tree of these arrays (``x <= threshold`` goes left)."""
+    node = np.zeros(len(X), dtype="int64")
+    active = np.arange(len(X))
+    while active.size:
+        f = feature[node[active]]
+        inner = f >= 0
+        active, f = active[inner], f[inner]
+        if not active.size:
+            break
+        cur = node[active]
+        go_left = X[active, f] <= threshold[cur]
+        node[active] = np.where(go_left, left[cur], right[cur])
+    return node
 
 
 def auto_min_leaf(n_rows: int) -> int:
@@ -629,18 +718,28 @@ def _stratified_by(group: np.ndarray, n_groups: int, rng: np.random.Generator
     u : ndarray
         The uniform of row ``order[i]``; ascending within each group.
     """
+    return _stratified(group, n_groups, rng)[:3]
+
+
+def _stratified(group: np.ndarray, n_groups: int, rng: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_stratified_by` and each group's size (the sorted rows are ``size[k]`` rows of group k, in turn:
+    a per-group array at each sorted row is ``np.repeat(a, size)``, a sequential write instead of a gather)."""
     n = len(group)
     perm = rng.permutation(n)
-    # a stable sort of small integers is a radix sort: linear in the rows
-    key = group[perm].astype("uint16" if n_groups <= 1 << 16 else "int64")
-    by = np.argsort(key, kind="stable")
-    order = perm[by]
-    g = key[by].astype("int64")
     size = np.bincount(group, minlength=n_groups)
+    if n_groups > 1:
+        # a stable sort of small integers is a radix sort: linear in the rows
+        key = group[perm].astype("uint16" if n_groups <= 1 << 16 else "int64")
+        order = perm[np.argsort(key, kind="stable")]
+    else:
+        order = perm
+    g = np.repeat(np.arange(n_groups, dtype="int64"), size)
     first = np.cumsum(size) - size
-    rank = np.arange(n) - first[g]
-    u = (rank + rng.random(n)) / np.maximum(size[g], 1)
-    return order, g, np.minimum(u, _BELOW_ONE)
+    rank = np.arange(n) - np.repeat(first, size)
+    u = (rank + rng.random(n)) / np.repeat(np.maximum(size, 1), size)
+    np.minimum(u, _BELOW_ONE, out=u)
+    return order, g, u, size
 
 
 def _router(left: np.ndarray, right: np.ndarray, feature: np.ndarray, threshold: np.ndarray):

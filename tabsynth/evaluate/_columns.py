@@ -135,7 +135,8 @@ def encode_pair(real: np.ndarray, synthetic: np.ndarray) -> tuple[np.ndarray, np
 
 
 # -------------------------------------------------------------------- checks
-def _names(cols: Iterable[Any], limit: int = 8) -> str:
+def names_text(cols: Iterable[Any], limit: int = 8) -> str:
+    """Column names for a message: the first ``limit`` quoted, then how many more."""
     cols = [str(c) for c in cols]
     shown = ", ".join(repr(c) for c in cols[:limit])
     return shown + (f" and {len(cols) - limit} more" if len(cols) > limit else "")
@@ -152,7 +153,7 @@ def check_table(df: Any, name: str) -> None:
         raise InputError(f"the {name} table is empty (0 rows); pass a table with at least one row")
     dup = df.columns[df.columns.duplicated()].unique().tolist()
     if dup:
-        raise InputError(f"the {name} table has duplicate column names {_names(dup)}; rename them")
+        raise InputError(f"the {name} table has duplicate column names {names_text(dup)}; rename them")
 
 
 def check_same_columns(real: pd.DataFrame, other: pd.DataFrame, name: str) -> None:
@@ -163,9 +164,9 @@ def check_same_columns(real: pd.DataFrame, other: pd.DataFrame, name: str) -> No
     if missing or extra:
         parts = []
         if missing:
-            parts.append(f"lacks column(s) {_names(missing)} of the real table")
+            parts.append(f"lacks column(s) {names_text(missing)} of the real table")
         if extra:
-            parts.append(f"has extra column(s) {_names(extra)} not in the real table")
+            parts.append(f"has extra column(s) {names_text(extra)} not in the real table")
         raise InputError(f"the {name} table {' and '.join(parts)}; "
                          f"pass tables with the same columns (drop or rename them)")
 
@@ -300,55 +301,72 @@ def check_types(real: pd.DataFrame, other: pd.DataFrame, name: str) -> pd.DataFr
             raise InputError(f"the real table column {str(c)!r} holds complex numbers; split it into real and "
                              "imaginary parts")
         if kind == NUMERIC:
-            if pd.api.types.is_complex_dtype(s.dtype):
-                raise InputError(f"{col} holds complex numbers, e.g. {_first(s, s.notna().to_numpy())}; "
-                                 "the real column holds real numbers")
-            if pd.api.types.is_datetime64_any_dtype(s.dtype):
-                raise InputError(f"{col} holds dates, e.g. {_first(s, s.notna().to_numpy())}; "
-                                 "the real column is numeric")
-            if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype)):
-                known = s.notna().to_numpy()
-                raw = s.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
-                odd = known & raw.map(lambda v: _is_date_like(v) or isinstance(v, complex)).to_numpy(dtype=bool)
-                if odd.any():
-                    raise InputError(f"{col} holds values that are not numbers, e.g. {_first(s, odd)}; "
-                                     "the real column is numeric")
-                conv = pd.to_numeric(raw.where(known, np.nan), errors="coerce")
-                bad = known & conv.isna().to_numpy()
-                if bad.any():
-                    raise InputError(f"{col} holds values that are not numbers, e.g. {_first(s, bad)}; "
-                                     "the real column is numeric")
-                s = conv.astype("float64")
+            s = _as_numbers(s, col)
         elif kind == DATETIME:
-            if not pd.api.types.is_datetime64_any_dtype(s.dtype):
-                known = s.notna().to_numpy()
-                if pd.api.types.is_bool_dtype(s.dtype):
-                    odd = np.zeros(len(s), dtype=bool)  # reported below as values that are not dates
-                elif pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
-                    odd = known
-                else:
-                    odd = known & s.astype(object).map(_is_number).to_numpy(dtype=bool)
-                if odd.any():
-                    raise InputError(f"{col} holds numbers, not dates, e.g. {_first(s, odd)}; convert them to "
-                                     "dates (the real column holds datetimes)")
-                conv = _parse_dates(s, _tz(r))
-                bad = known & conv.isna().to_numpy()
-                if bad.any():
-                    raise InputError(f"{col} holds values that are not dates, e.g. {_first(s, bad)}; "
-                                     "the real column holds datetimes")
-                s = conv
+            s = _as_dates(s, r, col)
         elif is_boolean_column(r) and not pd.api.types.is_bool_dtype(s.dtype):
-            known = s.notna().to_numpy()
-            keys = pd.Series(to_keys(s)).str.strip().str.lower()
-            bad = known & ~keys.isin(list(BOOLEAN_TEXT)).to_numpy()
-            if bad.any():
-                raise InputError(f"{col} holds values that are not booleans, e.g. {_first(s, bad)}; "
-                                 "the real column is boolean (True/False)")
-            s = pd.Series(pd.array([BOOLEAN_TEXT.get(k) for k in keys], dtype="boolean"), index=s.index)
+            s = _as_booleans(s, col)
         out[c] = s
     result = pd.DataFrame(out, index=other.index)
     result.columns = real.columns
     return result
+
+
+def _as_numbers(s: pd.Series, col: str) -> pd.Series:
+    """A column of a numeric real column (:func:`check_types`): numbers as they are, numeric text as float64."""
+    if pd.api.types.is_complex_dtype(s.dtype):
+        raise InputError(f"{col} holds complex numbers, e.g. {_first(s, s.notna().to_numpy())}; "
+                         "the real column holds real numbers")
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        raise InputError(f"{col} holds dates, e.g. {_first(s, s.notna().to_numpy())}; "
+                         "the real column is numeric")
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
+        return s
+    known = s.notna().to_numpy()
+    raw = s.astype(object).map(lambda v: v.strip() if isinstance(v, str) else v)
+    odd = known & raw.map(lambda v: _is_date_like(v) or isinstance(v, complex)).to_numpy(dtype=bool)
+    if odd.any():
+        raise InputError(f"{col} holds values that are not numbers, e.g. {_first(s, odd)}; "
+                         "the real column is numeric")
+    conv = pd.to_numeric(raw.where(known, np.nan), errors="coerce")
+    bad = known & conv.isna().to_numpy()
+    if bad.any():
+        raise InputError(f"{col} holds values that are not numbers, e.g. {_first(s, bad)}; "
+                         "the real column is numeric")
+    return conv.astype("float64")
+
+
+def _as_dates(s: pd.Series, r: pd.Series, col: str) -> pd.Series:
+    """A column of a datetime real column ``r`` (:func:`check_types`): datetimes, or date text read in its zone."""
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s
+    known = s.notna().to_numpy()
+    if pd.api.types.is_bool_dtype(s.dtype):
+        odd = np.zeros(len(s), dtype=bool)  # reported below as values that are not dates
+    elif pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_timedelta64_dtype(s.dtype):
+        odd = known
+    else:
+        odd = known & s.astype(object).map(_is_number).to_numpy(dtype=bool)
+    if odd.any():
+        raise InputError(f"{col} holds numbers, not dates, e.g. {_first(s, odd)}; convert them to "
+                         "dates (the real column holds datetimes)")
+    conv = _parse_dates(s, _tz(r))
+    bad = known & conv.isna().to_numpy()
+    if bad.any():
+        raise InputError(f"{col} holds values that are not dates, e.g. {_first(s, bad)}; "
+                         "the real column holds datetimes")
+    return conv
+
+
+def _as_booleans(s: pd.Series, col: str) -> pd.Series:
+    """A column of a boolean real column (:func:`check_types`): :data:`BOOLEAN_TEXT` as ``boolean``."""
+    known = s.notna().to_numpy()
+    keys = pd.Series(to_keys(s)).str.strip().str.lower()
+    bad = known & ~keys.isin(list(BOOLEAN_TEXT)).to_numpy()
+    if bad.any():
+        raise InputError(f"{col} holds values that are not booleans, e.g. {_first(s, bad)}; "
+                         "the real column is boolean (True/False)")
+    return pd.Series(pd.array([BOOLEAN_TEXT.get(k) for k in keys], dtype="boolean"), index=s.index)
 
 
 def check_frames(real: pd.DataFrame, synthetic: pd.DataFrame,

@@ -5,19 +5,22 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import sklearn  # noqa: F401  (loads its OpenMP runtime now, so that evaluate's thread limit reaches it)
 
+from .._params import validate
 from .._threads import get_threads, limits_threads
 from ..errors import InputError
+from ..schema import json_value
 from ._columns import MISSING, check_frames, subsample, to_keys
 from .detection import detection
 from .fidelity import fidelity
 from .privacy import privacy
-from .utility import _check_caps, _check_models, _check_seeds, _check_task_args, _run, feature_selection
+from .utility import check_caps, check_models, check_seeds, check_task_args, feature_selection, run_utility
 
 SECTIONS = ("fidelity", "utility", "feature_selection", "detection", "privacy")
 
@@ -30,11 +33,13 @@ def _jsonable(obj: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
+    if isinstance(obj, (np.bool_, np.integer, np.floating)):
+        obj = json_value(obj)  # the schema's conversion of NumPy scalars
+    if isinstance(obj, bool):
+        return obj
+    if isinstance(obj, int):
         return int(obj)
-    if isinstance(obj, (float, np.floating)):
+    if isinstance(obj, float):
         return float(obj) if math.isfinite(obj) else None
     if obj is None or isinstance(obj, str):
         return obj
@@ -62,22 +67,11 @@ def _split(real: pd.DataFrame, target: str | None, task: str | None, random_stat
 
 
 @limits_threads
-def evaluate(
-    real: pd.DataFrame,
-    synthetic: pd.DataFrame,
-    holdout: pd.DataFrame | None = None,
-    target: str | None = None,
-    *,
-    task: str | None = None,
-    models: Sequence[str] | None = None,
-    seeds: Sequence[int] = (0, 1, 2),
-    random_state: int = 0,
-    max_rows: int | None = 50_000,
-    max_train_rows: dict[str, int | None] | None = None,
-    sections: Iterable[str] | None = None,
-    n_jobs: int | None = None,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
+def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None,
+             target: str | None = None, *, task: str | None = None, models: Sequence[str] | None = None,
+             seeds: Sequence[int] = (0, 1, 2), random_state: int = 0, max_rows: int | None = 50_000,
+             max_train_rows: dict[str, int | None] | None = None, sections: Iterable[str] | None = None,
+             n_jobs: int | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """Score a synthetic table against the real one: fidelity, utility, detection, privacy.
 
     Parameters
@@ -86,9 +80,8 @@ def evaluate(
         The real table (the rows the generator was fit on). Column kinds
         (numeric, datetime, categorical) are read from its dtypes.
     synthetic : pandas.DataFrame
-        The synthetic table: the same columns (any order); its values are
-        converted to the real columns' types (numbers and dates written as
-        text are read), see :func:`tabsynth.evaluate._columns.check_types`.
+        The synthetic table: the same columns (any order), values converted to
+        the real columns' types (:func:`tabsynth.evaluate._columns.check_types`).
     holdout : pandas.DataFrame or None
         Real rows the generator never saw. Without it, ``real`` is split
         80/20 (stratified on a classification target, ``random_state``): the
@@ -110,10 +103,9 @@ def evaluate(
         Tables with more rows are subsampled (seeded) for fidelity, utility
         and the privacy reference; exact copies and validity use every row.
     max_train_rows : dict or None
-        Row caps of the utility models by model name, updating
-        :data:`tabsynth.evaluate.utility.MAX_TRAIN_ROWS` (random_forest and
-        mlp 10,000, svm 5,000 rows of each training table, a stratified
-        seeded subsample); ``{"random_forest": None}`` trains it on every row.
+        Row caps of the utility models by name, updating :data:`MAX_TRAIN_ROWS
+        <tabsynth.evaluate.utility.MAX_TRAIN_ROWS>` (a stratified seeded
+        subsample of each training table); ``{"random_forest": None}``: no cap.
     sections : iterable of str or None
         Subset of ``fidelity, utility, feature_selection, detection,
         privacy`` to run (default: all); skipped sections are ``None``.
@@ -134,10 +126,9 @@ def evaluate(
     Raises
     ------
     tabsynth.InputError
-        Empty tables, columns that differ between the tables, synthetic or
-        holdout values that cannot be of the real column's type (text in a
-        numeric column, ...), an unknown target, a target with a single
-        class, unknown models or sections.
+        Empty tables, columns that differ, values that cannot be of the real
+        column's type, an unknown or single-class target, unknown models or
+        sections, a parameter out of :data:`tabsynth._params.CONSTRAINTS`.
 
     Examples
     --------
@@ -152,6 +143,38 @@ def evaluate(
     (1.0, 'classification')
     """
     t_start = time.perf_counter()
+    plan = _plan(real, synthetic, holdout, target, task=task, models=models, seeds=seeds, random_state=random_state,
+                 max_rows=max_rows, max_train_rows=max_train_rows, sections=sections, n_jobs=n_jobs)
+    result, seconds = _compute(plan, progress)
+    return _jsonable({**result, "meta": _meta(plan, seconds, time.perf_counter() - t_start)})
+
+
+@dataclass
+class _Plan:
+    """What :func:`evaluate` runs, checked: the tables, the sections and the utility settings."""
+
+    real: pd.DataFrame
+    synthetic: pd.DataFrame
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+    holdout_source: str
+    notes: list[str]
+    target: str | None
+    task: str | None
+    models: list[str]
+    seeds: list[int]
+    caps: dict
+    sections: list[str]
+    random_state: int
+    max_rows: int | None
+    n_jobs: int | None
+
+
+def _plan(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None, target: str | None, *,
+          task: str | None, models: Sequence[str] | None, seeds: Sequence[int], random_state: int,
+          max_rows: int | None, max_train_rows: dict | None, sections: Iterable[str] | None,
+          n_jobs: int | None) -> _Plan:
+    """:func:`evaluate`'s checks, then its plan: the sections to run and the train / holdout split."""
     synthetic, holdout = check_frames(real, synthetic, holdout)
     if sections is None:
         wanted = list(SECTIONS)
@@ -160,13 +183,13 @@ def evaluate(
         bad = [s for s in wanted if s not in SECTIONS]
         if bad:
             raise InputError(f"unknown section {bad[0]!r} in sections; choose from {', '.join(SECTIONS)}")
-    if max_rows is not None and (not isinstance(max_rows, (int, np.integer)) or max_rows < 100):
-        raise InputError(f"max_rows={max_rows!r} is not valid; pass an integer >= 100 or None")
-    models = _check_models(models)
-    seeds = _check_seeds(seeds)
-    caps = _check_caps(max_train_rows)
+    validate("evaluate", {"target": target, "task": task, "models": models, "random_state": random_state,
+                          "max_rows": max_rows, "max_train_rows": max_train_rows, "n_jobs": n_jobs})
+    models = check_models(models)
+    seeds = check_seeds(seeds)
+    caps = check_caps(max_train_rows)
     if target is not None:
-        task, models, seeds = _check_task_args(real, target, task, models, seeds)
+        task, models, seeds = check_task_args(real, target, task, models, seeds)
         if task == "classification":  # refuse a single class before any work is done
             classes = [c for c in pd.unique(to_keys(real[target])) if c != MISSING]
             if len(classes) < 2:
@@ -176,7 +199,6 @@ def evaluate(
     else:
         task = None
         wanted = [s for s in wanted if s not in ("utility", "feature_selection")]
-
     notes: list[str] = []
     if holdout is None:
         train, holdout, note = _split(real, target, task, random_state)
@@ -188,51 +210,57 @@ def evaluate(
     else:
         train = real
         holdout_source = "given"
+    return _Plan(real, synthetic, train, holdout, holdout_source, notes, target, task, models, seeds, caps, wanted,
+                 random_state, max_rows, n_jobs)
 
+
+def _compute(p: _Plan, progress: Progress | None) -> tuple[dict[str, Any], dict[str, float]]:
+    """Run the planned sections in order: ``({section: result or None}, {section: seconds})``."""
     result: dict[str, Any] = {s: None for s in SECTIONS}
     seconds: dict[str, float] = {}
-    steps = len(wanted)
-
-    def tick(name: str, i: int) -> None:
-        if progress:
-            progress(name, i, steps)
-
-    for i, section in enumerate(wanted):
+    rs, max_rows = p.random_state, p.max_rows
+    for i, section in enumerate(p.sections):
         t0 = time.perf_counter()
-        tick(section, i)
+        if progress:
+            progress(section, i, len(p.sections))
         if section == "fidelity":
-            result["fidelity"] = fidelity(real, synthetic, max_rows=max_rows, random_state=random_state)
+            result["fidelity"] = fidelity(p.real, p.synthetic, max_rows=max_rows, random_state=rs)
         elif section == "utility":
-            result["utility"] = _run(
-                subsample(train, max_rows, random_state), subsample(synthetic, max_rows, random_state + 1),
-                subsample(holdout, max_rows, random_state + 2), target, task=task, models=models, seeds=seeds,
-                random_state=random_state, n_jobs=get_threads() if n_jobs is None else n_jobs, caps=caps,
+            result["utility"] = run_utility(
+                subsample(p.train, max_rows, rs), subsample(p.synthetic, max_rows, rs + 1),
+                subsample(p.holdout, max_rows, rs + 2), p.target, task=p.task, models=p.models, seeds=p.seeds,
+                random_state=rs, n_jobs=get_threads() if p.n_jobs is None else p.n_jobs, caps=p.caps,
                 progress=progress)
         elif section == "feature_selection":
             result["feature_selection"] = feature_selection(
-                subsample(train, max_rows, random_state), subsample(synthetic, max_rows, random_state + 1),
-                target, task=task, random_state=random_state)
+                subsample(p.train, max_rows, rs), subsample(p.synthetic, max_rows, rs + 1),
+                p.target, task=p.task, random_state=rs)
         elif section == "detection":
-            result["detection"] = detection(real, synthetic, random_state=random_state)
+            result["detection"] = detection(p.real, p.synthetic, random_state=rs)
         elif section == "privacy":
-            result["privacy"] = privacy(train, synthetic, holdout, random_state=random_state,
-                                        max_reference_rows=max_rows or len(train), copies_reference=real)
+            result["privacy"] = privacy(p.train, p.synthetic, p.holdout, random_state=rs,
+                                        max_reference_rows=max_rows or len(p.train), copies_reference=p.real)
         seconds[section] = seconds.get(section, 0.0) + time.perf_counter() - t0
-    tick("done", steps)
-    result["meta"] = {
-        "rows_real": len(real),
-        "rows_synthetic": len(synthetic),
-        "rows_holdout": len(holdout),
-        "rows_train": len(train),
-        "columns": len(real.columns),
-        "target": target,
-        "task": task,
-        "holdout_source": holdout_source,
-        "random_state": random_state,
-        "max_rows": max_rows,
-        "sections": wanted,
+    if progress:
+        progress("done", len(p.sections), len(p.sections))
+    return result, seconds
+
+
+def _meta(p: _Plan, seconds: dict[str, float], elapsed: float) -> dict[str, Any]:
+    """The ``meta`` section of :func:`evaluate`'s result: sizes, settings, timings, notes."""
+    return {
+        "rows_real": len(p.real),
+        "rows_synthetic": len(p.synthetic),
+        "rows_holdout": len(p.holdout),
+        "rows_train": len(p.train),
+        "columns": len(p.real.columns),
+        "target": p.target,
+        "task": p.task,
+        "holdout_source": p.holdout_source,
+        "random_state": p.random_state,
+        "max_rows": p.max_rows,
+        "sections": p.sections,
         "section_seconds": seconds,
-        "seconds": time.perf_counter() - t_start,
-        "notes": notes,
+        "seconds": elapsed,
+        "notes": p.notes,
     }
-    return _jsonable(result)

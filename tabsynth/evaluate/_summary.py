@@ -102,6 +102,15 @@ def summary_table(result: dict[str, Any]) -> str:
     exact copies exceed max(1%, twice the holdout's own copy rate) or the
     synthetic median DCR is below half the holdout median.
 
+    Parameters
+    ----------
+    result : dict
+        The result of :func:`~tabsynth.evaluate.evaluate`.
+
+    Returns
+    -------
+    str
+
     Examples
     --------
     >>> print(summary_table({"fidelity": {"column_shapes": 0.95, "pair_trends": 0.85}, "meta": {}}))

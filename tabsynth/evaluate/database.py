@@ -97,6 +97,47 @@ def joined(tables: Mapping[str, pd.DataFrame], relation: Any) -> pd.DataFrame:
     return out.drop(columns=["__k", fk], errors="ignore")
 
 
+def _identifiers(real: Mapping[str, pd.DataFrame], relations: list[Any]) -> dict[str, set[str]]:
+    """Per table, the columns that identify rows rather than hold data: keys, foreign keys (and their parts) and
+    row identifiers (integers or text unique in every row, e.g. an order number)."""
+    ids: dict[str, set[str]] = {name: set() for name in real}
+    for rel in relations:
+        child, fk, parent, key = _parse(rel)
+        ids[child] |= {fk, *fk.split("+")}  # a composite key's parts are key material too
+        ids[parent] |= {key, *key.split("+")}
+    for name, t in real.items():
+        ids[name] |= {str(c) for c in t.columns if len(t) > 1 and t[c].is_unique and (
+            pd.api.types.is_integer_dtype(t[c].dtype) or pd.api.types.is_string_dtype(t[c].dtype)
+            or pd.api.types.is_object_dtype(t[c].dtype))}
+    return ids
+
+
+def _relation_scores(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, pd.DataFrame], rel: Any,
+                     relations: list[Any], ids: dict[str, set[str]], real_integ: dict, integ: dict, *,
+                     max_rows: int, detection: bool) -> tuple[dict[str, Any], int]:
+    """One relation's entry of :func:`evaluate_database` and its key violations (beyond the real orphan share)."""
+    child, fk, parent, key = _parse(rel)
+    allowed = int(np.ceil(real_integ["orphan_share"] * len(key_column(synthetic[child], fk))))
+    extra = max(0, integ["orphans"] - allowed)
+    violations = integ["duplicate_keys"] + integ["missing_keys"] + extra
+    card = 1.0 - ks_statistic(children_per_parent(real, rel), children_per_parent(synthetic, rel))
+    jr, js = joined(real, rel), joined(synthetic, rel)
+    drop = [c for c in jr.columns if c in ids[child] or (c.startswith(f"{parent}.") and c[len(parent) + 1:] in ids[parent])]
+    jr, js = jr.drop(columns=drop), js.drop(columns=drop)
+    pcols = [c for c in jr.columns if c.startswith(f"{parent}.")]
+    trends = pair_trends(jr, js, max_rows=max_rows)
+    cross = [p["score"] for p in trends["pairs"] if p.get("score") is not None
+             and ((p["columns"][0] in pcols) != (p["columns"][1] in pcols))]
+    entry = {**integ, "real_orphan_share": real_integ["orphan_share"],
+             "orphans_beyond_real_share": extra, "cardinality_shape": card,
+             "parent_child_trends": float(np.mean(cross)) if cross else None}
+    if detection:
+        others = tuple(p for r in relations if _parse(r)[0] == child and str(r) != str(rel)
+                       for p in _parse(r)[1].split("+"))
+        entry["joined_detection"] = joined_detection(real, synthetic, rel, exclude=others)
+    return entry, violations
+
+
 @limits_threads
 def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, pd.DataFrame],
                       relations: list[Any], *, max_rows: int = 50_000, detection: bool = False) -> dict[str, Any]:
@@ -134,15 +175,7 @@ def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, 
     >>> res["key_violations"], res["cardinality"]
     (0, 1.0)
     """
-    ids: dict[str, set[str]] = {name: set() for name in real}  # keys and foreign keys: identifiers, not data
-    for rel in relations:
-        child, fk, parent, key = _parse(rel)
-        ids[child] |= {fk, *fk.split("+")}  # a composite key's parts are key material too
-        ids[parent] |= {key, *key.split("+")}
-    for name, t in real.items():  # and row identifiers (an order number: integers or text unique in every row)
-        ids[name] |= {str(c) for c in t.columns if len(t) > 1 and t[c].is_unique and (
-            pd.api.types.is_integer_dtype(t[c].dtype) or pd.api.types.is_string_dtype(t[c].dtype)
-            or pd.api.types.is_object_dtype(t[c].dtype))}
+    ids = _identifiers(real, relations)
     tables = {}
     for name in real:
         r, s = (t[[c for c in t.columns if str(c) not in ids[name]]] for t in (real[name], synthetic[name]))
@@ -156,27 +189,9 @@ def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, 
     syn_keys = key_integrity(synthetic, relations)
     violations = 0
     for rel in relations:
-        child, fk, parent, key = _parse(rel)
-        integ = syn_keys[str(rel)]
-        allowed = int(np.ceil(real_keys[str(rel)]["orphan_share"] * len(key_column(synthetic[child], fk))))
-        extra = max(0, integ["orphans"] - allowed)
-        violations += integ["duplicate_keys"] + integ["missing_keys"] + extra
-        card = 1.0 - ks_statistic(children_per_parent(real, rel), children_per_parent(synthetic, rel))
-        jr, js = joined(real, rel), joined(synthetic, rel)
-        drop = [c for c in jr.columns if c in ids[child] or (c.startswith(f"{parent}.") and c[len(parent) + 1:] in ids[parent])]
-        jr, js = jr.drop(columns=drop), js.drop(columns=drop)
-        pcols = [c for c in jr.columns if c.startswith(f"{parent}.")]
-        ccols = [c for c in jr.columns if c not in pcols]
-        trends = pair_trends(jr, js, max_rows=max_rows)
-        cross = [p["score"] for p in trends["pairs"] if p.get("score") is not None
-                 and ((p["columns"][0] in pcols) != (p["columns"][1] in pcols))]
-        rels[str(rel)] = {**integ, "real_orphan_share": real_keys[str(rel)]["orphan_share"],
-                          "orphans_beyond_real_share": extra, "cardinality_shape": card,
-                          "parent_child_trends": float(np.mean(cross)) if cross else None}
-        if detection:
-            others = tuple(p for r in relations if _parse(r)[0] == child and str(r) != str(rel)
-                           for p in _parse(r)[1].split("+"))
-            rels[str(rel)]["joined_detection"] = joined_detection(real, synthetic, rel, exclude=others)
+        rels[str(rel)], bad = _relation_scores(real, synthetic, rel, relations, ids, real_keys[str(rel)],
+                                               syn_keys[str(rel)], max_rows=max_rows, detection=detection)
+        violations += bad
     mean = (lambda xs: float(np.mean([x for x in xs if x is not None])) if any(x is not None for x in xs) else None)
     return {"tables": tables, "relations": rels,
             "column_shapes": mean([t["column_shapes"] for t in tables.values()]),

@@ -41,6 +41,7 @@ from ._columns import (
     preprocessor,
     subsample,
 )
+from .privacy import row_hashes
 
 __all__ = ["detection", "DETECTORS"]
 
@@ -75,6 +76,38 @@ def _grouped_folds(groups: np.ndarray, y: np.ndarray, k: int, seed: int) -> np.n
         idx = np.flatnonzero(sel)
         fold_of_group[rng.permutation(idx)] = np.arange(len(idx)) % k
     return fold_of_group[inv]
+
+
+def _detection_frame(real_s: pd.DataFrame, syn_s: pd.DataFrame, kinds: dict[str, str],
+                     columns: list) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The detectors' features: real rows then synthetic rows, categories as integer codes; their model kinds."""
+    X = pd.concat([model_frame(real_s, kinds, columns), model_frame(syn_s, kinds, columns)], ignore_index=True)
+    mkinds = model_kinds(kinds, columns)
+    for c, kind in mkinds.items():  # category keys -> integer codes: the encoders count ints ~10x faster than strings
+        if kind == CATEGORICAL:
+            X[c] = pd.factorize(X[c], use_na_sentinel=False)[0]
+    return X, mkinds
+
+
+def _cross_validate(models: tuple[str, ...], X: pd.DataFrame, y: np.ndarray, cv: Any, mkinds: dict[str, str],
+                    random_state: int, out: dict[str, Any]) -> dict[str, float]:
+    """Each detector's mean ROC-AUC into ``out`` (None and a note under ``errors`` if it fails); the std-devs."""
+    from sklearn.model_selection import cross_val_score
+
+    std = {}
+    for name in models:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                scores = cross_val_score(_detector(name, mkinds, list(X.columns), random_state), X, y, cv=cv,
+                                         scoring="roc_auc", error_score="raise")
+        except Exception as exc:  # reported, not raised: the other sections still count
+            out[name] = None
+            out.setdefault("errors", {})[name] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1]}"
+            continue
+        out[name] = float(np.mean(scores))
+        std[name] = float(np.std(scores))
+    return std
 
 
 def detection(
@@ -117,9 +150,7 @@ def detection(
     >>> detection(real, fake, models=("logistic_regression",))["logistic_regression"] > 0.95
     True
     """
-    from sklearn.model_selection import PredefinedSplit, cross_val_score
-
-    from .privacy import _row_hashes
+    from sklearn.model_selection import PredefinedSplit
 
     check_table(real, "real")
     check_table(synthetic, "synthetic")
@@ -141,26 +172,10 @@ def detection(
         return out
     real_s = subsample(real, n, random_state)
     syn_s = subsample(synthetic[columns], n, random_state + 1)
-    X = pd.concat([model_frame(real_s, kinds, columns), model_frame(syn_s, kinds, columns)], ignore_index=True)
-    mkinds = model_kinds(kinds, columns)
-    for c, kind in mkinds.items():  # category keys -> integer codes: the encoders count ints ~10x faster than strings
-        if kind == CATEGORICAL:
-            X[c] = pd.factorize(X[c], use_na_sentinel=False)[0]
+    X, mkinds = _detection_frame(real_s, syn_s, kinds, columns)
     y = np.r_[np.zeros(n, dtype=int), np.ones(n, dtype=int)]
-    cv = PredefinedSplit(_grouped_folds(np.r_[_row_hashes(real_s, kinds), _row_hashes(syn_s, kinds)], y, k,
+    cv = PredefinedSplit(_grouped_folds(np.r_[row_hashes(real_s, kinds), row_hashes(syn_s, kinds)], y, k,
                                         random_state))
-    std = {}
-    for name in models:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                scores = cross_val_score(_detector(name, mkinds, list(X.columns), random_state), X, y, cv=cv,
-                                         scoring="roc_auc", error_score="raise")
-        except Exception as exc:  # reported, not raised: the other sections still count
-            out[name] = None
-            out.setdefault("errors", {})[name] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1]}"
-            continue
-        out[name] = float(np.mean(scores))
-        std[name] = float(np.std(scores))
+    std = _cross_validate(models, X, y, cv, mkinds, random_state, out)
     out.update(auc_std=std, rows_per_class=n, n_splits=k)
     return out

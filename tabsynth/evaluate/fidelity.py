@@ -404,6 +404,13 @@ def validity(real: pd.DataFrame, synthetic: pd.DataFrame) -> dict[str, Any]:
     ``new_categories``), and ``missing_real``, ``missing_synthetic``,
     ``missing_diff`` (absolute difference of missing shares).
 
+    Parameters
+    ----------
+    real : pandas.DataFrame
+        The real table; its columns decide the kinds.
+    synthetic : pandas.DataFrame
+        The synthetic table, the same columns.
+
     Returns
     -------
     dict
@@ -427,6 +434,21 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, *, bins: int = 10, bin
     """Column shapes, pair trends and validity in one pass (columns converted once).
 
     Parameters are those of :func:`pair_trends`; every pair counts in the mean.
+
+    Parameters
+    ----------
+    real : pandas.DataFrame
+        The real table; its columns decide the kinds.
+    synthetic : pandas.DataFrame
+        The synthetic table, the same columns.
+    bins : int, default 10
+        Bins of numeric and datetime columns (see :func:`pair_trends`).
+    binning : str, default "each"
+        How the bins are placed (see :func:`pair_trends`).
+    max_rows : int or None, default 50_000
+        Larger tables are subsampled (seeded).
+    random_state : int, default 0
+        Seed of the subsamples.
 
     Returns
     -------

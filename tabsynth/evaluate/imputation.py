@@ -131,6 +131,15 @@ def make_missing(
 def imputation_scores(complete: pd.DataFrame, imputed: pd.DataFrame, mask: pd.DataFrame) -> dict:
     """Score imputed cells against the truth, over removed cells only.
 
+    Parameters
+    ----------
+    complete : pandas.DataFrame
+        The table before cells were removed (the truth).
+    imputed : pandas.DataFrame
+        The table after imputation.
+    mask : pandas.DataFrame
+        True where a cell was removed.
+
     Returns
     -------
     dict

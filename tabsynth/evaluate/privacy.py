@@ -44,11 +44,12 @@ from ._columns import (
     to_keys,
 )
 
-__all__ = ["privacy", "exact_copies", "distance_to_closest_record"]
+__all__ = ["privacy", "exact_copies", "distance_to_closest_record", "row_hashes"]
 
 
 # ------------------------------------------------------------ exact copies
-def _row_hashes(df: pd.DataFrame, kinds: dict[str, str]) -> np.ndarray:
+def row_hashes(df: pd.DataFrame, kinds: dict[str, str]) -> np.ndarray:
+    """One 64-bit hash per row of its canonical cells (equal rows, equal hashes), columns read as ``kinds``."""
     data = {}
     for i, c in enumerate(df.columns):
         kind = kinds[c]
@@ -70,6 +71,17 @@ def _row_hashes(df: pd.DataFrame, kinds: dict[str, str]) -> np.ndarray:
 def exact_copies(real: pd.DataFrame, synthetic: pd.DataFrame) -> float:
     """Share of synthetic rows that equal a real row in every column.
 
+    Parameters
+    ----------
+    real : pandas.DataFrame
+        The real table; its columns decide the kinds.
+    synthetic : pandas.DataFrame
+        The synthetic table, the same columns.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> import pandas as pd
@@ -84,8 +96,8 @@ def exact_copies(real: pd.DataFrame, synthetic: pd.DataFrame) -> float:
     synthetic = check_types(real, synthetic[list(real.columns)], "the synthetic")
     kinds = column_kinds(real)
     cols = list(real.columns)
-    h_real = _row_hashes(real, kinds)
-    h_syn = _row_hashes(synthetic[cols], kinds)
+    h_real = row_hashes(real, kinds)
+    h_syn = row_hashes(synthetic[cols], kinds)
     return float(np.isin(h_syn, h_real).mean())
 
 
@@ -128,6 +140,17 @@ class _Embedding:
 def distance_to_closest_record(reference: pd.DataFrame, query: pd.DataFrame) -> np.ndarray:
     """Normalised distance from every ``query`` row to its nearest ``reference`` row.
 
+    Parameters
+    ----------
+    reference : pandas.DataFrame
+        The rows distances are measured to (its columns decide the kinds and scales).
+    query : pandas.DataFrame
+        The rows whose nearest reference row is looked for.
+
+    Returns
+    -------
+    numpy.ndarray
+
     Examples
     --------
     >>> import pandas as pd
@@ -146,6 +169,34 @@ def distance_to_closest_record(reference: pd.DataFrame, query: pd.DataFrame) -> 
     nn = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(emb.transform(reference))
     dist, _ = nn.kneighbors(emb.transform(query[list(reference.columns)]))
     return dist[:, 0]
+
+
+def _dcr_figures(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None, kinds: dict[str, str],
+                 cols: list, *, max_query_rows: int, max_reference_rows: int, random_state: int) -> dict[str, Any]:
+    """:func:`privacy`'s distances to the closest real record, synthetic and holdout rows as queries."""
+    from sklearn.neighbors import NearestNeighbors
+
+    ref = subsample(real, max_reference_rows, random_state)
+    emb = _Embedding(ref, kinds)
+    nn = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(emb.transform(ref))
+
+    def dcr(df: pd.DataFrame, seed: int) -> np.ndarray:
+        q = subsample(df[cols], max_query_rows, seed)
+        return nn.kneighbors(emb.transform(q))[0][:, 0]
+
+    d_syn = dcr(synthetic, random_state + 1)
+    d_hold = dcr(holdout, random_state + 2) if holdout is not None else None
+    med_s = float(np.median(d_syn))
+    med_h = float(np.median(d_hold)) if d_hold is not None else None
+    return dict(
+        dcr_synthetic_median=med_s,
+        dcr_holdout_median=med_h,
+        dcr_synthetic_p05=float(np.quantile(d_syn, 0.05)),
+        dcr_holdout_p05=float(np.quantile(d_hold, 0.05)) if d_hold is not None else None,
+        dcr_ratio=(med_s / med_h if med_h else None) if med_h is not None else None,
+        query_rows={"synthetic": len(d_syn), "holdout": len(d_hold) if d_hold is not None else 0},
+        reference_rows=len(ref),
+    )
 
 
 def privacy(
@@ -204,35 +255,14 @@ def privacy(
         holdout = check_types(real, holdout[cols], "the holdout")
     synthetic = check_types(real, synthetic[cols], "the synthetic")
     kinds = column_kinds(real)
-    h_real = _row_hashes(real[cols], kinds)
+    h_real = row_hashes(real[cols], kinds)
     same = copies_reference is None or copies_reference is real
-    h_ref = h_real if same else _row_hashes(copies_reference[cols], kinds)
+    h_ref = h_real if same else row_hashes(copies_reference[cols], kinds)
     out: dict[str, Any] = {
-        "exact_copies": float(np.isin(_row_hashes(synthetic[cols], kinds), h_ref).mean()),
-        "exact_copies_holdout": (float(np.isin(_row_hashes(holdout[cols], kinds), h_real).mean())
+        "exact_copies": float(np.isin(row_hashes(synthetic[cols], kinds), h_ref).mean()),
+        "exact_copies_holdout": (float(np.isin(row_hashes(holdout[cols], kinds), h_real).mean())
                                  if holdout is not None else None),
     }
-    from sklearn.neighbors import NearestNeighbors
-
-    ref = subsample(real, max_reference_rows, random_state)
-    emb = _Embedding(ref, kinds)
-    nn = NearestNeighbors(n_neighbors=1, algorithm="brute").fit(emb.transform(ref))
-
-    def dcr(df: pd.DataFrame, seed: int) -> np.ndarray:
-        q = subsample(df[cols], max_query_rows, seed)
-        return nn.kneighbors(emb.transform(q))[0][:, 0]
-
-    d_syn = dcr(synthetic, random_state + 1)
-    d_hold = dcr(holdout, random_state + 2) if holdout is not None else None
-    med_s = float(np.median(d_syn))
-    med_h = float(np.median(d_hold)) if d_hold is not None else None
-    out.update(
-        dcr_synthetic_median=med_s,
-        dcr_holdout_median=med_h,
-        dcr_synthetic_p05=float(np.quantile(d_syn, 0.05)),
-        dcr_holdout_p05=float(np.quantile(d_hold, 0.05)) if d_hold is not None else None,
-        dcr_ratio=(med_s / med_h if med_h else None) if med_h is not None else None,
-        query_rows={"synthetic": len(d_syn), "holdout": len(d_hold) if d_hold is not None else 0},
-        reference_rows=len(ref),
-    )
+    out.update(_dcr_figures(real, synthetic, holdout, kinds, cols, max_query_rows=max_query_rows,
+                            max_reference_rows=max_reference_rows, random_state=random_state))
     return out

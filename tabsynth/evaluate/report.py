@@ -412,7 +412,7 @@ def _verdict_class(v: str) -> str:
 def render_report(result: dict[str, Any], real: pd.DataFrame, synthetic: pd.DataFrame, *,
                   max_columns: int = 40, max_rows: int = 20_000, random_state: int = 0,
                   title: str = "tabsynth evaluation") -> str:
-    """The HTML text of the report (see :func:`write_report`)."""
+    """The HTML text of the report (see :func:`write_report`): one function per section."""
     if not isinstance(result, dict) or "meta" not in result:
         raise InputError("result must be the dict returned by tabsynth.evaluate.evaluate; run evaluate first")
     check_table(real, "real")
@@ -420,104 +420,133 @@ def render_report(result: dict[str, Any], real: pd.DataFrame, synthetic: pd.Data
     check_same_columns(real, synthetic, "synthetic")
     columns = list(real.columns)
     synthetic = check_types(real, synthetic[columns], "the synthetic")
-    kinds = column_kinds(real)
     r = subsample(real, max_rows, random_state)
     s = subsample(synthetic[columns], max_rows, random_state + 1)
-    esc = html.escape
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>",
-             f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>"]
     meta = result.get("meta") or {}
-    parts.append(f"<p class='muted'>{meta.get('rows_real')} real rows, {meta.get('rows_synthetic')} synthetic rows, "
-                 f"{meta.get('rows_holdout')} holdout rows ({esc(str(meta.get('holdout_source')))}); "
-                 f"target: {esc(str(meta.get('target')))}; {meta.get('seconds', 0):.1f} s.</p>")
+    parts = _head_section(title, meta) + _summary_section(result)
+    if result.get("fidelity"):
+        parts += _fidelity_section(result["fidelity"], columns, column_kinds(real), r, s, max_columns)
+    if result.get("utility"):
+        parts += _utility_section(result["utility"])
+    parts += _feature_selection_section(result.get("feature_selection"))
+    parts += _detection_section(result.get("detection")) + _privacy_section(result.get("privacy"))
+    parts += _details_section(result, meta)
+    return "\n".join(parts)
 
-    # summary
-    parts.append("<h2>Summary</h2><table><tr><th>section</th><th>figures</th><th>verdict</th></tr>")
+
+def _head_section(title: str, meta: dict[str, Any]) -> list[str]:
+    esc = html.escape
+    return [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{esc(title)}</title>",
+            f"<style>{_CSS}</style></head><body><h1>{esc(title)}</h1>",
+            f"<p class='muted'>{meta.get('rows_real')} real rows, {meta.get('rows_synthetic')} synthetic rows, "
+            f"{meta.get('rows_holdout')} holdout rows ({esc(str(meta.get('holdout_source')))}); "
+            f"target: {esc(str(meta.get('target')))}; {meta.get('seconds', 0):.1f} s.</p>"]
+
+
+def _summary_section(result: dict[str, Any]) -> list[str]:
+    esc = html.escape
+    parts = ["<h2>Summary</h2><table><tr><th>section</th><th>figures</th><th>verdict</th></tr>"]
     for sec, fig_text, verdict in verdicts(result):
         parts.append(f"<tr><td>{esc(sec)}</td><td>{esc(fig_text)}</td>"
                      f"<td class='{_verdict_class(verdict)}'>{esc(verdict)}</td></tr>")
     parts.append("</table>")
+    return parts
 
-    # fidelity
-    fid = result.get("fidelity")
-    if fid:
-        shown = columns
-        scores = {c: (fid.get("columns") or {}).get(c, {}).get("score") for c in columns}
-        if len(columns) > max_columns:
-            worst = sorted(columns, key=lambda c: (scores[c] if scores[c] is not None else -1.0))[:max_columns]
-            shown = [c for c in columns if c in set(worst)]
-        parts.append("<h2>Fidelity</h2>")
-        parts.append(f"<p>Column shapes <b>{_fmt(fid.get('column_shapes'))}</b>, pair trends "
-                     f"<b>{_fmt(fid.get('pair_trends'))}</b> (1 = identical; SDMetrics conventions).</p>")
-        parts.append("<h3>Marginal distributions</h3>")
-        if len(shown) < len(columns):
-            parts.append(f"<p class='muted'>{len(shown)} of {len(columns)} columns shown: those with the lowest "
-                         "column-shape scores.</p>")
-        parts.append("<div class='grid'>")
-        for c in shown:
-            parts.append(_marginal(c, kinds[c], r[c], s[c], scores.get(c)))
+
+def _fidelity_section(fid: dict[str, Any], columns: list, kinds: dict, r: pd.DataFrame, s: pd.DataFrame,
+                      max_columns: int) -> list[str]:
+    """Scores, one marginal chart per column (the worst ``max_columns``), pair heatmaps, validity."""
+    esc = html.escape
+    shown = columns
+    scores = {c: (fid.get("columns") or {}).get(c, {}).get("score") for c in columns}
+    if len(columns) > max_columns:
+        worst = sorted(columns, key=lambda c: (scores[c] if scores[c] is not None else -1.0))[:max_columns]
+        shown = [c for c in columns if c in set(worst)]
+    parts = ["<h2>Fidelity</h2>",
+             f"<p>Column shapes <b>{_fmt(fid.get('column_shapes'))}</b>, pair trends "
+             f"<b>{_fmt(fid.get('pair_trends'))}</b> (1 = identical; SDMetrics conventions).</p>",
+             "<h3>Marginal distributions</h3>"]
+    if len(shown) < len(columns):
+        parts.append(f"<p class='muted'>{len(shown)} of {len(columns)} columns shown: those with the lowest "
+                     "column-shape scores.</p>")
+    parts.append("<div class='grid'>")
+    for c in shown:
+        parts.append(_marginal(c, kinds[c], r[c], s[c], scores.get(c)))
+    parts.append("</div>")
+    heat = _pair_heatmap(shown, fid.get("pairs") or [])
+    corr = _corr_diff_heatmap(r, s, kinds, shown)
+    if heat or corr:
+        parts.append("<h3>Column pairs</h3><div class='grid'>")
+        parts += [x for x in (heat, corr) if x]
         parts.append("</div>")
-        heat = _pair_heatmap(shown, fid.get("pairs") or [])
-        corr = _corr_diff_heatmap(r, s, kinds, shown)
-        if heat or corr:
-            parts.append("<h3>Column pairs</h3><div class='grid'>")
-            parts += [x for x in (heat, corr) if x]
-            parts.append("</div>")
-        val = fid.get("validity") or {}
-        rows = []
-        for c, v in (val.get("columns") or {}).items():
-            share = v.get("in_range", v.get("in_categories"))
-            rows.append(f"<tr><td>{esc(str(c))}</td><td>{esc(v.get('kind', ''))}</td><td>{_fmt(share)}</td>"
-                        f"<td>{_fmt(v.get('missing_real'))}</td><td>{_fmt(v.get('missing_synthetic'))}</td></tr>")
-        if rows:
-            parts.append("<h3>Validity</h3><table><tr><th>column</th><th>kind</th>"
-                         "<th>in real range / categories</th><th>missing real</th><th>missing synthetic</th></tr>")
-            parts += rows
-            parts.append("</table>")
-
-    # utility
-    ut = result.get("utility")
-    if ut:
-        parts.append(f"<h2>Utility ({esc(ut.get('task', ''))}, {esc(ut.get('metric', ''))} on the holdout)</h2>")
-        chart = _utility_chart(ut)
-        if chart:
-            parts.append(chart)
-        parts.append("<table><tr><th>model</th><th>train real</th><th>train synthetic</th>"
-                     "<th>train real+synthetic</th><th>seeds</th><th>rows trained on (real / synthetic)</th></tr>")
-        for name, m in (ut.get("models") or {}).items():
-            rows = m.get("train_rows") or {}
-            shown = " / ".join("-" if rows.get(w) is None else f"{rows[w]:,}" for w in ("real", "synthetic"))
-            parts.append(f"<tr><td>{esc(name)}</td><td>{_fmt(m.get('real'))}</td><td>{_fmt(m.get('synthetic'))}</td>"
-                         f"<td>{_fmt(m.get('augmented'))}</td><td>{len(m.get('seeds') or [])}</td>"
-                         f"<td>{esc(shown)}</td></tr>")
+    val = fid.get("validity") or {}
+    rows = []
+    for c, v in (val.get("columns") or {}).items():
+        share = v.get("in_range", v.get("in_categories"))
+        rows.append(f"<tr><td>{esc(str(c))}</td><td>{esc(v.get('kind', ''))}</td><td>{_fmt(share)}</td>"
+                    f"<td>{_fmt(v.get('missing_real'))}</td><td>{_fmt(v.get('missing_synthetic'))}</td></tr>")
+    if rows:
+        parts.append("<h3>Validity</h3><table><tr><th>column</th><th>kind</th>"
+                     "<th>in real range / categories</th><th>missing real</th><th>missing synthetic</th></tr>")
+        parts += rows
         parts.append("</table>")
-        for note in ut.get("notes") or []:
-            parts.append(f"<p class='muted'>{esc(note)}</p>")
-    fs = result.get("feature_selection")
-    if fs:
-        parts.append("<p>Feature selection: Spearman rank correlation of the features' mutual information with the "
-                     f"target <b>{_fmt(fs.get('spearman'))}</b>, top-{fs.get('k')} overlap "
-                     f"<b>{_fmt(fs.get('top_k_overlap'), 2)}</b>.</p>")
+    return parts
 
-    det = result.get("detection")
-    if det:
-        parts.append("<h2>Detection</h2><p>Cross-validated ROC-AUC telling real from synthetic rows (0.5 = "
-                     f"indistinguishable): logistic regression <b>{_fmt(det.get('logistic_regression'))}</b>, "
-                     f"gradient boosting <b>{_fmt(det.get('gradient_boosting'))}</b>.</p>")
-    pv = result.get("privacy")
-    if pv:
-        parts.append("<h2>Privacy</h2><p>Exact copies of real rows: <b>"
-                     f"{_pct(pv.get('exact_copies'))}</b> of synthetic rows (holdout vs train: "
-                     f"{_pct(pv.get('exact_copies_holdout'))}); median distance to the closest real row: synthetic "
-                     f"<b>{_fmt(pv.get('dcr_synthetic_median'))}</b>, holdout "
-                     f"<b>{_fmt(pv.get('dcr_holdout_median'))}</b>.</p>")
-    notes = meta.get("notes") or []
-    parts.append("<h2>Details</h2>")
-    for note in notes:
+
+def _utility_section(ut: dict[str, Any]) -> list[str]:
+    esc = html.escape
+    parts = [f"<h2>Utility ({esc(ut.get('task', ''))}, {esc(ut.get('metric', ''))} on the holdout)</h2>"]
+    chart = _utility_chart(ut)
+    if chart:
+        parts.append(chart)
+    parts.append("<table><tr><th>model</th><th>train real</th><th>train synthetic</th>"
+                 "<th>train real+synthetic</th><th>seeds</th><th>rows trained on (real / synthetic)</th></tr>")
+    for name, m in (ut.get("models") or {}).items():
+        rows = m.get("train_rows") or {}
+        shown = " / ".join("-" if rows.get(w) is None else f"{rows[w]:,}" for w in ("real", "synthetic"))
+        parts.append(f"<tr><td>{esc(name)}</td><td>{_fmt(m.get('real'))}</td><td>{_fmt(m.get('synthetic'))}</td>"
+                     f"<td>{_fmt(m.get('augmented'))}</td><td>{len(m.get('seeds') or [])}</td>"
+                     f"<td>{esc(shown)}</td></tr>")
+    parts.append("</table>")
+    for note in ut.get("notes") or []:
+        parts.append(f"<p class='muted'>{esc(note)}</p>")
+    return parts
+
+
+def _feature_selection_section(fs: dict[str, Any] | None) -> list[str]:
+    if not fs:
+        return []
+    return ["<p>Feature selection: Spearman rank correlation of the features' mutual information with the "
+            f"target <b>{_fmt(fs.get('spearman'))}</b>, top-{fs.get('k')} overlap "
+            f"<b>{_fmt(fs.get('top_k_overlap'), 2)}</b>.</p>"]
+
+
+def _detection_section(det: dict[str, Any] | None) -> list[str]:
+    if not det:
+        return []
+    return ["<h2>Detection</h2><p>Cross-validated ROC-AUC telling real from synthetic rows (0.5 = "
+            f"indistinguishable): logistic regression <b>{_fmt(det.get('logistic_regression'))}</b>, "
+            f"gradient boosting <b>{_fmt(det.get('gradient_boosting'))}</b>.</p>"]
+
+
+def _privacy_section(pv: dict[str, Any] | None) -> list[str]:
+    if not pv:
+        return []
+    return ["<h2>Privacy</h2><p>Exact copies of real rows: <b>"
+            f"{_pct(pv.get('exact_copies'))}</b> of synthetic rows (holdout vs train: "
+            f"{_pct(pv.get('exact_copies_holdout'))}); median distance to the closest real row: synthetic "
+            f"<b>{_fmt(pv.get('dcr_synthetic_median'))}</b>, holdout "
+            f"<b>{_fmt(pv.get('dcr_holdout_median'))}</b>.</p>"]
+
+
+def _details_section(result: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    esc = html.escape
+    parts = ["<h2>Details</h2>"]
+    for note in meta.get("notes") or []:
         parts.append(f"<p class='muted'>{esc(note)}</p>")
     parts.append(f"<pre>{esc(summary_table(result))}</pre>")
     parts.append("<p class='muted'>Generated by tabsynth.evaluate.</p></body></html>")
-    return "\n".join(parts)
+    return parts
 
 
 def _fmt(x: Any, digits: int = 3) -> str:

@@ -75,7 +75,7 @@ import pandas as pd
 from ..errors import InputError
 from ._columns import (
     CATEGORICAL,
-    _names,
+    names_text,
     DATETIME,
     MISSING,
     check_frames,
@@ -89,7 +89,7 @@ from ._columns import (
     to_keys,
 )
 
-__all__ = ["MODELS", "infer_task", "utility", "feature_selection"]
+__all__ = ["MODELS", "infer_task", "utility", "feature_selection", "check_models"]
 
 MODELS = ("logistic_regression", "decision_tree", "random_forest", "gradient_boosting", "svm", "mlp")
 #: models averaged over every seed (the others are fit once, with the first seed; see the module docstring)
@@ -108,6 +108,15 @@ Progress = Callable[[str, int, int], None]
 # ----------------------------------------------------------------- task
 def infer_task(y: pd.Series) -> str:
     """``"classification"`` or ``"regression"`` for a target column (see the module docstring).
+
+    Parameters
+    ----------
+    y : pandas.Series
+        The target column.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -131,7 +140,8 @@ def infer_task(y: pd.Series) -> str:
     return "regression"
 
 
-def _check_models(models: Sequence[str] | None) -> list[str]:
+def check_models(models: Sequence[str] | None) -> list[str]:
+    """The utility models named by ``models`` (a list, or one comma-separated string; None: all of :data:`MODELS`)."""
     if models is None:
         return list(MODELS)
     if isinstance(models, str):
@@ -142,7 +152,8 @@ def _check_models(models: Sequence[str] | None) -> list[str]:
     return list(dict.fromkeys(models))
 
 
-def _check_seeds(seeds: Sequence[int]) -> list[int]:
+def check_seeds(seeds: Sequence[int]) -> list[int]:
+    """The utility models' seeds as a list of ints (an error names a bad one)."""
     try:
         seeds = [int(s) for s in seeds]
     except (TypeError, ValueError):
@@ -452,7 +463,7 @@ def _fit_score(name: str, task: str, data: _Data, which: str, seed: int, n_jobs:
     return {"r2": float(r2_score(yt, pred)), "rmse": float(np.sqrt(mean_squared_error(yt, pred)))}, est, len(y)
 
 
-def _check_caps(max_train_rows) -> dict[str, int | None]:
+def check_caps(max_train_rows) -> dict[str, int | None]:
     """:data:`MAX_TRAIN_ROWS` updated with ``max_train_rows`` (model -> cap, ``None``: every row)."""
     caps: dict[str, int | None] = dict(MAX_TRAIN_ROWS)
     if max_train_rows is None:
@@ -471,8 +482,9 @@ def _check_caps(max_train_rows) -> dict[str, int | None]:
 
 
 # ---------------------------------------------------------------- public
-def _run(train, synthetic, holdout, target, *, task, models, seeds, random_state, n_jobs, caps, progress,
-         train_sets=TRAIN_SETS):
+def run_utility(train, synthetic, holdout, target, *, task, models, seeds, random_state, n_jobs, caps, progress,
+                train_sets=TRAIN_SETS):
+    """:func:`utility` on checked arguments (see :func:`check_task_args`, :func:`check_caps`)."""
     data = _Data(train, synthetic, holdout, target, task, random_state)
     primary = {"classification": "roc_auc" if len(data.classes or []) == 2 else "f1_macro",
                "regression": "r2"}[task]
@@ -614,23 +626,24 @@ def utility(
     ('classification', 'roc_auc', True)
     """
     synthetic, holdout = check_frames(train, synthetic, holdout)
-    task, models, seeds = _check_task_args(train, target, task, models, seeds)
+    task, models, seeds = check_task_args(train, target, task, models, seeds)
     bad = [w for w in train_sets if w not in TRAIN_SETS]
     if bad or not train_sets:
         raise InputError(f"train_sets: {bad[0] if bad else 'none'!r} is not one of {', '.join(TRAIN_SETS)}")
-    return _run(train, synthetic, holdout, target, task=task, models=models, seeds=seeds,
-                random_state=random_state, n_jobs=n_jobs, caps=_check_caps(max_train_rows), progress=progress,
+    return run_utility(train, synthetic, holdout, target, task=task, models=models, seeds=seeds,
+                random_state=random_state, n_jobs=n_jobs, caps=check_caps(max_train_rows), progress=progress,
                 train_sets=tuple(train_sets))
 
 
-def _check_task_args(train, target, task, models, seeds):
+def check_task_args(train, target, task, models, seeds):
+    """``(task, models, seeds)`` of a utility run on ``train``, checked (the target, the task, the model names)."""
     if target not in train.columns:
-        raise InputError(f"target {target!r} is not a column of the real table; choose one of {_names(train.columns)}")
+        raise InputError(f"target {target!r} is not a column of the real table; choose one of {names_text(train.columns)}")
     if task is None:
         task = infer_task(train[target])
     elif task not in ("classification", "regression"):
         raise InputError(f"task={task!r} is not valid; pass 'classification', 'regression' or None to infer it")
-    return task, _check_models(models), _check_seeds(seeds)
+    return task, check_models(models), check_seeds(seeds)
 
 
 def _mutual_information(data: _Data, which: str, random_state: int) -> np.ndarray | None:
@@ -690,7 +703,7 @@ def feature_selection(
     task: str | None = None,
     random_state: int = 0,
 ) -> dict[str, Any]:
-    """Does feature selection on synthetic rows pick the features it picks on real rows?
+    """Compare the features a selection picks on synthetic rows with those it picks on real rows.
 
     Each feature is scored by its mutual information with the target, in the
     real table and in the synthetic table (scikit-learn's
@@ -704,6 +717,19 @@ def feature_selection(
     number of features). Mutual information is model-free, so a synthetic
     table whose columns carry no information about the target scores near 0,
     where impurity importances would still rank continuous columns first.
+
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        Real rows.
+    synthetic : pandas.DataFrame
+        Synthetic rows, the same columns.
+    target : str
+        The target column.
+    task : {"classification", "regression"} or None
+        Default: inferred from the target (:func:`infer_task`).
+    random_state : int, default 0
+        Seed of the mutual-information estimates.
 
     Returns
     -------
@@ -722,7 +748,7 @@ def feature_selection(
     (1.0, 1.0)
     """
     synthetic, _ = check_frames(train, synthetic, None)
-    task, _, _ = _check_task_args(train, target, task, None, (0,))
+    task, _, _ = check_task_args(train, target, task, None, (0,))
     data = _Data(train, synthetic, train, target, task, random_state)
     return _agreement(_mutual_information(data, "real", random_state),
                       _mutual_information(data, "synthetic", random_state), data.names)

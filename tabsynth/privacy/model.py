@@ -1,0 +1,188 @@
+"""The fitted private model: an encoder of the DP domains and a tree of noisy marginals; both save as JSON + npy.
+
+They speak the same language as the other backends (:class:`~tabsynth.encoding.Encoded`
+tables of codes), so a :class:`~tabsynth.Synthesizer` samples, conditions and
+imputes with them as with any backend. Nothing here reads the real table:
+every number comes from the private fit (:mod:`tabsynth.privacy.fit`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .._cells import column_label
+from ..encoding import Encoded, Layout
+from ..errors import FileFormatError
+from ..schema import TableSchema
+from .domain import ColumnDomain
+
+#: floor of every probability of the model: a row whose known cells the noisy marginals give no mass still samples
+FLOOR = 1e-12
+
+
+class PrivateEncoder:
+    """DataFrame <-> fine codes of each column's private domain (no numeric block).
+
+    Parameters
+    ----------
+    domains : list of ColumnDomain
+    schema : TableSchema
+        The released schema (built from the domains and the private estimates).
+    """
+
+    def __init__(self, domains: list[ColumnDomain], schema: TableSchema):
+        self.domains = domains
+        self.schema = schema
+        self.layout_ = Layout(0, [d.n_codes for d in domains], [d.missing for d in domains])
+
+    def transform(self, df: pd.DataFrame, rng: np.random.Generator | None = None,
+                  missing: Literal["model", "unobserved"] = "model") -> Encoded:
+        """Codes of ``df``'s columns (matched by name; absent columns are unknown).
+
+        ``missing="model"`` codes a missing cell as the missing level; ``"unobserved"`` marks it unknown.
+        """
+        n = len(df)
+        x = np.zeros((n, len(self.domains)), dtype="int64")
+        mask = np.ones_like(x, dtype=bool)
+        for j, dom in enumerate(self.domains):
+            label = column_label(df, dom.name)
+            if label is None:
+                mask[:, j] = False
+                continue
+            codes, isna = dom.encode(df[label])
+            if missing == "unobserved" or not dom.missing:
+                mask[:, j] = ~isna
+                codes[isna] = 0
+            x[:, j] = codes
+        return Encoded(np.zeros((n, 0), dtype="float32"), x, self.layout_, np.ones((n, 0), dtype=bool), mask,
+                       exclude_missing=missing == "unobserved")
+
+    def inverse(self, enc: Encoded, rng: np.random.Generator) -> pd.DataFrame:
+        """Values of the codes, in the schema's column order and dtypes."""
+        return pd.DataFrame({d.name: d.decode(enc.x_cat[:, j], rng) for j, d in enumerate(self.domains)})
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return {"schema": self.schema.to_dict(), "domains": [d.to_dict() for d in self.domains],
+                "layout": self.layout_.to_dict()}, {}
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> PrivateEncoder:
+        self = cls([ColumnDomain.from_dict(d) for d in meta["domains"]], TableSchema.from_dict(meta["schema"]))
+        if self.layout_.to_dict() != Layout.from_dict(meta["layout"]).to_dict():
+            raise FileFormatError("model file is inconsistent (private domains differ from the layout); re-create "
+                                  "it with 'tabsynth fit --epsilon'")
+        return self
+
+
+class PrivateTree:
+    """A tree of coarse 2-way marginals with fine levels within each coarse level (a tree-shaped Bayesian network).
+
+    Parameters
+    ----------
+    groups : list of int arrays
+        Per column, the coarse level of each fine code.
+    fine : list of float arrays
+        Per column, the probability of each fine code.
+    parent : list of int
+        Per column, its parent in the tree (-1: a root).
+    order : list of int
+        Columns, parents before children.
+    marginals : list of float arrays
+        Per column, the probability of each coarse level.
+    conditionals : list of arrays or None
+        Per non-root column, ``P(child coarse | parent coarse)`` (parent levels x child levels).
+    has_missing : list of bool
+        Per column, whether its last fine code means missing (a coarse level of its own).
+    """
+
+    def __init__(self, groups: list[np.ndarray], fine: list[np.ndarray], parent: list[int], order: list[int],
+                 marginals: list[np.ndarray], conditionals: list[np.ndarray | None], has_missing: list[bool]):
+        self.has_missing = [bool(m) for m in has_missing]
+        self.groups = [np.asarray(g, dtype="int64") for g in groups]
+        self.fine = [np.asarray(f, dtype=float) for f in fine]
+        self.parent = [int(p) for p in parent]
+        self.order = [int(i) for i in order]
+        self.marginals = [np.maximum(np.asarray(m, dtype=float), FLOOR) for m in marginals]
+        self.conditionals = [None if c is None else np.maximum(np.asarray(c, dtype=float), FLOOR)
+                             for c in conditionals]
+
+    @staticmethod
+    def get_params() -> dict[str, Any]:
+        return {}
+
+    def sample(self, n: int, *, given: Encoded | None = None, rng: np.random.Generator) -> Encoded:
+        """``n`` rows of fine codes; known cells of ``given`` are kept and the rest drawn given them (exactly)."""
+        d = len(self.groups)
+        known = np.zeros((n, d), dtype=bool) if given is None or given.mask_cat is None else given.mask_cat.copy()
+        if given is not None and given.mask_cat is None:
+            known[:] = True
+        fixed = np.zeros((n, d), dtype="int64") if given is None else given.x_cat
+        beta = [self._evidence(j, known[:, j], fixed[:, j], given is not None and given.exclude_missing)
+                for j in range(d)]
+        for j in reversed(self.order):  # messages from the leaves up
+            p = self.parent[j]
+            if p >= 0:
+                msg = beta[j] @ self.conditionals[j].T
+                beta[p] = beta[p] * msg / np.maximum(msg.max(axis=1, keepdims=True), 1e-300)
+        coarse = np.zeros((n, d), dtype="int64")
+        u = rng.random((n, 2 * d))  # a fixed number of draws per row: rows depend only on the seed
+        for j in self.order:  # draws from the root down
+            p = self.parent[j]
+            prior = self.marginals[j][None, :] if p < 0 else self.conditionals[j][coarse[:, p]]
+            coarse[:, j] = _draw(prior * beta[j], u[:, 2 * j])
+        x = np.zeros((n, d), dtype="int64")
+        for j in range(d):
+            x[:, j] = np.where(known[:, j], fixed[:, j], self._fine(j, coarse[:, j], u[:, 2 * j + 1]))
+        layout = given.layout if given is not None else Layout(0, [len(g) for g in self.groups], self.has_missing)
+        return Encoded(np.zeros((n, 0), dtype="float32"), x, layout)
+
+    def _evidence(self, j: int, known: np.ndarray, codes: np.ndarray, exclude_missing: bool) -> np.ndarray:
+        k = int(self.groups[j].max()) + 1
+        ev = np.ones((len(known), k))
+        if exclude_missing and self.missing_group(j) is not None:
+            ev[~known, self.missing_group(j)] = 0.0
+        rows = np.flatnonzero(known)
+        if len(rows):
+            ev[rows] = 0.0
+            ev[rows, self.groups[j][codes[rows]]] = 1.0
+        return ev
+
+    def missing_group(self, j: int) -> int | None:
+        """The coarse level of column ``j``'s missing code (its last fine code), if it has one."""
+        return int(self.groups[j][-1]) if self.has_missing[j] else None
+
+    def _fine(self, j: int, coarse: np.ndarray, u: np.ndarray) -> np.ndarray:
+        g, f = self.groups[j], self.fine[j]
+        within = np.where(g[None, :] == np.arange(int(g.max()) + 1)[:, None], np.maximum(f, FLOOR)[None, :], 0.0)
+        return _draw(within[coarse], u)
+
+    # ------------------------------------------------------------- files
+    def get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        arrays: dict[str, np.ndarray] = {}
+        for j in range(len(self.groups)):
+            arrays[f"groups{j}"] = self.groups[j]
+            arrays[f"fine{j}"] = self.fine[j]
+            arrays[f"marginal{j}"] = self.marginals[j]
+            if self.conditionals[j] is not None:
+                arrays[f"conditional{j}"] = self.conditionals[j]
+        meta = {"parent": self.parent, "order": self.order, "has_missing": self.has_missing}
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, params: dict, meta: dict, arrays: dict[str, np.ndarray]) -> PrivateTree:
+        d = len(meta["parent"])
+        self = cls([arrays[f"groups{j}"] for j in range(d)], [arrays[f"fine{j}"] for j in range(d)],
+                   meta["parent"], meta["order"], [arrays[f"marginal{j}"] for j in range(d)],
+                   [arrays.get(f"conditional{j}") for j in range(d)], meta["has_missing"])
+        return self
+
+
+def _draw(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One index per row of ``weights`` (rows need not sum to 1), by inverse CDF with uniforms ``u``."""
+    cum = np.cumsum(weights, axis=1)
+    total = cum[:, -1:]
+    idx = (cum < u[:, None] * total).sum(axis=1)
+    return np.minimum(idx, weights.shape[1] - 1)
