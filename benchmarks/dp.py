@@ -101,9 +101,10 @@ def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int,
         extra["fit_rows"] = len(fit_rows)
     elif model == "mostlyai":
         from mostlyai.engine import TabularARGN
+        from mostlyai.engine.domain import DifferentialPrivacyConfig
 
         with tempfile.TemporaryDirectory() as ws:
-            dp = {"max_epsilon": 0.9 * epsilon, "delta": 1e-5, "value_protection_epsilon": 0.1 * epsilon}
+            dp = DifferentialPrivacyConfig(max_epsilon=0.9 * epsilon, delta=1e-5, value_protection_epsilon=0.1 * epsilon)
             synth = TabularARGN(workspace_dir=ws, random_state=seed, verbose=0, device="cpu", differential_privacy=dp,
                                 max_training_time=args.mostlyai_minutes)
             synth.fit(train)
