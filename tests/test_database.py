@@ -234,3 +234,13 @@ def test_composite_keys(tmp_path):
 def test_composite_keys_bad_input(relation, message):
     with pytest.raises(InputError, match=message):
         DatabaseSynthesizer(["lines.order_id=orders.order_id", relation]).fit(order_lines())
+
+
+def test_joined_detection_verdict_is_symmetric_about_a_half():
+    from tabsynth.evaluate.database_report import _verdict
+
+    # a detector fooled systematically (AUC 0.34) is as far from indistinguishable as one at 0.66
+    assert _verdict(0.5, higher_better=False) == "good"
+    assert _verdict(0.344, higher_better=False) == _verdict(0.656, higher_better=False) == "good"
+    assert _verdict(0.25, higher_better=False) == _verdict(0.75, higher_better=False) == "fair"
+    assert _verdict(0.05, higher_better=False) == _verdict(0.95, higher_better=False) == "poor"

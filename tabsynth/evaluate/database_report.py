@@ -24,7 +24,8 @@ from .database import children_per_parent
 
 #: a share (cardinality shape, trends, column shapes) this high is good, this low poor
 GOOD, POOR = 0.9, 0.8
-#: joined-row detection AUC this close to 0.5 is good, this far poor
+#: joined-row detection: max(AUC, 1 - AUC) this close to 0.5 is good, this far poor (an AUC well below 0.5 is a
+#: detector fooled systematically, as far from indistinguishable as one well above it)
 DETECT_GOOD, DETECT_POOR = 0.7, 0.85
 
 _STYLE = (
@@ -41,7 +42,8 @@ def _verdict(value: float | None, *, higher_better: bool = True) -> str:
         return ""
     if higher_better:
         return "good" if value >= GOOD else "fair" if value >= POOR else "poor"
-    return "good" if value <= DETECT_GOOD else "fair" if value <= DETECT_POOR else "poor"
+    gap = max(value, 1.0 - value)
+    return "good" if gap <= DETECT_GOOD else "fair" if gap <= DETECT_POOR else "poor"
 
 
 def _f(x: Any) -> str:
