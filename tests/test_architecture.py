@@ -45,9 +45,7 @@ KNOWN_LATE = {
 }
 
 #: (file, private name imported from another module): files of other work
-KNOWN_PRIVATE_IMPORTS = {
-    ("tabsynth/backends/gan.py", "tabsynth.backends.vae._epochs"),
-}
+KNOWN_PRIVATE_IMPORTS: set[tuple[str, str]] = set()
 
 #: third-party packages imported inside functions: heavy and optional (torch: neural backends only; dask:
 #: the dask extra), or not on every platform (resource)

@@ -34,8 +34,7 @@ import torch
 from ..encoding import Encoded
 from .base import BackendBase, Progress
 from .nn import MLP, NeuralBackend, autocast, hidden_widths, random_masks
-from .train import rows_per_batch, train_loop
-from .vae import _epochs
+from .train import epochs_for, rows_per_batch, train_loop
 
 
 #: decay of the moving average of the generator's weights that the sampler uses
@@ -172,7 +171,7 @@ class GANBackend(NeuralBackend, BackendBase):
 
     # ------------------------------------------------------------ training
     def _train(self, rows: torch.Tensor, codes: torch.Tensor, gen: torch.Generator, progress: Progress | None) -> list:
-        epochs = _epochs(self.epochs, rows.shape[0], self.batch_size, self.steps)
+        epochs = epochs_for(self.epochs, rows.shape[0], self.batch_size, self.steps)
         training = _Training(self, rows, codes, gen, raw=self._raw, view_mask=self._view_mask,
                              blank_fillers=self._blank_fillers)
         try:

@@ -80,6 +80,12 @@ def auto_epochs(n_rows: int, batch_size: int, steps: int, lo: int = 1, hi: int =
     return int(min(hi, max(lo, math.ceil(steps / per_epoch))))
 
 
+def epochs_for(epochs: int | str, n_rows: int, batch_size: int, steps: int) -> int:
+    """A backend's ``epochs`` parameter as a number: ``"auto"`` gives about ``steps`` optimiser steps
+    (:func:`auto_epochs`); a number (validated by ``check_params`` before) is taken as it is."""
+    return auto_epochs(n_rows, batch_size, steps) if epochs == "auto" else int(epochs)
+
+
 def train_loop(
     step: Step,
     n_rows: int,

@@ -28,7 +28,7 @@ from torch import nn
 
 from .base import BackendBase, Progress
 from .nn import MLP, NeuralBackend, autocast, hidden_widths, random_masks
-from .train import auto_epochs, train_loop
+from .train import epochs_for, train_loop
 
 
 #: the scale of a number's offset lies in [0.01, 1]
@@ -151,7 +151,7 @@ class VAEBackend(NeuralBackend, BackendBase):
     # ------------------------------------------------------------ training
     def _train(self, rows: torch.Tensor, codes: torch.Tensor, gen: torch.Generator, progress: Progress | None) -> list:
         n = rows.shape[0]
-        epochs = _epochs(self.epochs, n, self.batch_size, self.steps)
+        epochs = epochs_for(self.epochs, n, self.batch_size, self.steps)
         params = [p for name in self._nets for p in getattr(self, name).parameters()]
         opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay, foreach=True)
         n_num = self.numbers_.n_num
@@ -323,8 +323,3 @@ def _rows_from(num: torch.Tensor, codes: torch.Tensor, codec) -> torch.Tensor:
     if codes.shape[1]:
         out.scatter_(1, codes + torch.as_tensor(codec.offsets)[None, :], 1.0)
     return out
-
-
-def _epochs(epochs: int | str, n: int, batch_size: int, steps: int) -> int:
-    """``epochs`` as a number (validated by ``check_params`` before)."""
-    return auto_epochs(n, batch_size, steps) if epochs == "auto" else int(epochs)
