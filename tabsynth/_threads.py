@@ -17,17 +17,23 @@ uses the cores that other processes leave idle (:class:`CoreMeter`, at most
 second, so a fit takes the idle cores of a big machine and gives them back
 within half a second when other work arrives. Their results do not depend on
 the thread count (same seed, same rows on one thread or four; tested), so this
-costs no reproducibility.
+costs no reproducibility. Sampling is the other: blocks of rows are drawn on
+the idle cores at once (:func:`ordered_map`; each block seeded by its
+position, so the same rows whatever the count), each block's native code
+still on :func:`get_threads` threads.
 """
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import functools
 import math
 import os
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -37,9 +43,14 @@ from .errors import InputError
 
 ENV = "TABSYNTH_THREADS"
 _setting: int | None = None
-_active = False
+_lock = threading.Lock()
+_depth = 0  # limited() blocks open, in every thread
+_restore: Callable[[], None] | None = None
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+R = TypeVar("R")
+_END = object()
 
 
 def _check(n: Any, what: str) -> int:
@@ -91,26 +102,34 @@ def get_threads() -> int:
 def limited() -> Iterator[int]:
     """Run a block with every native thread pool (and torch, if loaded) at :func:`get_threads`.
 
-    Nested uses are free: only the outermost one changes the pools.
+    Nested uses are free, in one thread or several (the sampler's worker threads): the first to enter
+    changes the pools, the last to leave restores them.
     """
-    global _active
-    if _active:
-        yield get_threads()
-        return
-    n = get_threads()
-
-    torch = sys.modules.get("torch")
-    old = torch.get_num_threads() if torch is not None else None
-    _active = True
-    try:
-        with threadpool_limits(limits=n):
+    global _depth, _restore
+    with _lock:
+        _depth += 1
+        if _depth == 1:
+            n = get_threads()
+            torch = sys.modules.get("torch")
+            old = torch.get_num_threads() if torch is not None else None
+            limiter = threadpool_limits(limits=n)
             if torch is not None:
                 torch.set_num_threads(n)
-            yield n
+
+            def restore(limiter=limiter, torch=torch, old=old) -> None:
+                limiter.restore_original_limits()
+                if torch is not None and old is not None:
+                    torch.set_num_threads(old)
+
+            _restore = restore
+    try:
+        yield get_threads()
     finally:
-        _active = False
-        if torch is not None and old is not None:
-            torch.set_num_threads(old)
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _restore is not None:
+                _restore()
+                _restore = None
 
 
 def torch_threads() -> None:
@@ -252,3 +271,49 @@ class AdaptiveThreads:
             return
         self._set(auto_threads(self.meter.free()))
         self._next = time.monotonic() + AUTO_INTERVAL
+
+
+def ordered_map(func: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+    """``func(item)`` for each item, yielded in the items' order, several computed at once on idle cores.
+
+    With a thread count set (:func:`set_threads`, ``TABSYNTH_THREADS``, ``--threads``) that many items run
+    at once; otherwise as many as other processes leave cores idle (:class:`CoreMeter`, measured while the
+    first item runs in the calling thread, then again about every :data:`AUTO_INTERVAL` seconds; at most
+    :func:`usable_cpus` and :data:`AUTO_MAX`). ``func`` must give the same result in any thread (the
+    sampler's blocks are each seeded by their index), so the results never depend on the count. At most
+    that many results are computed ahead of the consumer, so memory stays that of a few items.
+
+    Examples
+    --------
+    >>> list(ordered_map(lambda x: x * x, range(5)))
+    [0, 1, 4, 9, 16]
+    """
+    todo = iter(items)
+    fixed = get_threads() if is_set() else None
+    cap = fixed if fixed is not None else min(usable_cpus(), AUTO_MAX)
+    meter = CoreMeter() if fixed is None else None
+    if cap <= 1:
+        yield from map(func, todo)
+        return
+    if meter is not None:  # the first item in this thread, while the meter measures the other processes' load
+        first = next(todo, _END)
+        if first is _END:
+            return
+        yield func(first)  # type: ignore[arg-type]
+    pending: collections.deque = collections.deque()
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="tabsynth")
+    width, next_check = (cap, math.inf) if meter is None else (auto_threads(meter.free()), 0.0)
+    try:
+        while True:
+            if meter is not None and time.monotonic() >= next_check:
+                width, next_check = min(cap, auto_threads(meter.free())), time.monotonic() + AUTO_INTERVAL
+            while len(pending) < width:
+                item = next(todo, _END)
+                if item is _END:
+                    break
+                pending.append(pool.submit(func, item))
+            if not pending:
+                return
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

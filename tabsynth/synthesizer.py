@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from ._cells import column_label, for_model, given_values, merge, plain_value
 from ._params import validate
 from ._rng import RandomState, draw_seed, fresh_seed, make_rng
-from ._threads import limits_threads
+from ._threads import limits_threads, ordered_map
 from ._version import __version__
 from .backends import DEFAULT_BACKEND, get_backend_class
 from .backends.base import Progress
@@ -487,8 +487,12 @@ class Synthesizer(BaseEstimator):
     def _blocks(self, start: int, stop: int, base: int, fixed: dict) -> Iterator[pd.DataFrame]:
         """Rows ``start .. stop-1`` of the stream seeded by ``base``, one :data:`SAMPLE_BLOCK` at a time."""
         B = SAMPLE_BLOCK
-        for b in range(start // B, -(-stop // B)):
-            yield self._block(b, base, fixed).iloc[max(start - b * B, 0):min(stop - b * B, B)]
+
+        def block(b: int) -> pd.DataFrame:
+            return self._block(b, base, fixed).iloc[max(start - b * B, 0):min(stop - b * B, B)]
+
+        # blocks are independent (each seeded by its index): drawn on the idle cores, the same rows
+        yield from ordered_map(block, range(start // B, -(-stop // B)))
 
     @limits_threads
     def _block(self, b: int, base: int, fixed: dict) -> pd.DataFrame:

@@ -1,0 +1,96 @@
+"""Sampling blocks drawn on several threads: the same rows whatever the count, thread pools restored."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+from threadpoolctl import threadpool_info
+
+import tabsynth
+from tabsynth import Synthesizer, _threads
+from tabsynth import synthesizer as synth_mod
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_setting(monkeypatch):
+    monkeypatch.delenv("TABSYNTH_THREADS", raising=False)
+    tabsynth.set_threads(None)
+    yield
+    tabsynth.set_threads(None)
+
+
+@pytest.mark.parametrize("threads", [None, 1, 2, 3])
+def test_ordered_map_keeps_order_and_uses_threads(threads):
+    tabsynth.set_threads(threads)
+    seen = set()
+
+    def slow_square(x):
+        seen.add(threading.current_thread().name)
+        rng = np.random.default_rng(x)
+        return x * x, float(rng.random())
+
+    out = list(_threads.ordered_map(slow_square, range(40)))
+    assert out == [slow_square(x) for x in range(40)]
+    if threads and threads > 1:
+        assert any(name.startswith("tabsynth") for name in seen)
+
+
+def test_ordered_map_raises_the_items_error_and_stops_early():
+    tabsynth.set_threads(2)
+
+    def fail_at_3(x):
+        if x == 3:
+            raise ValueError("item 3")
+        return x
+
+    with pytest.raises(ValueError, match="item 3"):
+        list(_threads.ordered_map(fail_at_3, range(10)))
+    calls = []
+    gen = _threads.ordered_map(lambda x: calls.append(x) or x, range(10_000))
+    assert [next(gen) for _ in range(3)] == [0, 1, 2]
+    gen.close()  # the consumer stops: pending work is cancelled, not run to the end
+    assert len(calls) < 100
+
+
+def test_limited_across_threads_restores_the_pools():
+    before = [p["num_threads"] for p in threadpool_info()]
+    tabsynth.set_threads(2)
+    barrier = threading.Barrier(3)
+    inside = []
+
+    def work():
+        with _threads.limited():
+            barrier.wait()
+            inside.append([p["num_threads"] for p in threadpool_info()])
+            barrier.wait()
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(n == 2 for counts in inside for n in counts)
+    assert [p["num_threads"] for p in threadpool_info()] == before
+
+
+@pytest.mark.parametrize("backend", ["trees", "gmm"])
+def test_blocks_on_threads_give_the_same_rows(monkeypatch, backend):
+    monkeypatch.setattr(synth_mod, "SAMPLE_BLOCK", 500)
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=400), "c": rng.choice(list("abc"), 400),
+                       "k": rng.integers(0, 5, 400)})
+    syn = Synthesizer(backend=backend, random_state=0).fit(df)
+    frames = {}
+    for threads in (1, 2, 3, None):
+        tabsynth.set_threads(threads)
+        frames[threads] = pd.concat(list(syn.sample_batches(3_100, batch_size=700, seed=5)), ignore_index=True)
+    assert len(frames[1]) == 3_100
+    for threads in (2, 3, None):
+        pd.testing.assert_frame_equal(frames[threads], frames[1])
+    tabsynth.set_threads(2)
+    pd.testing.assert_frame_equal(syn.sample(3_100, seed=5), frames[1])
+    part = syn.sample(1_200, seed=5, start=900)
+    pd.testing.assert_frame_equal(part, frames[1].iloc[900:2_100].reset_index(drop=True))
