@@ -1,4 +1,4 @@
-"""Sampling blocks drawn on several threads: the same rows whatever the count, thread pools restored."""
+"""Work on several threads (sampling blocks, trees fits): the same rows and models whatever the count."""
 
 from __future__ import annotations
 
@@ -94,3 +94,17 @@ def test_blocks_on_threads_give_the_same_rows(monkeypatch, backend):
     pd.testing.assert_frame_equal(syn.sample(3_100, seed=5), frames[1])
     part = syn.sample(1_200, seed=5, start=900)
     pd.testing.assert_frame_equal(part, frames[1].iloc[900:2_100].reset_index(drop=True))
+
+
+def test_trees_fit_on_threads_gives_the_same_model():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"x": rng.normal(size=600), "c": rng.choice(list("abcd"), 600), "k": rng.integers(0, 9, 600)})
+    df["y"] = df["x"] * 2 + (df["c"] == "a")
+    states = []
+    for threads in (1, 2, None):
+        tabsynth.set_threads(threads)
+        backend = Synthesizer(random_state=3).fit(df).backend_
+        states.append(backend.get_state()[1])
+    for other in states[1:]:
+        assert other.keys() == states[0].keys()
+        assert all(np.array_equal(other[k], states[0][k]) for k in states[0])
