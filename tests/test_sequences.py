@@ -190,3 +190,23 @@ def test_declared_constant_nested():
     varying = next(c for c in df.columns if c not in ("school", "pupil", "year") and c not in inner_const)
     with pytest.raises(InputError, match=f"'{varying}' is declared constant but varies within pupil"):
         SequenceSynthesizer(["school", "pupil"], order="year", constant=[varying]).fit(df)
+
+
+def test_missing_values_inside_histories_and_one_row_entities():
+    df = panel(200, seed=3)
+    rng = np.random.default_rng(0)
+    df.loc[rng.random(len(df)) < 0.15, "wage"] = np.nan  # cells missing inside histories
+    df["union"] = df["union"].astype(object)
+    df.loc[rng.random(len(df)) < 0.1, "union"] = None
+    seq = SequenceSynthesizer("worker", order="year", random_state=0).fit(df)
+    out = seq.sample(seed=1)
+    assert out.dtypes.equals(df.dtypes)
+    for col in ("wage", "union"):  # missing cells come back at about their real share
+        assert abs(out[col].isna().mean() - df[col].isna().mean()) < 0.05
+    res = evaluate_sequences(df, out, entity="worker", order="year")
+    assert res["entity_constant_violations"] == 0 and res["order_violations"] == 0
+    # a table where every entity has one row: histories of one row, entity columns kept
+    single = df.groupby("worker", as_index=False).first()
+    one = SequenceSynthesizer("worker", order="year", random_state=0).fit(single).sample(seed=2)
+    assert one["worker"].is_unique and len(one) == len(single)
+    assert one.dtypes.equals(single.dtypes)
