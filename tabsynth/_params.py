@@ -113,7 +113,8 @@ MODELS = _Kind("a list of names (or one comma-separated string)",
 #: ``None`` in a list accepts None). Parameters not listed (tables, callbacks) are checked where they are read.
 CONSTRAINTS: dict[str, dict[str, list[Any]]] = {
     "Synthesizer": {"backend": [STR], "random_state": RANDOM_STATE, "categorical": [None, NAMES],
-                    "ignore": [None, NAMES], "target": [None, COLUMN], "rules": [BOOL], "verbose": [BOOL]},
+                    "ignore": [None, NAMES], "target": [None, COLUMN], "given_columns": [None, NAMES], "rules": [BOOL],
+                    "verbose": [BOOL]},
     "Synthesizer.sample": {"n": [COUNT], "seed": RANDOM_STATE, "start": [COUNT]},
     "Synthesizer.impute": {"seed": RANDOM_STATE},
     "Synthesizer.sample_batches": {"n": [COUNT], "start": [COUNT], "seed": RANDOM_STATE,

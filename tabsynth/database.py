@@ -336,6 +336,10 @@ class DatabaseSynthesizer:
                 self.models_[name] = None
                 continue
             params = {**self.params}
+            primary = self._primary(name)
+            if primary is not None and "given_columns" not in params:  # its parent's columns are given when drawn
+                given = {*self._context_columns(primary), PARENT_FLAG}
+                params["given_columns"] = [c for c in map(str, frame.columns) if c in given]
             model = Synthesizer(self.backend, random_state=int(np.random.SeedSequence([self.seed_, i]).generate_state(1)[0]),
                                 **params)
             self.models_[name] = model.fit(frame)

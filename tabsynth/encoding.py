@@ -22,6 +22,7 @@ with the missing code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -433,6 +434,14 @@ class TableEncoder:
                 miss.append(c.nullable)
                 state_of.append(j)
         self.layout_ = Layout(len(self.num_cols_), cards, miss, state_of)
+
+    def positions(self, names: Iterable[str]) -> list[int]:
+        """The encoded matrix's columns of the named columns (a number ``j``, a category ``n_num + k``; columns
+        that are not modelled, such as keys and ignored ones, have none)."""
+        n_num = len(self.num_cols_)
+        where = {c.spec.name: j for j, c in enumerate(self.num_cols_)}
+        where.update({c.spec.name: n_num + k for k, c in enumerate(self.cat_cols_)})
+        return [where[str(n)] for n in names if str(n) in where]
 
     def filler_mask(self, enc: Encoded) -> np.ndarray:
         """``(n, n_num)`` bool: cells of missing numbers, which hold filler values (see ``_NumericCol``)."""

@@ -164,7 +164,9 @@ class SequenceSynthesizer:
         seeds = np.random.SeedSequence(self.seed_).generate_state(3)
         ents, steps = self._frames(table, entity, order)
         self.entity_model_ = Synthesizer(self.backend, random_state=int(seeds[0]), **self.params).fit(ents)
-        self.step_model_ = (Synthesizer(self.backend, random_state=int(seeds[1]), **self.params).fit(steps)
+        given = [*self.attributes_, POS, *(PREV + c for c in self.varying_)]  # what a step is drawn given
+        self.step_model_ = (Synthesizer(self.backend, random_state=int(seeds[1]),
+                                        **{"given_columns": given, **self.params}).fit(steps)
                             if len(steps) >= 2 else None)
         self.n_entities_ = len(ents)
         self._sample_rng = make_rng(int(seeds[2]))

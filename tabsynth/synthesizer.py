@@ -61,6 +61,13 @@ class Synthesizer(BaseEstimator):
         class. Both keep each class's joint distribution apart, which is
         what a classifier trained on the rows needs (benchmarks/README.md,
         synthesis). A numeric column is modelled like any other.
+    given_columns : list of str, optional
+        Columns that will be given whenever rows are drawn
+        (``sample(n, given=...)`` with these columns known), such as a child
+        table's parent columns: ``trees`` puts them first in its chain, so
+        those rows are exact draws along the chain, with no Gibbs sweeps
+        (faster, and each row drawn from its conditional). Other backends
+        ignore it. Sampling without them still works.
     rules : bool, default True
         Keep the rules that hold in every row of the fitted table in every
         generated row, without declaring them: allowed combinations of two
@@ -105,6 +112,7 @@ class Synthesizer(BaseEstimator):
         categorical: Iterable[str] | None = None,
         ignore: Iterable[str] | None = None,
         target: str | None = None,
+        given_columns: Iterable[str] | None = None,
         rules: bool = True,
         verbose: bool = False,
         epsilon: float | None = None,
@@ -117,6 +125,7 @@ class Synthesizer(BaseEstimator):
         self.categorical = categorical
         self.ignore = ignore
         self.target = target
+        self.given_columns = given_columns
         self.rules = rules
         self.verbose = verbose
         self.epsilon = epsilon
@@ -244,6 +253,9 @@ class Synthesizer(BaseEstimator):
             names = [col.spec.name for col in self.encoder_.cat_cols_]
             if str(by) in names:  # the backend models each class on its own
                 kwargs["class_column"] = names.index(str(by))
+        if self.given_columns is not None and "first_columns" in backend_cls.param_names():
+            kwargs["first_columns"] = self.encoder_.positions(check_columns(df, list(self.given_columns),
+                                                                            "given_columns"))
         if progress is None and self.verbose:
             progress = _TqdmProgress()
         try:
@@ -805,6 +817,7 @@ class Synthesizer(BaseEstimator):
         params = super().get_params(deep=False)
         params["categorical"] = list(params["categorical"]) if params["categorical"] is not None else None
         params["ignore"] = list(params["ignore"]) if params["ignore"] is not None else None
+        params["given_columns"] = list(params["given_columns"]) if params["given_columns"] is not None else None
         params["public_schema"] = None  # the domains it gave are in the model
         doc = {
             "format": FORMAT,
@@ -860,7 +873,8 @@ class Synthesizer(BaseEstimator):
                 )
             p = doc["params"]
             self = cls(p["backend"], random_state=p["random_state"], categorical=p["categorical"],
-                       ignore=p["ignore"], target=p.get("target"), rules=p.get("rules", True),
+                       ignore=p["ignore"], target=p.get("target"), given_columns=p.get("given_columns"),
+                       rules=p.get("rules", True),
                        verbose=p.get("verbose", False), epsilon=p.get("epsilon"), delta=p.get("delta"),
                        **doc["backend_params"])
             self.columns_ = doc["columns"]

@@ -327,6 +327,13 @@ class TreesBackend(BackendBase):
         chain, and every other column's trees split on it first, so rows
         drawn given a class come from leaves of that class's rows only,
         however few they are.
+    first_columns : list of int or None, default None
+        Global columns of the encoded layout (numbers ``0..n_num-1``, then
+        categories ``n_num + k``) that come first in the chain, after the
+        class column: tabsynth sets them to the columns that will be given
+        when sampling (``Synthesizer(given_columns=...)``: a child table's
+        parent columns), so that rows drawn given them are exact draws along
+        the chain, with no Gibbs sweeps.
 
     Attributes
     ----------
@@ -347,7 +354,9 @@ class TreesBackend(BackendBase):
         alpha: float = 3.0,
         gibbs_sweeps: int = 3,
         class_column: int | None = None,
+        first_columns: list[int] | None = None,
     ):
+        self.first_columns = first_columns
         self.min_samples_leaf = min_samples_leaf
         self.smoothing = smoothing
         self.alpha = alpha
@@ -359,14 +368,23 @@ class TreesBackend(BackendBase):
                             "gibbs_sweeps": "nonneg_int", "class_column": "none_or_nonneg_int"})
         if self.class_column is not None and self.class_column >= layout.n_cat:
             raise ValueError(f"class_column={self.class_column} but the table has {layout.n_cat} categorical columns")
+        d = layout.n_num + layout.n_cat
+        if self.first_columns is not None and not all(isinstance(c, (int, np.integer)) and 0 <= c < d
+                                                      for c in self.first_columns):
+            raise ValueError(f"first_columns must be column indices in 0..{d - 1}, got {self.first_columns!r}")
 
     def _order(self, layout: Layout) -> np.ndarray:
         """Chain order over the global columns (numbers 0..n_num-1, then categories)."""
         cats = [layout.n_num + j for j in range(layout.n_cat)]
-        if self.class_column is not None:
-            first = layout.n_num + self.class_column
-            cats = [first] + [c for c in cats if c != first]
-        return np.array(cats + list(range(layout.n_num)), dtype="int64")
+        order = cats + list(range(layout.n_num))
+        first = [] if self.class_column is None else [layout.n_num + int(self.class_column)]
+        # the columns given when sampling: their numbers' state columns, categories, then numbers
+        given = [int(c) for c in self.first_columns or []]
+        states = {j: layout.n_num + k for k, j in layout.state_pairs()}
+        given = [states[c] for c in given if c in states] + sorted(c for c in given if c >= layout.n_num) + \
+            [c for c in given if c < layout.n_num]
+        first += [c for c in dict.fromkeys(given) if c not in first]
+        return np.array(first + [c for c in order if c not in first], dtype="int64")
 
     def _cards(self, layout: Layout) -> list[int]:
         return [0] * layout.n_num + list(layout.cardinalities)
