@@ -13,7 +13,10 @@ Cases (each a fresh `tabsynth` process, timed by wall clock):
   2 cores among 3 processes alone costs about 1.5-2x). Their training picks
   its thread count from the cores other processes leave idle
   (``tabsynth._threads.AdaptiveThreads``); ``--neural-threads auto,1,2``
-  also runs them with each fixed ``--threads`` count, to compare.
+  also runs them with each fixed ``--threads`` count, to compare;
+* `trees` on adult: `fit` and `sample --rows 1000000` to parquet, idle and
+  busy; both use the idle cores (the columns' trees, the sampling blocks),
+  ``--trees-threads auto,1,2`` compares with fixed counts.
 
     python benchmarks/busy.py [--data-dir ../shared/datasets] [--hogs 2] [--repeats 3]
 
@@ -79,6 +82,8 @@ def main() -> None:
     ap.add_argument("--skip-adult", action="store_true")
     ap.add_argument("--neural-threads", default="auto",
                     help="thread settings of the neural cases: auto (the default, adaptive) and/or counts, e.g. auto,1,2")
+    ap.add_argument("--trees-threads", default="auto",
+                    help="thread settings of the trees fit and 1M-row sampling cases, e.g. auto,1,2")
     ap.add_argument("--out", type=Path, default=RESULTS / "busy.json")
     opts = ap.parse_args()
 
@@ -116,6 +121,19 @@ def main() -> None:
                                       "seeded", ["augment", str(sample), "--backend", backend, "--epochs",
                                                  str(opts.epochs), "-o", str(d / "n.csv"), "-q", "--seed", "0",
                                                  *fixed]))
+            model = d / "adult.tabsynth"
+            subprocess.run([sys.executable, "-m", "tabsynth", "fit", str(adult_path), "--na-values", "?", "-o",
+                            str(model), "-q", "--seed", "0"], check=True)
+            for threads in [t.strip() for t in opts.trees_threads.split(",") if t.strip()]:
+                fixed = [] if threads == "auto" else ["--threads", threads]
+                label = "threads auto" if threads == "auto" else f"--threads {threads}"
+                for state in ("idle", "busy"):
+                    cases.append((f"trees fit adult, {label}", state, "seeded",
+                                  ["fit", str(adult_path), "--na-values", "?", "-o", str(d / "t.tabsynth"), "-q",
+                                   "--seed", "0", *fixed]))
+                    cases.append((f"trees sample 1M rows to parquet, {label}", state, "seeded",
+                                  ["sample", str(model), "--rows", "1000000", "-o", str(d / "s.parquet"), "-q",
+                                   "--seed", "1", *fixed]))
         elif not opts.skip_adult:
             print(f"note: {adult_path} not found; adult and neural cases skipped (pass --data-dir)")
         for name, state, seeded, args in cases:

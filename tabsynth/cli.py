@@ -211,7 +211,9 @@ def _set_threads(_ctx, _param, value):
 def threads_option(f: Callable) -> Callable:
     return click.option("--threads", type=click.IntRange(min=1), default=None, expose_value=False,
                         callback=_set_threads,
-                        help="Threads for native work (BLAS, OpenMP, torch) [default: 1, or $TABSYNTH_THREADS].")(f)
+                        help="Threads for native work (BLAS, OpenMP, torch) [default: 1, or $TABSYNTH_THREADS]; "
+                             "unless set, neural training, trees fits and sampling blocks also use the cores "
+                             "other processes leave idle (same results on any count).")(f)
 
 
 def fit_rows_option(f: Callable) -> Callable:
