@@ -18,8 +18,10 @@ Models:
 * ``mst`` / ``aim``: smartnoise-synth's MST and AIM; categorical columns'
   category sets from the data (smartnoise's default, not private), continuous
   columns in 10 bins with bounds estimated privately (``preprocessor_eps`` =
-  10% of epsilon). AIM fits on at most ``--aim-rows`` rows (its time grows
-  with the model) and stops after ``--aim-timeout`` seconds.
+  10% of epsilon). AIM fits on at most ``--aim-rows`` rows and stops after
+  ``--aim-timeout`` seconds; its time grows with its rounds (each refits its
+  graphical model with 1,000 mirror-descent steps): ``--aim-rounds`` and
+  ``--aim-max-model-size`` set its ``rounds`` and ``max_model_size``.
 * ``mostlyai``: mostlyai-engine's TabularARGN with ``differential_privacy``
   (DP-SGD; 10% of epsilon for its value ranges, 90% the training's
   ``max_epsilon``), at most ``--mostlyai-minutes`` of training.
@@ -93,7 +95,9 @@ def child(model: str, train_path: str, out_path: str, meta_path: str, seed: int,
         cat, cont = column_roles(train)
         fit_rows = train if model == "mst" or len(train) <= args.aim_rows else train.sample(args.aim_rows,
                                                                                               random_state=seed)
-        synth = SN.create(model, epsilon=float(epsilon), delta=1e-9, verbose=False)
+        options = {} if model == "mst" else {k: v for k, v in (("rounds", args.aim_rounds),
+                                                              ("max_model_size", args.aim_max_model_size)) if v}
+        synth = SN.create(model, epsilon=float(epsilon), delta=1e-9, verbose=False, **options)
         synth.fit(fit_rows, categorical_columns=cat, continuous_columns=cont, preprocessor_eps=0.1 * epsilon,
                   nullable=True)
         t_fit = time.perf_counter() - t0
@@ -153,7 +157,8 @@ def run_table(table: str, args) -> tuple[list[dict], dict]:
             info = run_child(Path(__file__), ["--child", model, "--train", str(train_path), "--syn", str(syn_path),
                                               "--meta", str(meta_path), "--seed", str(args.seed), "--epsilon",
                                               str(eps), "--aim-rows", str(args.aim_rows), "--mostlyai-minutes",
-                                              str(args.mostlyai_minutes)],
+                                              str(args.mostlyai_minutes), "--aim-rounds", str(args.aim_rounds or 0),
+                                              "--aim-max-model-size", str(args.aim_max_model_size or 0)],
                              timeout=args.aim_timeout if model == "aim" else args.timeout,
                              python=interpreter(model, args))
             row = {"table": table, "epsilon": eps, "model": model}
@@ -184,6 +189,9 @@ def main() -> None:
     ap.add_argument("--mostlyai-python", default=MOSTLYAI_PYTHON, help="interpreter with mostlyai-engine")
     ap.add_argument("--aim-rows", type=int, default=10_000, help="AIM fits on at most this many rows")
     ap.add_argument("--aim-timeout", type=float, default=900, help="seconds before an AIM fit is stopped")
+    ap.add_argument("--aim-rounds", type=int, default=0, help="AIM's rounds T (0: its default, 16 per column); each "
+                                                              "round refits its graphical model")
+    ap.add_argument("--aim-max-model-size", type=float, default=0, help="AIM's max_model_size in MB (0: its default, 80)")
     ap.add_argument("--mostlyai-minutes", type=float, default=5, help="mostlyai-engine's max_training_time")
     ap.add_argument("--timeout", type=float, default=1800)
     ap.add_argument("--out", type=Path, default=RESULTS / "dp.json")
