@@ -80,6 +80,18 @@ def _canons(values: pd.Series) -> list[str | None]:
         if isinstance(dtype, pd.StringDtype) or (isinstance(dtype, pd.ArrowDtype) and (
                 pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype))):
             return values.to_numpy(dtype=object, na_value=None).tolist()
+    if pd.api.types.is_object_dtype(dtype) and len(values):  # one kind of cell: as its typed column
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind == "string":
+            return values.to_numpy(dtype=object, na_value=None).tolist()
+        if kind in ("floating", "integer", "mixed-integer-float") and not values.map(type).isin(
+                (bool, np.bool_)).any():
+            try:
+                typed = values.astype("float64" if kind != "integer" else "Int64")
+            except (TypeError, ValueError, OverflowError):
+                typed = None
+            if typed is not None and (kind != "integer" or (typed.astype(object) == values).fillna(True).all()):
+                return _canons(typed)
     return [canon(v) for v in values.to_numpy(dtype=object)]
 
 

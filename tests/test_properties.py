@@ -163,6 +163,11 @@ def test_neural_backends_keep_structure(df, seed, backend):
     pd.Series([True, False]), pd.Series([1, "a", None], dtype=object), pd.Series([0.1, 0.25], dtype="float32"),
     pd.Series([1.5, None], dtype="Float64"), pd.Series(np.array([1, 2**64 - 1], dtype="uint64")),
     pd.Series([True, None], dtype="boolean"), pd.Series(pd.Categorical(["x", None, "y"])),
+    # object columns of one kind take the typed paths
+    pd.Series([1.0, 2.5, None, np.nan, 1e300, np.float32(0.1), -0.0], dtype=object),
+    pd.Series([1, 2, None, 2**62, np.int64(-4)], dtype=object), pd.Series(["a", None, "b"], dtype=object),
+    pd.Series([2**70, 1], dtype=object), pd.Series([True, 1, 2.0], dtype=object), pd.Series(["1", 1], dtype=object),
+    pd.Series([pd.NA, 1.5, 3], dtype=object), pd.Series([np.int64(3), 4.0, None], dtype=object),
 ])
 def test_column_canons_match_cell_canons(values):
     # the whole-column fast paths give exactly what the cell-by-cell canonical text gives
