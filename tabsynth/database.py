@@ -63,7 +63,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from ._params import validate
 from ._rng import RandomState, draw_seed, make_rng
-from ._threads import limits_threads
+from ._threads import limits_threads, ordered_map
 from .errors import FileFormatError, InputError, NotFittedError
 from .evaluate.database import key_column
 from .io import atomic_path
@@ -602,7 +602,9 @@ class DatabaseSynthesizer:
         avoid = set(parent_key.tolist()) if n_orphans else set()
         flagged = PARENT_FLAG in model.schema_.names
         m = len(counts)
-        for b, (u0, u1) in enumerate(_runs(cum, BLOCK_ROWS)):
+
+        def block(run: tuple[int, tuple[int, int]]) -> tuple[pd.DataFrame, np.random.Generator]:
+            b, (u0, u1) = run
             b_rng = rng if b == 0 else np.random.default_rng([base, i, b])
             idx = np.repeat(np.arange(u0, min(u1, m)), counts[u0:min(u1, m)])
             o0, o1 = max(u0 - m, 0), max(u1 - m, 0)  # the block's orphans
@@ -622,7 +624,10 @@ class DatabaseSynthesizer:
                 fk[len(idx):] = np.where(missing, None, fresh.astype(object))
             rows[f"__fk.{r.fk}"] = fk
             rows["__parent_row"] = np.r_[idx, np.full(o1 - o0, -1)].astype("int64")
-            yield rows, b_rng
+            return rows, b_rng
+
+        # blocks are independent (block b > 0 seeded by (base, i, b)): drawn on the idle cores, the same rows
+        yield from ordered_map(block, list(enumerate(_runs(cum, BLOCK_ROWS))))
 
     def _child_layout(self, name: str, r: Relation,
                       parents: pd.DataFrame) -> tuple[np.ndarray, int, int, np.ndarray]:

@@ -108,3 +108,24 @@ def test_trees_fit_on_threads_gives_the_same_model():
     for other in states[1:]:
         assert other.keys() == states[0].keys()
         assert all(np.array_equal(other[k], states[0][k]) for k in states[0])
+
+
+def test_database_child_blocks_on_threads_give_the_same_tables(monkeypatch):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_database import shop
+
+    from tabsynth import DatabaseSynthesizer
+    from tabsynth import database as database_mod
+
+    monkeypatch.setattr(database_mod, "BLOCK_ROWS", 100)  # the orders come in about ten blocks
+    db = DatabaseSynthesizer(random_state=0).fit(shop())
+    outs = []
+    for threads in (1, 2, None):
+        tabsynth.set_threads(threads)
+        outs.append(db.sample(seed=4))
+    for other in outs[1:]:
+        for name, table in outs[0].items():
+            pd.testing.assert_frame_equal(other[name], table)
