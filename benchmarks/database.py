@@ -172,11 +172,11 @@ def mostlyai_database(tables: dict[str, pd.DataFrame], relations: list[str], see
 
 
 def score(real: dict, syn: dict, relations: list[str]) -> dict:
-    from tabsynth.evaluate.database import evaluate_database, joined_detection
+    from tabsynth.evaluate.database import evaluate_database, joined_detection, other_parents
 
     res = evaluate_database(real, syn, relations)
     keys = tuple({col for rel in relations for side in parse(rel)[1::2] for col in side.split("+")})
-    aucs = [joined_detection(real, syn, rel, exclude=keys) for rel in relations]
+    aucs = [joined_detection(real, syn, rel, exclude=keys + other_parents(real, relations, rel)) for rel in relations]
     res["joined_detection_by_relation"] = dict(zip(relations, aucs))
     res["joined_detection_auc"] = max(a for a in aucs if a is not None) if any(a is not None for a in aucs) else None
     return res

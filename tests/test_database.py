@@ -244,3 +244,14 @@ def test_joined_detection_verdict_is_symmetric_about_a_half():
     assert _verdict(0.344, higher_better=False) == _verdict(0.656, higher_better=False) == "good"
     assert _verdict(0.25, higher_better=False) == _verdict(0.75, higher_better=False) == "fair"
     assert _verdict(0.05, higher_better=False) == _verdict(0.95, higher_better=False) == "poor"
+
+
+def test_detection_leaves_out_what_identifies_another_parent():
+    from tabsynth.evaluate.database import copied, other_parents
+
+    tables = shop()
+    rels = ["orders.customer_id=customers.customer_id", "orders.sku=products.sku"]
+    assert copied(tables, rels[1]) == ["unit_price"]  # each order's price is its product's
+    assert copied(tables, rels[0]) == []
+    assert other_parents(tables, rels, rels[0]) == ("sku", "unit_price")
+    assert other_parents(tables, rels, rels[1]) == ("customer_id",)

@@ -132,10 +132,40 @@ def _relation_scores(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, p
              "orphans_beyond_real_share": extra, "cardinality_shape": card,
              "parent_child_trends": float(np.mean(cross)) if cross else None}
     if detection:
-        others = tuple(p for r in relations if _parse(r)[0] == child and str(r) != str(rel)
-                       for p in _parse(r)[1].split("+"))
-        entry["joined_detection"] = joined_detection(real, synthetic, rel, exclude=others)
+        entry["joined_detection"] = joined_detection(real, synthetic, rel, exclude=other_parents(real, relations, rel))
     return entry, violations
+
+
+def copied(real: Mapping[str, pd.DataFrame], relation: Any) -> list[str]:
+    """The child's columns equal to a column of the relation's parent in every real row that has a parent (a
+    product's price in each order line), keys aside."""
+    child, fk, parent, key = _parse(relation)
+    j = joined(real, relation)
+    has = key_column(real[child], fk).isin(key_column(real[parent], key)).to_numpy()
+    if not has.any():
+        return []
+    out = []
+    for c in [str(c) for c in real[child].columns if str(c) not in fk.split("+")]:
+        if c not in j.columns:
+            continue
+        mine = j[c].to_numpy(dtype=object)[has]
+        for p in [p for p in j.columns if p.startswith(f"{parent}.")]:
+            theirs = j[p].to_numpy(dtype=object)[has]
+            if len(mine) and all(a == b or (pd.isna(a) and pd.isna(b)) for a, b in zip(mine, theirs)):
+                out.append(c)
+                break
+    return out
+
+
+def other_parents(real: Mapping[str, pd.DataFrame], relations: list[Any], relation: Any) -> tuple[str, ...]:
+    """What the detector of ``relation``'s joined rows leaves out: the child's keys to its other parents and the
+    columns it copies from them. They identify another parent row, which grouping the folds by this relation's
+    parent does not hide (a product's price in each order: a detector would learn the real products' prices)."""
+    child = _parse(relation)[0]
+    out: list[str] = []
+    for r in [r for r in relations if _parse(r)[0] == child and str(r) != str(relation)]:
+        out += _parse(r)[1].split("+") + copied(real, r)
+    return tuple(dict.fromkeys(out))
 
 
 @limits_threads
@@ -153,8 +183,9 @@ def evaluate_database(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, 
         Larger tables are subsampled (seeded) for the fidelity measures.
     detection : bool, default False
         Also score each relation's joined rows with :func:`joined_detection`
-        (``joined_detection`` per relation and their mean; the other parents'
-        keys left out).
+        (``joined_detection`` per relation and their mean; the child's keys to
+        its other parents and the columns it copies from them left out:
+        :func:`other_parents`).
 
     Returns
     -------
@@ -208,14 +239,15 @@ def joined_detection(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, p
     """ROC-AUC of gradient boosting telling real child rows joined with their parents from synthetic ones.
 
     Columns unique in every real row (identifiers) and the columns named in
-    ``exclude`` (other keys: ``"sku"`` or ``"products.sku"``) are left out. Folds are grouped by parent row: a parent's children are all in one fold,
+    ``exclude`` (other keys: ``"sku"`` or ``"products.sku"``) are left out. Folds are grouped by parent row (a
+    parent's children are all in one fold) and keep the real and synthetic shares,
     so the detector must tell rows of parents it has not seen apart, not
     recognise a parent it has (every parent's columns are unique, which a
     shuffled split would let it memorise: AUC 1.0 whatever the rows).
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import GroupKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     child, fk, parent, key = _parse(relation)
     parts, groups = [], []
@@ -240,7 +272,9 @@ def joined_detection(real: Mapping[str, pd.DataFrame], synthetic: Mapping[str, p
     if len(np.unique(g)) < 5:
         return None
     scores = np.zeros(len(y))
-    for train, test in GroupKFold(n_splits=5).split(X, y, g):
+    # folds keep the real / synthetic shares (a fold with more synthetic rows than the others would be scored
+    # by a model trained on fewer: pooled over folds, a detector that learns nothing would score below 0.5)
+    for train, test in StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=random_state).split(X, y, g):
         model = HistGradientBoostingClassifier(random_state=random_state).fit(X.iloc[train], y[train])
         scores[test] = model.predict_proba(X.iloc[test])[:, 1]
     return float(roc_auc_score(y, scores))
