@@ -336,10 +336,13 @@ class DatabaseSynthesizer:
                 self.models_[name] = None
                 continue
             params = {**self.params}
+            if self.backend == "trees" and "gibbs_sweeps" not in params:  # drawn given first-in-chain columns only
+                params["gibbs_sweeps"] = 0
             primary = self._primary(name)
             if primary is not None and "given_columns" not in params:  # its parent's columns are given when drawn
-                given = {*self._context_columns(primary), PARENT_FLAG}
-                params["given_columns"] = [c for c in map(str, frame.columns) if c in given]
+                # whether a row has a parent first: an orphan's parent columns are drawn (missing) given it
+                given = [PARENT_FLAG, *self._context_columns(primary)]
+                params["given_columns"] = [c for c in given if c in set(map(str, frame.columns))]
             model = Synthesizer(self.backend, random_state=int(np.random.SeedSequence([self.seed_, i]).generate_state(1)[0]),
                                 **params)
             self.models_[name] = model.fit(frame)

@@ -165,8 +165,9 @@ class SequenceSynthesizer:
         ents, steps = self._frames(table, entity, order)
         self.entity_model_ = Synthesizer(self.backend, random_state=int(seeds[0]), **self.params).fit(ents)
         given = [*self.attributes_, POS, *(PREV + c for c in self.varying_)]  # what a step is drawn given
-        self.step_model_ = (Synthesizer(self.backend, random_state=int(seeds[1]),
-                                        **{"given_columns": given, **self.params}).fit(steps)
+        step_params = {"given_columns": given, **({"gibbs_sweeps": 0} if self.backend == "trees" else {}),
+                       **self.params}  # steps are drawn given first-in-chain columns only: no sweeps
+        self.step_model_ = (Synthesizer(self.backend, random_state=int(seeds[1]), **step_params).fit(steps)
                             if len(steps) >= 2 else None)
         self.n_entities_ = len(ents)
         self._sample_rng = make_rng(int(seeds[2]))

@@ -430,10 +430,26 @@ def test_given_columns_come_first_and_are_drawn_without_gibbs(tmp_path):
     assert first.equals(rows(3, given_columns=["p_x", "p_c"]))
     assert (first["k"] == np.where(first["p_x"] > 0, "hi", "lo")).mean() > 0.97
     syn = Synthesizer(random_state=0, given_columns=["p_x", "p_c"]).fit(df)
-    assert syn.backend_.order_[:2].tolist() == syn.encoder_.positions(["p_c", "p_x"])
+    assert syn.backend_.order_[:2].tolist() == syn.encoder_.positions(["p_x", "p_c"])
     syn.save(tmp_path / "m.tabsynth")
     loaded = Synthesizer.load(tmp_path / "m.tabsynth")
     assert loaded.given_columns == ["p_x", "p_c"]
     assert loaded.sample(50, given=given.iloc[:50], seed=2).equals(syn.sample(50, given=given.iloc[:50], seed=2))
     with pytest.raises(InputError, match="given_columns"):
         Synthesizer(given_columns=["nope"]).fit(df)
+
+
+def test_no_sweeps_no_full_trees(tmp_path):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=500), "c": rng.choice(list("ab"), 500)})
+    syn = Synthesizer(random_state=0, gibbs_sweeps=0, given_columns=["c"]).fit(df)
+    assert all(t is None for t in syn.backend_.full_)
+    meta, arrays = syn.backend_.get_state()
+    assert not any(k.startswith("full") for k in arrays)
+    syn.save(tmp_path / "m.tabsynth")
+    loaded = Synthesizer.load(tmp_path / "m.tabsynth")
+    given = pd.DataFrame({"c": ["a"] * 20})
+    assert loaded.sample(20, given=given, seed=1).equals(syn.sample(20, given=given, seed=1))
+    # a file whose sweeps need trees it does not hold is refused
+    with pytest.raises(ValueError, match="full conditionals"):
+        TreesBackend.from_state({"gibbs_sweeps": 3}, meta, arrays)

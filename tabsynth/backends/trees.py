@@ -321,6 +321,9 @@ class TreesBackend(BackendBase):
     gibbs_sweeps : int, default 3
         Sweeps of the full conditionals after the chain when some cells are
         given out of the chain's order (``sample(given=...)``, imputation).
+        With 0 the full conditionals' trees are not fitted (half the fit):
+        what tabsynth's database and sequence layers ask for the models they
+        only sample given columns that come first in the chain.
     class_column : int or None, default None
         Index of a categorical column of the encoded layout (tabsynth sets
         it to the target of class-conditional augmentation): first in the
@@ -329,8 +332,8 @@ class TreesBackend(BackendBase):
         however few they are.
     first_columns : list of int or None, default None
         Global columns of the encoded layout (numbers ``0..n_num-1``, then
-        categories ``n_num + k``) that come first in the chain, after the
-        class column: tabsynth sets them to the columns that will be given
+        categories ``n_num + k``) that come first in the chain, in this
+        order, after the class column: tabsynth sets them to the columns that will be given
         when sampling (``Synthesizer(given_columns=...)``: a child table's
         parent columns), so that rows drawn given them are exact draws along
         the chain, with no Gibbs sweeps.
@@ -378,11 +381,9 @@ class TreesBackend(BackendBase):
         cats = [layout.n_num + j for j in range(layout.n_cat)]
         order = cats + list(range(layout.n_num))
         first = [] if self.class_column is None else [layout.n_num + int(self.class_column)]
-        # the columns given when sampling: their numbers' state columns, categories, then numbers
-        given = [int(c) for c in self.first_columns or []]
+        # the columns given when sampling, in the order given (a number's state column just before it)
         states = {j: layout.n_num + k for k, j in layout.state_pairs()}
-        given = [states[c] for c in given if c in states] + sorted(c for c in given if c >= layout.n_num) + \
-            [c for c in given if c < layout.n_num]
+        given = [g for c in self.first_columns or [] for g in ([states[int(c)]] if int(c) in states else []) + [int(c)]]
         first += [c for c in dict.fromkeys(given) if c not in first]
         return np.array(first + [c for c in order if c not in first], dtype="int64")
 
@@ -419,6 +420,8 @@ class TreesBackend(BackendBase):
             rows = regular[:, col] if col < lay.n_num else slice(None)
             Xr = X[rows]
             chain = _Tree.fit(Xr, order[:pos], Xr[:, col], cards[col], holdout=HELD_OUT if prune else 0.0, **kw)
+            if not self.gibbs_sweeps:  # the full conditionals serve only the sweeps
+                return chain, None
             others = np.array([c for c in range(d) if c != col], dtype="int64")
             return chain, _Tree.fit(Xr, others, Xr[:, col], cards[col], **kw)
 
@@ -493,7 +496,8 @@ class TreesBackend(BackendBase):
         arrays: dict[str, np.ndarray] = {"order": self.order_}
         for col in range(len(self.chain_)):
             arrays.update(self.chain_[col].arrays(f"chain{col}"))
-            arrays.update(self.full_[col].arrays(f"full{col}"))
+            if self.full_[col] is not None:
+                arrays.update(self.full_[col].arrays(f"full{col}"))
         return {"layout": self.layout_.to_dict(), "min_samples_leaf": getattr(self, "min_samples_leaf_", None),
                 "pruned": getattr(self, "pruned_", None)}, arrays
 
@@ -512,7 +516,10 @@ class TreesBackend(BackendBase):
         if meta.get("pruned") is not None:
             self.pruned_ = bool(meta["pruned"])
         self.chain_ = [_Tree.from_arrays(arrays, f"chain{c}", cards[c], d) for c in range(d)]
-        self.full_ = [_Tree.from_arrays(arrays, f"full{c}", cards[c], d) for c in range(d)]
+        self.full_ = [_Tree.from_arrays(arrays, f"full{c}", cards[c], d) if f"full{c}_left" in arrays else None
+                      for c in range(d)]
+        if self.gibbs_sweeps and any(t is None for t in self.full_):
+            raise ValueError("trees: the full conditionals' trees are missing but gibbs_sweeps is not 0")
         return self
 
 
