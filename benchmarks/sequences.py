@@ -94,6 +94,9 @@ def fit_sample(model: str, df: pd.DataFrame, ids: list[str], order: str, seed: i
         meta = Metadata.detect_from_dataframes({"table": df})
         meta.update_column(table_name="table", column_name=entity, sdtype="id")
         meta.set_sequence_key(table_name="table", column_name=entity)
+        # an order of few values (years 2015..2019) is detected as a category, which PAR refuses as its index
+        meta.update_column(table_name="table", column_name=order,
+                           sdtype="datetime" if pd.api.types.is_datetime64_any_dtype(df[order]) else "numerical")
         meta.set_sequence_index(table_name="table", column_name=order)
         const = constant_within(df, entity, {entity, order})
         if len(ids) > 1:
