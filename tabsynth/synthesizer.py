@@ -32,8 +32,10 @@ from .schema import check_columns, check_table, dtype_name, infer_schema, make_d
 
 #: Rows per sampling block. Row ``i`` of ``sample(n, seed=s)`` is drawn in block ``i // SAMPLE_BLOCK`` with
 #: a generator seeded from ``(s, block)``, so a row depends only on the seed and its index: the same rows
-#: whatever the batch size, the number of workers or the output format.
-SAMPLE_BLOCK = 65536
+#: whatever the batch size, the number of workers or the output format. A block is drawn whole, however few of
+#: its rows are asked for: 16,384 rows cost a small sample a quarter of what 65,536 did (0.08 s against 0.30 s
+#: for 160 rows of adult) at the same rate for large ones (about 200,000 rows per CPU second either way).
+SAMPLE_BLOCK = 16384
 
 FORMAT = "tabsynth-model"
 FORMAT_VERSION = 1

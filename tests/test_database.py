@@ -148,7 +148,7 @@ def test_docstring_examples():
 
 
 def test_single_table_keys_unique_across_blocks_and_batches():
-    """Regenerated keys are numbered by row position: unique past the 65,536-row sampling block."""
+    """Regenerated keys are numbered by row position: unique past a sampling block (16,384 rows)."""
     from tabsynth import Synthesizer
 
     df = pd.DataFrame({"id": np.arange(500), "x": np.random.default_rng(0).normal(size=500),
