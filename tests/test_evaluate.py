@@ -75,6 +75,7 @@ def test_shuffled_copy_is_faithful_undetectable_and_a_copy(shuffled):
     assert res["privacy"]["exact_copies"] > 0.95
     assert res["privacy"]["dcr_synthetic_median"] == pytest.approx(0.0)
     assert res["privacy"]["dcr_holdout_median"] > 0
+    assert res["privacy"]["dcr_closer"] > 0.9
     assert res["feature_selection"]["spearman"] > 0.9
     assert res["feature_selection"]["top_k_overlap"] >= 0.8
 
@@ -258,6 +259,30 @@ def test_exact_copies_normalise_dtypes_and_missing_values():
     real = pd.DataFrame({"x": pd.array([1, 2, None, 4], dtype="Int64"), "c": ["a", None, "c", "d"]})
     syn = pd.DataFrame({"x": [1.0, 2.0, np.nan, 4.5], "c": pd.array(["a", None, "c", "d"], dtype="string")})
     assert exact_copies(real, syn) == pytest.approx(0.75)
+
+
+def test_dcr_closer_compares_whole_distributions_where_medians_jump():
+    # categories and an age of 60 values: distances take few values and a median sits on one of them
+    from tabsynth.evaluate.privacy import closer_share, privacy
+
+    def rows(n: int, draw: int) -> pd.DataFrame:
+        rng = np.random.default_rng([7, draw])
+        c = rng.choice(list("abcd"), n, p=[0.4, 0.3, 0.2, 0.1])
+        age = np.clip(np.round(30 + 10 * (c == "a") + rng.normal(0, 12, n)), 0, 59).astype("int64")
+        return pd.DataFrame({"c": c, "k": rng.choice(list("xyz"), n), "j": rng.choice(list("pqrst"), n),
+                             "m": rng.choice(list("uvwxyz"), n), "age": age})
+
+    train, holdout, fresh = rows(3000, 0), rows(1000, 1), rows(3000, 2)
+    same = privacy(train, fresh, holdout)           # rows of the holdout's own distribution...
+    assert same["dcr_ratio"] == pytest.approx(0.5)  # ...half the holdout's median: one step of the age
+    assert abs(same["dcr_closer"] - 0.5) < 0.03     # the whole distributions: even
+    copied = privacy(train, train.sample(1000, random_state=0), holdout)
+    assert copied["dcr_closer"] > 0.85 and copied["dcr_ratio"] == 0.0
+    assert privacy(train, fresh)["dcr_closer"] is None  # no holdout, no baseline
+    # ties count half, also when found with different rounding errors
+    assert closer_share(np.array([0.1 + 0.2, 0.0]), np.array([0.3])) == pytest.approx(0.75)
+    with pytest.raises(ValueError, match="at least one"):
+        closer_share(np.array([]), np.array([0.3]))
 
 
 # -------------------------------------------------------------- report

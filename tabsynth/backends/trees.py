@@ -48,8 +48,10 @@ discrete numbers are grown on 80% of the rows, pruned on the other 20%
 (a split stays when it predicts the held-out rows better by at least
 ``SPLIT_PRICE`` nats of log-likelihood), and grown again on every row to
 the pruned size. Synthetic rows then copy training rows no more often than
-unseen real rows do (see benchmarks/README.md for the measured copy rates
-and distances to the closest record). Tables with a continuous number
+unseen real rows do, and sit as far from them (distances to the closest
+record compared whole: a synthetic row is closer than an unseen one about
+half the time; see benchmarks/README.md for the measured copy rates and
+distances). Tables with a continuous number
 (adult) are not pruned: their trees are as before.
 
 The columns' trees are independent of each other (each seeded by its column) and are

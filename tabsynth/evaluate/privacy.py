@@ -18,6 +18,16 @@ seeded) is found with scikit-learn's ``NearestNeighbors``. A synthetic median
 DCR well below the holdout median means synthetic rows sit closer to the
 training rows than genuinely new rows do: a sign of memorisation.
 
+On a table of categories and small integers the distance takes few values
+(an age 4 or 5 years away, nothing between), and a median sits on one of
+them: half a percent of the rows moving across a step moves the median by
+a whole step (0.80 of the holdout's on one table, 1.00 with another seed).
+``dcr_closer`` compares the two whole distributions instead: the chance
+that a synthetic row lies closer to the training rows than a holdout row
+does, ties counted half (the Mann-Whitney statistic; 0.5: as far as unseen
+rows, above 0.5: closer). With 5,000 and 3,000 query rows its noise is
+about +-0.007.
+
 **Exact copies.** The share of synthetic rows equal to some real row in
 every column, by hashing whole rows (``pandas.util.hash_pandas_object``) of
 normalised values: numbers compared at float32 precision (about 7
@@ -44,7 +54,7 @@ from ._columns import (
     to_keys,
 )
 
-__all__ = ["privacy", "exact_copies", "distance_to_closest_record", "row_hashes"]
+__all__ = ["privacy", "exact_copies", "distance_to_closest_record", "row_hashes", "closer_share"]
 
 
 # ------------------------------------------------------------ exact copies
@@ -171,6 +181,42 @@ def distance_to_closest_record(reference: pd.DataFrame, query: pd.DataFrame) -> 
     return dist[:, 0]
 
 
+def closer_share(dcr: np.ndarray, baseline: np.ndarray, decimals: int = 9) -> float:
+    """Chance that a ``dcr`` row is closer to the reference than a ``baseline`` row, ties counted half.
+
+    The Mann-Whitney statistic of the two samples of distances: 0.5 when they
+    come from one distribution, above 0.5 when the ``dcr`` rows sit closer.
+    Unlike a ratio of medians it does not jump where the distances take few
+    values. Distances are rounded to ``decimals`` first, so that equal
+    differences found with different rounding errors tie.
+
+    Parameters
+    ----------
+    dcr : numpy.ndarray
+        Distances of the rows under test (e.g. synthetic) to their closest reference row.
+    baseline : numpy.ndarray
+        Distances of the baseline rows (e.g. a holdout) to their closest reference row.
+    decimals : int, default 9
+        Decimals kept before comparing.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> closer_share(np.array([0.0, 1.0]), np.array([1.0, 2.0]))
+    0.875
+    """
+    a = np.round(np.asarray(dcr, dtype="float64"), decimals)
+    b = np.sort(np.round(np.asarray(baseline, dtype="float64"), decimals))
+    if not len(a) or not len(b):
+        raise ValueError("closer_share needs at least one distance on each side")
+    below, above = np.searchsorted(b, a, side="left"), np.searchsorted(b, a, side="right")
+    return float(((len(b) - above) + 0.5 * (above - below)).sum() / (len(a) * len(b)))
+
+
 def _dcr_figures(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None, kinds: dict[str, str],
                  cols: list, *, max_query_rows: int, max_reference_rows: int, random_state: int) -> dict[str, Any]:
     """:func:`privacy`'s distances to the closest real record, synthetic and holdout rows as queries."""
@@ -194,6 +240,7 @@ def _dcr_figures(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFr
         dcr_synthetic_p05=float(np.quantile(d_syn, 0.05)),
         dcr_holdout_p05=float(np.quantile(d_hold, 0.05)) if d_hold is not None else None,
         dcr_ratio=(med_s / med_h if med_h else None) if med_h is not None else None,
+        dcr_closer=closer_share(d_syn, d_hold) if d_hold is not None else None,
         query_rows={"synthetic": len(d_syn), "holdout": len(d_hold) if d_hold is not None else 0},
         reference_rows=len(ref),
     )
@@ -233,6 +280,8 @@ def privacy(
     dict
         ``{"dcr_synthetic_median", "dcr_holdout_median", "dcr_synthetic_p05",
         "dcr_holdout_p05", "dcr_ratio" (synthetic median / holdout median),
+        "dcr_closer" (chance that a synthetic row is closer to the real rows than a
+        holdout row, ties half: 0.5 is parity, see :func:`closer_share`),
         "exact_copies", "exact_copies_holdout", "query_rows", "reference_rows"}``;
         holdout figures are ``None`` without a holdout.
 
