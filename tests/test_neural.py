@@ -96,7 +96,7 @@ def test_learns_the_dependency_and_conditions_on_it(backend, epochs, kw, share):
 
 @pytest.mark.parametrize("backend, param, value", [
     ("vae", "epochs", 0), ("vae", "epochs", "abc"), ("vae", "hidden", "x"), ("vae", "lr", -1.0),
-    ("vae", "gibbs_steps", -1), ("gan", "batch_size", 0), ("gan", "hidden", []), ("gan", "tau", 0),
+    ("vae", "gibbs_steps", -1), ("vae", "fitted_prior", "yes"), ("gan", "batch_size", 0), ("gan", "hidden", []), ("gan", "tau", 0),
     ("gmm", "n_components", 0), ("gmm", "max_iter", "x"), ("gmm", "candidates", [0]),
 ])
 def test_bad_backend_params_are_one_line_errors(backend, param, value):
@@ -207,3 +207,33 @@ def test_auto_hidden_widths_follow_the_number_of_columns(tmp_path):
         syn.save(tmp_path / f"{backend}.tsyn")
         again = Synthesizer.load(tmp_path / f"{backend}.tsyn")
         pd.testing.assert_frame_equal(again.sample(50, seed=3), syn.sample(50, seed=3))
+
+
+def test_vae_draws_z_from_the_fitted_aggregate_posterior():
+    """Unconditional rows: z from a Gaussian with the moments of the training rows' posteriors.
+
+    A model saved without the fitted Gaussian (older files) draws z from N(0, I).
+    """
+    df = _two_clusters()
+    fitted = small("vae", epochs=10).fit(df)
+    plain = small("vae", epochs=10, fitted_prior=False).fit(df)
+    fb, pb = fitted.backend_, plain.backend_
+    for name in fb._nets:  # fitted after training: the networks are the same
+        for a, b in zip(getattr(fb, name).state_dict().values(), getattr(pb, name).state_dict().values()):
+            assert torch.equal(a, b), name
+    assert pb.z_chol_ is None
+    enc = fitted.encoder_.transform(df, np.random.default_rng(0), missing="model")
+    rows, _ = fb._view(enc)
+    with torch.no_grad():
+        mu, logvar = fb._encode(rows, torch.ones((rows.shape[0], fb.view_codec_.n_cols)))
+    cov = fb.z_chol_ @ fb.z_chol_.T
+    # one posterior draw per row: the mean of the means; the covariance of the means plus the mean variance
+    assert torch.allclose(fb.z_mean_, mu.mean(0), atol=0.08)
+    assert torch.allclose(cov, torch.cov(mu.T) + torch.diag(logvar.exp().mean(0)), atol=0.15)
+    assert (cov - torch.eye(cov.shape[0])).abs().max() > 0.3  # far from the N(0, I) prior here
+    assert not fitted.sample(200, seed=1).equals(plain.sample(200, seed=1))
+    meta, arrays = fb.get_state()
+    assert {"vae.z_mean", "vae.z_chol"} <= set(arrays)
+    old = {k: v for k, v in arrays.items() if not k.startswith("vae.z_")}
+    fitted.backend_ = type(fb).from_state(fb.get_params(), meta, old)
+    pd.testing.assert_frame_equal(fitted.sample(200, seed=1), plain.sample(200, seed=1))

@@ -84,6 +84,7 @@ _RULES = {
     "nonneg_int": ("a non-negative integer", lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0),
     "pos_float": ("a positive number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v > 0),
     "nonneg_float": ("a non-negative number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and v >= 0),
+    "bool": ("true or false", lambda v: isinstance(v, (bool, np.bool_))),
     "fraction": ("a number from 0 to 1", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and 0 <= v <= 1),
     "upto2": ("a number from 0 to 2", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool) and 0 <= v <= 2),
     "none_or_nonneg_int": ("a non-negative integer or null",

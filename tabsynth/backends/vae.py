@@ -78,6 +78,11 @@ class VAEBackend(NeuralBackend, BackendBase):
         ten (an offset within a bin is a sawtooth of the value, which the decoder cannot
         pin down; pair trends of strong pairs 0.944 against 0.912); ten bins gave slightly
         better column shapes (adult 0.985 against 0.980).
+    fitted_prior : bool, default True
+        Draw ``z`` for unconditional rows from a Gaussian fitted after training to the
+        training rows' posterior draws (their mean and full covariance) instead of
+        ``N(0, I)``; see :meth:`_fit_prior`. Conditional sampling (``given``) uses the
+        encoder's posterior either way.
     precision : {"auto", "float32", "bfloat16"}, default "auto"
         Arithmetic of the networks' matrix products: ``"auto"`` is bfloat16 on
         CPUs that compute it natively (AVX-512 BF16, AMX), float32 elsewhere
@@ -88,7 +93,8 @@ class VAEBackend(NeuralBackend, BackendBase):
     _nets = ("encoder_", "decoder_", "log_sigma_")
     _rules = {"epochs": "auto_or_pos_int", "steps": "pos_int", "batch_size": "pos_int", "lr": "pos_float",
               "weight_decay": "nonneg_float", "hidden": "widths", "latent_dim": "pos_int", "beta": "nonneg_float",
-              "gibbs_steps": "nonneg_int", "bins": "pos_int"}
+              "gibbs_steps": "nonneg_int", "bins": "pos_int",
+              "fitted_prior": "bool"}
 
     def __init__(
         self,
@@ -103,6 +109,7 @@ class VAEBackend(NeuralBackend, BackendBase):
         beta: float = 0.5,
         gibbs_steps: int = 0,
         bins: int = 1,
+        fitted_prior: bool = True,
         precision: str = "auto",
     ):
         self.epochs = epochs
@@ -115,7 +122,20 @@ class VAEBackend(NeuralBackend, BackendBase):
         self.beta = beta
         self.gibbs_steps = gibbs_steps
         self.bins = bins
+        self.fitted_prior = fitted_prior
         self.precision = precision
+
+    def _extra_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        if self.z_chol_ is None:
+            return {}, {}
+        return {}, {"vae.z_mean": self.z_mean_.numpy().copy(), "vae.z_chol": self.z_chol_.numpy().copy()}
+
+    def _load_extra_state(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
+        # models saved before the fitted prior (or fitted without it) draw z from N(0, I)
+        self.z_mean_ = self.z_chol_ = None
+        if "vae.z_chol" in arrays:
+            self.z_mean_ = torch.as_tensor(np.asarray(arrays["vae.z_mean"], dtype=np.float32))
+            self.z_chol_ = torch.as_tensor(np.asarray(arrays["vae.z_chol"], dtype=np.float32))
 
     # ------------------------------------------------------------ networks
     def _offsets(self, u: np.ndarray) -> np.ndarray:
@@ -180,7 +200,40 @@ class VAEBackend(NeuralBackend, BackendBase):
         history = train_loop(step, n, epochs=epochs, batch_size=self.batch_size, gen=gen, progress=progress,
                              stage="vae: training")
         self._fit_residuals(rows, codes, gen)
+        self.z_mean_ = self.z_chol_ = None
+        if self.fitted_prior:
+            self._fit_prior(rows, gen)
         return history
+
+    def _fit_prior(self, rows: torch.Tensor, gen: torch.Generator) -> None:
+        """Fit the Gaussian that unconditional sampling draws ``z`` from: mean and covariance of posterior draws.
+
+        The decoder learnt from the encoder's posteriors, whose mixture over the training rows
+        (the aggregate posterior) is not the ``N(0, I)`` prior the KL term pulls it towards:
+        prior draws land where no row's posterior is, and decode to blurred rows. Drawing ``z``
+        from a Gaussian with the aggregate posterior's mean and covariance (one posterior draw
+        per training row) keeps the sampler where the decoder was trained (Ghosh et al. 2020
+        fit a density to the latent codes after training for the same reason): on the
+        generated credit table, strong-pair trends 0.942 -> 0.951, column shapes 0.972 -> 0.980.
+        """
+        d = int(self.latent_dim)
+        s1 = torch.zeros(d, dtype=torch.float64)
+        s2 = torch.zeros((d, d), dtype=torch.float64)
+        with torch.no_grad():
+            full = torch.ones((1, self.view_codec_.n_cols))
+            for start in range(0, rows.shape[0], self.sample_chunk):
+                x = rows[start : start + self.sample_chunk]
+                mu, logvar = self._encode(x, full.expand(x.shape[0], -1))
+                z = (mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen)).double()
+                s1 += z.sum(0)
+                s2 += z.T @ z
+        n = rows.shape[0]
+        mean = s1 / n
+        cov = s2 / n - mean[:, None] * mean[None, :]
+        vals, vecs = torch.linalg.eigh(cov)
+        cov = (vecs * vals.clamp(min=1e-6)) @ vecs.T
+        self.z_mean_ = mean.float()
+        self.z_chol_ = torch.linalg.cholesky(cov).float()
 
     def _fit_residuals(self, rows: torch.Tensor, codes: torch.Tensor, gen: torch.Generator) -> None:
         """Measure how the numbers' residuals correlate in the training rows (the decoder draws them independently).
@@ -280,6 +333,8 @@ class VAEBackend(NeuralBackend, BackendBase):
         forbid = self._view_forbid(forbid)
         if not bool(mask.any()):
             z = torch.randn((k, int(self.latent_dim)), generator=gen)
+            if self.z_chol_ is not None:
+                z = self.z_mean_ + z @ self.z_chol_.T
             return self._encoded(*self._draw(z, gen, forbid))
         view = self.view_codec_
         mask = self._view_mask(mask)
