@@ -56,26 +56,33 @@ def test_ordered_map_raises_the_items_error_and_stops_early():
 
 
 def test_limited_across_threads_restores_the_pools():
-    before = [p["num_threads"] for p in threadpool_info()]
-    tabsynth.set_threads(2)
-    barrier = threading.Barrier(3)
-    inside = []
+    def blas() -> list[int]:  # BLAS pools are process-wide (OpenMP's count is per thread)
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
 
-    def work():
+    before = blas()
+    tabsynth.set_threads(1)
+    first_in, first_out = threading.Event(), threading.Event()
+    seen = []
+
+    def first():
         with _threads.limited():
-            barrier.wait()
-            # BLAS pools are process-wide; OpenMP's count is per thread (its value in another thread depends on
-            # the OpenMP runtime), so only the BLAS pools are read here
-            inside.append([p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"])
-            barrier.wait()
+            first_in.set()
+            seen.append(blas())
+        first_out.set()
 
-    threads = [threading.Thread(target=work) for _ in range(3)]
+    def second():
+        first_in.wait()
+        with _threads.limited():
+            first_out.wait()  # the first thread has left: the limit still holds while this one works
+            seen.append(blas())
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert all(n == 2 for counts in inside for n in counts)
-    assert [p["num_threads"] for p in threadpool_info()] == before
+    assert len(seen) == 2 and all(n == 1 for counts in seen for n in counts)
+    assert blas() == before  # the last to leave restored them
 
 
 @pytest.mark.parametrize("backend", ["trees", "gmm"])
