@@ -67,22 +67,23 @@ def test_limited_across_threads_restores_the_pools():
     def first():
         with _threads.limited():
             first_in.set()
-            seen.append(blas())
+            seen.append((_threads._depth, _threads._restore is not None))
         first_out.set()
 
     def second():
         first_in.wait()
         with _threads.limited():
-            first_out.wait()  # the first thread has left: the limit still holds while this one works
-            seen.append(blas())
+            first_out.wait()  # the first thread has left: the limit is still held for this one
+            seen.append((_threads._depth, _threads._restore is not None))
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(seen) == 2 and all(n == 1 for counts in seen for n in counts)
-    assert blas() == before  # the last to leave restored them
+    assert seen[0][1] and seen[1] == (1, True)  # held by one block, not yet restored
+    assert _threads._depth == 0 and _threads._restore is None
+    assert blas() == before  # the last to leave restored the pools
 
 
 @pytest.mark.parametrize("backend", ["trees", "gmm"])
