@@ -10,7 +10,12 @@ The public API is imported lazily so ``import tabsynth`` never imports torch.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
+
+# Before torch first multiplies matrices: MKL's strict reproducible mode, so a product gives the same bits
+# on any thread count and the neural backends may train on the idle cores (tabsynth._threads.torch_invariant).
+os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 
 from ._version import __version__
 from .errors import InputError, TabsynthError

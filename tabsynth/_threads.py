@@ -15,9 +15,11 @@ The neural backends' training is the exception: unless a count is set, it
 uses the cores that other processes leave idle (:class:`CoreMeter`, at most
 :data:`AUTO_MAX`), measured when training starts and again about every half
 second, so a fit takes the idle cores of a big machine and gives them back
-within half a second when other work arrives. Their results do not depend on
-the thread count (same seed, same rows on one thread or four; tested), so this
-costs no reproducibility. Sampling is the other: blocks of rows are drawn on
+within half a second when other work arrives. It does so only where torch's
+results cannot depend on the count (:func:`torch_invariant`: MKL in its strict
+reproducible mode, which ``import tabsynth`` asks for before torch's first
+product); elsewhere training keeps :func:`get_threads`. So the same seed gives
+the same model on one thread or four (tested). Sampling is the other: blocks of rows are drawn on
 the idle cores at once (:func:`ordered_map`; each block seeded by its
 position, so the same rows whatever the count), each block's native code
 still on :func:`get_threads` threads.
@@ -231,18 +233,50 @@ def auto_threads(free: float | None) -> int:
     return int(max(1, min(AUTO_MAX, math.floor(free + 0.25))))
 
 
+#: MKL's ``MKL_CBWR_STRICT`` flag (mkl_service.h): results independent of the thread count
+_MKL_STRICT = 0x10000
+
+
+@functools.lru_cache(maxsize=1)
+def torch_invariant() -> bool:
+    """Whether torch's products give the same bits on any thread count here.
+
+    True when torch's MKL runs in its strict reproducible mode (``MKL_CBWR=AUTO,STRICT``, set by
+    ``import tabsynth`` unless the variable was set before, and only effective if torch had not
+    multiplied matrices yet). Without MKL, or in another mode, a product's sums may split across
+    threads (a VAE trained on one thread and on two then differs in the last bits), so training
+    keeps the fixed count of :func:`get_threads`.
+    """
+    import ctypes
+    import glob
+
+    import torch
+
+    if not torch.backends.mkl.is_available():
+        return False
+    for path in glob.glob(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.*")):
+        try:
+            get = ctypes.CDLL(path).mkl_serv_cbwr_get
+        except (OSError, AttributeError):
+            continue
+        get.restype = ctypes.c_int
+        return bool(get(ctypes.c_int(-1)) & _MKL_STRICT)  # -1: MKL_CBWR_ALL, the branch and the flags
+    return False
+
+
 class AdaptiveThreads:
     """Torch's thread count for a training run: the set count, or the idle cores, re-measured as it runs.
 
     ``start()`` measures over ``window`` seconds and sets torch's threads; ``check()``
     (called between steps) re-measures at most every :data:`AUTO_INTERVAL` seconds and
     changes the count when the idle cores changed. With a count set by the user both
-    are that count. ``counts`` records every count used (for benchmarks).
+    are that count, and so where torch's results could depend on the count (:func:`torch_invariant`).
+    ``counts`` records every count used (for benchmarks).
     """
 
     def __init__(self, window: float = 0.1) -> None:
         self.window = window
-        self.fixed = get_threads() if is_set() else None
+        self.fixed = get_threads() if is_set() or not torch_invariant() else None
         self.meter: CoreMeter | None = None
         self.counts: list[int] = []
         self._next = 0.0

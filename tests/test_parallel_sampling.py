@@ -139,3 +139,41 @@ def test_database_child_blocks_on_threads_give_the_same_tables(monkeypatch):
     for other in outs[1:]:
         for name, table in outs[0].items():
             pd.testing.assert_frame_equal(other[name], table)
+
+
+def test_neural_training_on_one_thread_or_two_gives_the_same_model():
+    """A VAE's weight gradients sum over the batch: MKL's strict mode keeps those sums the same on any count.
+
+    Without it (``MKL_CBWR`` empty) this table's VAE differs in the last bits between one thread and two,
+    so training on the idle cores is only allowed where :func:`torch_invariant` holds.
+    """
+    import torch
+
+    rng = np.random.default_rng(0)
+    g = rng.random(1200) < 0.5
+    df = pd.DataFrame({"g": np.where(g, "up", "down"), "x": np.where(g, 5.0, -5.0) + rng.normal(size=1200),
+                       "y": rng.normal(size=1200)})
+    if not torch.backends.mkl.is_available():
+        pytest.skip("torch without MKL: training keeps a fixed thread count")
+    assert _threads.torch_invariant()
+    nets = []
+    for threads in (1, 2):
+        tabsynth.set_threads(threads)
+        syn = Synthesizer("vae", random_state=0, epochs=10, hidden=[32, 32], batch_size=100,
+                          latent_dim=8).fit(df)
+        nets.append(syn.backend_.encoder_.state_dict())
+    assert all(torch.equal(nets[0][k], nets[1][k]) for k in nets[0])
+
+
+def test_training_keeps_the_set_count_where_torch_may_differ_by_thread():
+    """torch multiplied matrices before tabsynth was imported: MKL's mode is fixed, so no adaptive count."""
+    import subprocess
+    import sys
+
+    code = ("import torch; torch.randn(9, 9) @ torch.randn(9, 9)\n"
+            "from tabsynth import _threads\n"
+            "t = _threads.AdaptiveThreads()\n"
+            "print(_threads.torch_invariant(), t.fixed, t.start())\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("MKL_CBWR", "TABSYNTH_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.split() == ["False", "1", "1"]
