@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import ctypes
 import functools
+import glob
 import math
 import os
 import sys
@@ -247,9 +249,6 @@ def torch_invariant() -> bool:
     threads (a VAE trained on one thread and on two then differs in the last bits), so training
     keeps the fixed count of :func:`get_threads`.
     """
-    import ctypes
-    import glob
-
     import torch
 
     if not torch.backends.mkl.is_available():
