@@ -507,8 +507,9 @@ class TableEncoder:
         for spec in self.schema.columns:
             if spec.name not in out:
                 out[spec.name] = self._unmodelled(spec, n, rng)
-        df = pd.DataFrame({name: out[name].reset_index(drop=True) for name in self.schema.names})
-        return df
+        # one index object for every column: a dict of Series is otherwise aligned on their indexes (a copy each)
+        index = pd.RangeIndex(n)
+        return pd.DataFrame({name: out[name].set_axis(index) for name in self.schema.names}, index=index, copy=False)
 
     def _unmodelled(self, spec: ColumnSpec, n: int, rng: np.random.Generator) -> pd.Series:
         isna = rng.random(n) < spec.missing_rate if spec.nullable else np.zeros(n, bool)
