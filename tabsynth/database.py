@@ -64,6 +64,7 @@ from sklearn.neighbors import NearestNeighbors
 from ._params import validate
 from ._rng import RandomState, draw_seed, make_rng
 from ._threads import limits_threads, ordered_map
+from .backends import given_only_params
 from .errors import FileFormatError, InputError, NotFittedError
 from .evaluate.database import key_column
 from .io import atomic_path
@@ -335,9 +336,7 @@ class DatabaseSynthesizer:
                 self.kept_[name] = {"table": df, "frame": frame}
                 self.models_[name] = None
                 continue
-            params = {**self.params}
-            if self.backend == "trees" and "gibbs_sweeps" not in params:  # drawn given first-in-chain columns only
-                params["gibbs_sweeps"] = 0
+            params = given_only_params(self.backend, self.params)  # drawn alone or given first-in-chain columns
             primary = self._primary(name)
             if primary is not None and "given_columns" not in params:  # its parent's columns are given when drawn
                 # whether a row has a parent first: an orphan's parent columns are drawn (missing) given it

@@ -43,6 +43,7 @@ import pandas as pd
 
 from ._params import validate
 from ._rng import RandomState, draw_seed, make_rng
+from .backends import given_only_params
 from .database import as_dtype, key_format, new_keys, read_models, write_models
 from .errors import FileFormatError, InputError, NotFittedError
 from .rules import digits_after_point
@@ -165,8 +166,7 @@ class SequenceSynthesizer:
         ents, steps = self._frames(table, entity, order)
         self.entity_model_ = Synthesizer(self.backend, random_state=int(seeds[0]), **self.params).fit(ents)
         given = [*self.attributes_, POS, *(PREV + c for c in self.varying_)]  # what a step is drawn given
-        step_params = {"given_columns": given, **({"gibbs_sweeps": 0} if self.backend == "trees" else {}),
-                       **self.params}  # steps are drawn given first-in-chain columns only: no sweeps
+        step_params = given_only_params(self.backend, {"given_columns": given, **self.params})
         self.step_model_ = (Synthesizer(self.backend, random_state=int(seeds[1]), **step_params).fit(steps)
                             if len(steps) >= 2 else None)
         self.n_entities_ = len(ents)

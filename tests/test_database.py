@@ -255,3 +255,13 @@ def test_detection_leaves_out_what_identifies_another_parent():
     assert copied(tables, rels[0]) == []
     assert other_parents(tables, rels, rels[0]) == ("sku", "unit_price")
     assert other_parents(tables, rels, rels[1]) == ("customer_id",)
+
+
+def test_table_models_skip_the_work_only_other_draws_need():
+    """Every table is drawn alone or given its parent's columns (first in its chain): trees fit no sweeps' trees."""
+    db = DatabaseSynthesizer(random_state=0).fit(shop())
+    assert {name: m.backend_.gibbs_sweeps for name, m in db.models_.items()} == dict.fromkeys(db.models_, 0)
+    assert all(t is None for m in db.models_.values() for t in m.backend_.full_)
+    kept = DatabaseSynthesizer(random_state=0, gibbs_sweeps=2).fit(shop())  # the caller's choice wins
+    assert {m.backend_.gibbs_sweeps for m in kept.models_.values()} == {2}
+    assert DatabaseSynthesizer(backend="gmm", random_state=0, max_iter=5).fit(shop()).models_["orders"].backend_

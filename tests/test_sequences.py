@@ -210,3 +210,12 @@ def test_missing_values_inside_histories_and_one_row_entities():
     one = SequenceSynthesizer("worker", order="year", random_state=0).fit(single).sample(seed=2)
     assert one["worker"].is_unique and len(one) == len(single)
     assert one.dtypes.equals(single.dtypes)
+
+
+def test_step_model_skips_the_sweeps_its_draws_never_use():
+    """Steps are drawn given the entity's columns, the position and the previous row, first in the chain."""
+    df = panel()
+    seq = SequenceSynthesizer("worker", order="year", random_state=0).fit(df)
+    assert seq.step_model_.backend_.gibbs_sweeps == 0 and seq.entity_model_.backend_.gibbs_sweeps == 3
+    assert SequenceSynthesizer("worker", order="year", random_state=0, gibbs_sweeps=1).fit(df) \
+        .step_model_.backend_.gibbs_sweeps == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
+from typing import Any
 
 from ..errors import ParameterError
 
@@ -31,3 +33,12 @@ def get_backend_class(name: str) -> type:
         raise ParameterError(f"{{backend}}: unknown backend {name!r}; choose one of {', '.join(available())}",
                              {"backend": name}) from None
     return getattr(importlib.import_module(module), cls)
+
+
+def given_only_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` for a backend ``name`` model whose rows are drawn alone or given its ``given_columns`` only.
+
+    The backend's ``given_only`` settings (``trees``: no Gibbs sweeps) under the caller's own ``params``,
+    which win.
+    """
+    return {**get_backend_class(name).given_only, **params}

@@ -45,6 +45,9 @@ class BackendBase:
     #: times ``Synthesizer.fit`` redraws the filler cells of missing numbers from the
     #: fitted model and refits; worth it for backends that fit fast
     filler_refits: int = 0
+    #: parameters for a model whose rows are drawn alone or given its first-in-chain ``given_columns`` only (a
+    #: database's tables, a sequence's steps): work that serves only other conditional draws is left out
+    given_only: dict[str, Any] = {}
 
     @classmethod
     def param_names(cls) -> list[str]:

@@ -368,6 +368,9 @@ class TreesBackend(BackendBase):
         self.gibbs_sweeps = gibbs_sweeps
         self.class_column = class_column
 
+    #: rows drawn given first-in-chain columns are exact chain draws: no sweeps, so no full conditionals fitted
+    given_only = {"gibbs_sweeps": 0}
+
     def _check(self, layout: Layout) -> None:
         check_params(self, {"min_samples_leaf": "auto_or_pos_int", "smoothing": "upto2", "alpha": "nonneg_float",
                             "gibbs_sweeps": "nonneg_int", "class_column": "none_or_nonneg_int"})
