@@ -334,3 +334,22 @@ def test_awkward_columns_do_not_sink_the_evaluation():
     assert all("errors" not in m for m in res["utility"]["models"].values())
     assert res["detection"]["gradient_boosting"] > 0.9
     assert res["privacy"]["exact_copies"] == 0.0
+
+
+def test_summary_warns_when_synthetic_rows_sit_closer_than_chance():
+    """DCR closer above parity by more than three standard errors warns, even with the median ratio fine."""
+    base = {"exact_copies": 0.0, "exact_copies_holdout": 0.0, "dcr_ratio": 0.98, "dcr_synthetic_median": 0.10,
+            "dcr_holdout_median": 0.102, "query_rows": {"synthetic": 5000, "holdout": 3000}}
+    close = summary_table({"privacy": {**base, "dcr_closer": 0.56}})
+    assert "WARNING" in close and "closer to the training rows" in close and "DCR closer 0.560" in close
+    assert "WARNING" not in summary_table({"privacy": {**base, "dcr_closer": 0.51}})  # within the noise
+    few = {**base, "query_rows": {"synthetic": 300, "holdout": 200}}
+    assert "WARNING" not in summary_table({"privacy": {**few, "dcr_closer": 0.56}})  # 0.56 is noise at 300 / 200
+
+
+def test_summary_docstring_examples():
+    import doctest
+
+    import tabsynth.evaluate._summary
+
+    assert doctest.testmod(tabsynth.evaluate._summary).failed == 0

@@ -536,7 +536,9 @@ def _privacy_section(pv: dict[str, Any] | None) -> list[str]:
             f"{_pct(pv.get('exact_copies'))}</b> of synthetic rows (holdout vs train: "
             f"{_pct(pv.get('exact_copies_holdout'))}); median distance to the closest real row: synthetic "
             f"<b>{_fmt(pv.get('dcr_synthetic_median'))}</b>, holdout "
-            f"<b>{_fmt(pv.get('dcr_holdout_median'))}</b>.</p>"]
+            f"<b>{_fmt(pv.get('dcr_holdout_median'))}</b>; chance that a synthetic row is closer to the "
+            f"training rows than a holdout row (DCR closer, 0.5 = as far as unseen rows): "
+            f"<b>{_fmt(pv.get('dcr_closer'))}</b>.</p>"]
 
 
 def _details_section(result: dict[str, Any], meta: dict[str, Any]) -> list[str]:
