@@ -90,6 +90,8 @@ class GMMBackend(BackendBase):
         shrinkage); the choice is ``shrinkage_``.
     """
 
+    forkable = True  # (sampling: numpy only)
+
     name = "gmm"
     filler_refits = 2
 
