@@ -311,15 +311,8 @@ class AdaptiveThreads:
 
 
 def can_fork() -> bool:
-    """Whether :func:`ordered_map` may compute items in forked worker processes here and now.
-
-    On Linux, from a process whose only other threads are daemons (a progress bar's monitor): a fork copies
-    one thread, and a lock that another working thread held at that moment would stay held in the copy.
-    """
-    if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    me = threading.current_thread()
-    return all(t.daemon or t is me for t in threading.enumerate())
+    """Whether :func:`ordered_map` may compute items in forked worker processes here (Linux)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
 _job: Callable[[Any], Any] | None = None  # what forked workers compute (set just before they are forked)
