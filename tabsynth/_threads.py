@@ -22,9 +22,7 @@ product); elsewhere training keeps :func:`get_threads`. So the same seed gives
 the same model on one thread or four (tested). Sampling is the other: blocks of rows are drawn on
 the idle cores at once (:func:`ordered_map`; each block seeded by its
 position, so the same rows whatever the count), each block's native code
-still on :func:`get_threads` threads; on Linux large samples of the backends
-that allow it draw their blocks in forked worker processes instead of threads
-(``ordered_map(..., processes=True)``), as decoding and rules hold the GIL.
+still on :func:`get_threads` threads.
 """
 
 from __future__ import annotations
@@ -35,9 +33,7 @@ import ctypes
 import functools
 import glob
 import math
-import multiprocessing
 import os
-import signal
 import sys
 import threading
 import time
@@ -310,48 +306,7 @@ class AdaptiveThreads:
         self._next = time.monotonic() + AUTO_INTERVAL
 
 
-def can_fork() -> bool:
-    """Whether :func:`ordered_map` may compute items in forked worker processes here (Linux)."""
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
-
-
-_job: Callable[[Any], Any] | None = None  # what forked workers compute (set just before they are forked)
-_fork_lock = threading.Lock()
-
-
-def _quiet_worker() -> None:
-    # a worker leaves interrupts and terminations to its parent (whose handlers clean up its outputs)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _run_job(item: Any) -> Any:
-    assert _job is not None
-    return _job(item)
-
-
-class _Forked:
-    """``submit(func, item)`` / ``shutdown()`` like a thread pool, on worker processes forked with ``func``."""
-
-    def __init__(self, func: Callable[[Any], Any], workers: int) -> None:
-        global _job
-        with _fork_lock:
-            _job = func
-            try:
-                self.pool = multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker)
-            finally:
-                _job = None
-
-    def submit(self, func: Callable[[Any], Any], item: Any) -> Any:
-        async_result = self.pool.apply_async(_run_job, (item,))
-        return type("Pending", (), {"result": staticmethod(async_result.get)})()
-
-    def shutdown(self, wait: bool = True, cancel_futures: bool = True) -> None:
-        self.pool.terminate()
-        self.pool.join()
-
-
-def ordered_map(func: Callable[[T], R], items: Iterable[T], *, processes: bool = False) -> Iterator[R]:
+def ordered_map(func: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
     """``func(item)`` for each item, yielded in the items' order, several computed at once on idle cores.
 
     With a thread count set (:func:`set_threads`, ``TABSYNTH_THREADS``, ``--threads``) that many items run
@@ -360,11 +315,6 @@ def ordered_map(func: Callable[[T], R], items: Iterable[T], *, processes: bool =
     :func:`usable_cpus` and :data:`AUTO_MAX`). ``func`` must give the same result in any thread (the
     sampler's blocks are each seeded by their index), so the results never depend on the count. At most
     that many results are computed ahead of the consumer, so memory stays that of a few items.
-
-    With ``processes`` (and :func:`can_fork`) the items after the first are computed in worker processes
-    forked from this one (they share its memory, the model included, and take no lock that Python threads
-    would share): work that holds the GIL (pandas, Python loops) then runs on every core at once. ``func``
-    must not use torch or OpenMP there, and its results must pickle.
 
     Examples
     --------
@@ -384,8 +334,7 @@ def ordered_map(func: Callable[[T], R], items: Iterable[T], *, processes: bool =
             return
         yield func(first)  # type: ignore[arg-type]
     pending: collections.deque = collections.deque()
-    pool: Any = (_Forked(func, cap) if processes and can_fork() else
-                 concurrent.futures.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="tabsynth"))
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=cap, thread_name_prefix="tabsynth")
     width, next_check = (cap, math.inf) if meter is None else (auto_threads(meter.free()), 0.0)
     try:
         while True:

@@ -177,32 +177,3 @@ def test_training_keeps_the_set_count_where_torch_may_differ_by_thread():
     env = {k: v for k, v in __import__("os").environ.items() if k not in ("MKL_CBWR", "TABSYNTH_THREADS")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.split() == ["False", "1", "1"]
-
-
-@pytest.mark.parametrize("backend", ["trees", "gmm"])
-def test_many_blocks_in_forked_processes_give_the_same_rows(monkeypatch, backend):
-    """Samples of FORK_BLOCKS blocks or more draw them in worker processes: the same rows as on one thread."""
-    if not _threads.can_fork():
-        pytest.skip("no fork here: blocks stay on threads")
-    monkeypatch.setattr(synth_mod, "SAMPLE_BLOCK", 500)
-    rng = np.random.default_rng(0)
-    df = pd.DataFrame({"x": rng.normal(size=400), "c": rng.choice(list("abc"), 400), "k": rng.integers(0, 5, 400)})
-    syn = Synthesizer(backend=backend, random_state=0).fit(df)
-    forked = []
-    real_forked = _threads._Forked
-
-    def spy(func, workers):
-        forked.append(workers)
-        return real_forked(func, workers)
-
-    monkeypatch.setattr(_threads, "_Forked", spy)
-    frames = {}
-    for threads in (1, 2, None):
-        tabsynth.set_threads(threads)
-        frames[threads] = pd.concat(list(syn.sample_batches(4_600, batch_size=900, seed=5)), ignore_index=True)
-    assert forked == [2, min(_threads.usable_cpus(), _threads.AUTO_MAX)]  # the set count; as many as may be idle
-    for threads in (2, None):
-        pd.testing.assert_frame_equal(frames[threads], frames[1])
-    tabsynth.set_threads(2)
-    pd.testing.assert_frame_equal(syn.sample(4_600, seed=5), frames[1])
-    assert len(forked) == 3

@@ -48,8 +48,6 @@ class BackendBase:
     #: parameters for a model whose rows are drawn alone or given its first-in-chain ``given_columns`` only (a
     #: database's tables, a sequence's steps): work that serves only other conditional draws is left out
     given_only: dict[str, Any] = {}
-    #: sampling uses neither torch nor OpenMP: large samples may draw their blocks in forked processes
-    forkable: bool = False
 
     @classmethod
     def param_names(cls) -> list[str]:

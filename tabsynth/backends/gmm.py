@@ -90,8 +90,6 @@ class GMMBackend(BackendBase):
         shrinkage); the choice is ``shrinkage_``.
     """
 
-    forkable = True  # (sampling: numpy only)
-
     name = "gmm"
     filler_refits = 2
 

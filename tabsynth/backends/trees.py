@@ -370,7 +370,6 @@ class TreesBackend(BackendBase):
 
     #: rows drawn given first-in-chain columns are exact chain draws: no sweeps, so no full conditionals fitted
     given_only = {"gibbs_sweeps": 0}
-    forkable = True
 
     def _check(self, layout: Layout) -> None:
         check_params(self, {"min_samples_leaf": "auto_or_pos_int", "smoothing": "upto2", "alpha": "nonneg_float",
