@@ -67,6 +67,16 @@ def test_failure_after_fitting_writes_nothing(cli, tmp_path, holes_csv, monkeypa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
 
 
+def _as_from_a_terminal() -> None:
+    # the child as a shell in a terminal starts it: the signals delivered, at their default handling. A child
+    # inherits ignored signals and the blocked mask; once in a full suite (2026-12-07) the SIGINT case ran to
+    # the end with exit 0, as a command started with SIGINT ignored does (a shell's background job), and passed
+    # alone every time since; this keeps the test about tabsynth's handling, not the runner's state.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT, signal.SIGTERM])
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("name,sig", [("t.csv", signal.SIGTERM), ("t.parquet", signal.SIGINT)])
 def test_signal_during_streamed_write_leaves_nothing(tmp_path, name, sig):
     """Case 8: a signal while rows are being streamed removes the staged file; exit code 128 + 15 / 130."""
@@ -74,7 +84,7 @@ def test_signal_during_streamed_write_leaves_nothing(tmp_path, name, sig):
     Synthesizer(random_state=0).fit(load_example()).save(model)
     proc = subprocess.Popen([sys.executable, "-m", "tabsynth", "sample", str(model), "--rows", "10000000",
                              "--batch-rows", "20000", "-o", str(tmp_path / name), "--seed", "1"],
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_as_from_a_terminal)
     deadline = time.time() + 60
     staged = None
     while time.time() < deadline and proc.poll() is None:
