@@ -6,10 +6,12 @@ here: 300 customers, 40 products and about 1,000 orders with two parents,
 customers without orders, guest orders with no customer and orders of
 deleted customers) and ``order_lines`` (generated: 300 orders, their lines
 keyed by (order_id, line_no), shipments of lines by that composite key).
-Each model fits the whole database and samples one of the same size (``seconds``: fit and sample, after the
-model's libraries are imported; ``import_seconds``: that import, on its own); :func:`tabsynth.evaluate.database.evaluate_database` scores
-it (key violations, cardinality shape, parent-child pair trends, per-table
-column shapes and pair trends) and a gradient-boosting detector tells real
+Each model fits the whole database and samples one of the same size
+(``seconds``: fit and sample, after the model's libraries are imported;
+``import_seconds``: that import, on its own);
+:func:`tabsynth.evaluate.database.evaluate_database` scores it (key
+violations, cardinality shape, parent-child pair trends, per-table column
+shapes and pair trends) and a gradient-boosting detector tells real
 child rows joined with their parents from synthetic ones (ROC-AUC, 0.5 =
 indistinguishable; folds grouped by parent row). SDV's HMA refuses a
 database with orphans: it gets the database without them
@@ -232,13 +234,14 @@ def main() -> None:
                     syn = {p.stem: pd.read_parquet(p) for p in out_dir.glob("*.parquet")}
                     s = score(real, syn, RELATIONS[db])
                     row.update({"seconds": round(res["seconds"], 2),
-                                "import_seconds": round(res.get("import_seconds", float("nan")), 2), "peak_rss_mb": round(res["peak_rss_mb"]),
+                                "import_seconds": round(res.get("import_seconds", float("nan")), 2),
+                                "peak_rss_mb": round(res["peak_rss_mb"]),
                                 "rows": {k: len(v) for k, v in syn.items()}, **{k: s[k] for k in (
                                     "key_violations", "cardinality", "parent_child_trends", "column_shapes",
                                     "pair_trends", "joined_detection_auc")}, "detail": s})
                 rows.append(row)
-    cols = ["database", "model", "seconds", "import_seconds", "key_violations", "cardinality", "parent_child_trends", "column_shapes",
-            "pair_trends", "joined_detection_auc"]
+    cols = ["database", "model", "seconds", "import_seconds", "key_violations", "cardinality", "parent_child_trends",
+            "column_shapes", "pair_trends", "joined_detection_auc"]
     print_table(rows, cols)
     write_json({"benchmark": "database", "command": " ".join(sys.argv), "machine": machine(), "rows": rows}, args.out)
 

@@ -325,6 +325,7 @@ class DatabaseSynthesizer:
         self.seed_ = int(seed)
         self.tables_: dict[str, dict] = {}
         self.models_: dict[str, Synthesizer] = {}
+        base_params = given_only_params(self.backend, self.params)  # each table: drawn alone or given its first cols
         for i, name in enumerate(self.order_):
             df = tables[name].reset_index(drop=True)
             # each parent's columns along the child rows, once per relation (name-matching and context both use them)
@@ -336,7 +337,7 @@ class DatabaseSynthesizer:
                 self.kept_[name] = {"table": df, "frame": frame}
                 self.models_[name] = None
                 continue
-            params = given_only_params(self.backend, self.params)  # drawn alone or given first-in-chain columns
+            params = dict(base_params)
             primary = self._primary(name)
             if primary is not None and "given_columns" not in params:  # its parent's columns are given when drawn
                 # whether a row has a parent first: an orphan's parent columns are drawn (missing) given it
