@@ -50,6 +50,7 @@ _setting: int | None = None
 _lock = threading.Lock()
 _depth = 0  # limited() blocks open, in every thread
 _restore: Callable[[], None] | None = None
+_local = threading.local()  # a count for one thread's work (local_threads), over the setting
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -93,13 +94,34 @@ def is_set() -> bool:
 
 
 def get_threads() -> int:
-    """The number of threads tabsynth's native work uses now."""
+    """The number of threads tabsynth's native work uses now (in this thread)."""
+    local = getattr(_local, "n", None)
+    if local is not None:
+        return local
     if _setting is not None:
         return _setting
     env = os.environ.get(ENV)
     if env:
         return _check(env, ENV)
     return 1
+
+
+@contextmanager
+def local_threads(n: int) -> Iterator[int]:
+    """Within the block, :func:`get_threads` is ``n`` in the calling thread only (other threads keep theirs).
+
+    Examples
+    --------
+    >>> with local_threads(3):
+    ...     get_threads()
+    3
+    """
+    old = getattr(_local, "n", None)
+    _local.n = _check(n, "threads")
+    try:
+        yield _local.n
+    finally:
+        _local.n = old
 
 
 @contextmanager
@@ -217,6 +239,10 @@ class CoreMeter:
     def _reading() -> tuple[float, float, float] | None:
         busy = _busy_seconds()
         return None if busy is None else (time.monotonic(), busy, _own_seconds())
+
+    def age(self) -> float:
+        """Seconds since the previous reading."""
+        return time.monotonic() - self._last[0] if self._last is not None else 0.0
 
     def free(self) -> float | None:
         """Cores left idle by other processes since the previous reading (``None``: unknown)."""

@@ -256,9 +256,9 @@ def _parse_text(raw: pd.Series, tokens, *, decimal_comma: bool) -> tuple[pd.Seri
 
 def _parse_iso(obs: pd.Series) -> tuple[pd.Series, dict] | None:
     """ISO dates / date-times all written in one layout -> (datetime64 values, layout), else None."""
-    m = obs.str.extract(_ISO.pattern + r"$", expand=True)
-    if not obs.str.fullmatch(_ISO).all():
+    if not obs.str.fullmatch(_ISO).all():  # first: the cheap test, the extraction only for dates
         return None
+    m = obs.str.extract(_ISO.pattern + r"$", expand=True)
     seps, times, fracs = m["sep"].fillna(""), m["time"].fillna(""), m["frac"].fillna("")
     if seps.nunique() > 1 or times.str.len().nunique() > 1 or fracs.str.len().nunique() > 1:
         return None

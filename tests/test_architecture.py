@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1] / "tabsynth"
 #: lowest first; a module may import its own layer and the layers before it
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundations", {"tabsynth.errors", "tabsynth._version", "tabsynth._rng", "tabsynth._threads",
-                     "tabsynth._outputs", "tabsynth._params"}),
+                     "tabsynth._outputs", "tabsynth._params", "tabsynth._spread"}),
     ("tables, files and scores (DataFrames only)", {"tabsynth.schema", "tabsynth.io", "tabsynth.dataset",
                                                    "tabsynth.datasets", "tabsynth.evaluate*"}),
     ("cells and rules", {"tabsynth._cells", "tabsynth.rules", "tabsynth._refine"}),

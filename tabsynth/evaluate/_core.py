@@ -13,14 +13,15 @@ import pandas as pd
 import sklearn  # noqa: F401  (loads its OpenMP runtime now, so that evaluate's thread limit reaches it)
 
 from .._params import validate
-from .._threads import get_threads, limits_threads
+from .._spread import spread, start
+from .._threads import limits_threads
 from ..errors import InputError
 from ..schema import json_value
 from ._columns import MISSING, check_frames, subsample, to_keys
 from .detection import detection
 from .fidelity import fidelity
 from .privacy import privacy
-from .utility import check_caps, check_models, check_seeds, check_task_args, feature_selection, run_utility
+from .utility import UtilityRun, check_caps, check_models, check_seeds, check_task_args, feature_selection, guarded
 
 SECTIONS = ("fidelity", "utility", "feature_selection", "detection", "privacy")
 
@@ -214,36 +215,80 @@ def _plan(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
                  random_state, max_rows, n_jobs)
 
 
+#: rough seconds of a section per 10,000 rows (one thread, adult): the order its job is handed out
+_SECTION_COST = {"feature_selection": 0.35, "detection": 1.5, "privacy": 1.3}
+
+
+def _timed(func: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, float]:
+    """``func(*args, **kwargs)`` and the seconds it took (a job of :func:`tabsynth._spread.spread`)."""
+    t0 = time.perf_counter()
+    return func(*args, **kwargs), time.perf_counter() - t0
+
+
+def _section_jobs(p: _Plan) -> dict[str, tuple[tuple, float]]:
+    """The sections after fidelity, each one job: ``{section: ((func, args, kwargs), cost)}``."""
+    rs, max_rows = p.random_state, p.max_rows
+    jobs: dict[str, tuple[tuple, float]] = {}
+    if "feature_selection" in p.sections:
+        train, syn = subsample(p.train, max_rows, rs), subsample(p.synthetic, max_rows, rs + 1)
+        jobs["feature_selection"] = ((feature_selection, (train, syn, p.target), {"task": p.task, "random_state": rs}),
+                                     (len(train) + len(syn)) / 20_000 * _SECTION_COST["feature_selection"])
+    if "detection" in p.sections:
+        jobs["detection"] = ((detection, (p.real, p.synthetic), {"random_state": rs}),
+                             min(len(p.real), len(p.synthetic), 20_000) / 10_000 * _SECTION_COST["detection"] * 2)
+    if "privacy" in p.sections:
+        jobs["privacy"] = ((privacy, (p.train, p.synthetic, p.holdout),
+                            {"random_state": rs, "max_reference_rows": max_rows or len(p.train),
+                             "copies_reference": p.real}),
+                           min(len(p.train), max_rows or len(p.train)) / 10_000 * _SECTION_COST["privacy"])
+    return jobs
+
+
 def _compute(p: _Plan, progress: Progress | None) -> tuple[dict[str, Any], dict[str, float]]:
-    """Run the planned sections in order: ``({section: result or None}, {section: seconds})``."""
+    """Run the planned sections: ``({section: result or None}, {section: seconds})``.
+
+    Fidelity runs first, here; then every utility fit and the other sections are jobs spread over the
+    idle cores (:func:`tabsynth._spread.spread`), so a section's seconds are its jobs' own (they overlap).
+    """
     result: dict[str, Any] = {s: None for s in SECTIONS}
     seconds: dict[str, float] = {}
     rs, max_rows = p.random_state, p.max_rows
-    for i, section in enumerate(p.sections):
+    width = start(("tabsynth.evaluate.utility",))  # helpers load while fidelity runs and features are encoded
+    if progress:
+        progress(p.sections[0], 0, len(p.sections))
+    if "fidelity" in p.sections:
         t0 = time.perf_counter()
-        if progress:
-            progress(section, i, len(p.sections))
-        if section == "fidelity":
-            result["fidelity"] = fidelity(p.real, p.synthetic, max_rows=max_rows, random_state=rs)
-        elif section == "utility":
-            result["utility"] = run_utility(
-                subsample(p.train, max_rows, rs), subsample(p.synthetic, max_rows, rs + 1),
-                subsample(p.holdout, max_rows, rs + 2), p.target, task=p.task, models=p.models, seeds=p.seeds,
-                random_state=rs, n_jobs=get_threads() if p.n_jobs is None else p.n_jobs, caps=p.caps,
-                progress=progress)
-        elif section == "feature_selection":
-            result["feature_selection"] = feature_selection(
-                subsample(p.train, max_rows, rs), subsample(p.synthetic, max_rows, rs + 1),
-                p.target, task=p.task, random_state=rs)
-        elif section == "detection":
-            result["detection"] = detection(p.real, p.synthetic, random_state=rs)
-        elif section == "privacy":
-            result["privacy"] = privacy(p.train, p.synthetic, p.holdout, random_state=rs,
-                                        max_reference_rows=max_rows or len(p.train), copies_reference=p.real)
-        seconds[section] = seconds.get(section, 0.0) + time.perf_counter() - t0
+        result["fidelity"] = fidelity(p.real, p.synthetic, max_rows=max_rows, random_state=rs)
+        seconds["fidelity"] = time.perf_counter() - t0
+    jobs: list[tuple] = []  # (cost, section, job)
+    run = None
+    if "utility" in p.sections:
+        t0 = time.perf_counter()
+        run = UtilityRun(subsample(p.train, max_rows, rs), subsample(p.synthetic, max_rows, rs + 1),
+                         subsample(p.holdout, max_rows, rs + 2), p.target, task=p.task, models=p.models,
+                         seeds=p.seeds, random_state=rs, n_jobs=p.n_jobs, caps=p.caps)
+        seconds["utility"] = time.perf_counter() - t0
+        jobs += [(cost, "utility", (guarded, (job,))) for cost, job in zip(run.costs, run.jobs)]
+    sections = _section_jobs(p)
+    jobs += [(cost, name, (guarded, ((_timed, job),))) for name, (job, cost) in sections.items()]
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0])
+    total = len(order)
+    outcomes = spread([jobs[i][2] for i in order], width=width,
+                      done=(lambda k: progress("evaluating", k, total)) if progress else None)
+    by_job: list[Any] = [None] * total
+    for i, out in zip(order, outcomes):
+        by_job[i] = out
+    if run is not None:
+        outs = by_job[:len(run.jobs)]
+        result["utility"] = run.finish(outs)
+        seconds["utility"] += sum(o[1] for o in outs if not isinstance(o, BaseException))
+    for name, out in zip(sections, by_job[len(run.jobs) if run is not None else 0:]):
+        if isinstance(out, BaseException):
+            raise out
+        result[name], seconds[name] = out
     if progress:
         progress("done", len(p.sections), len(p.sections))
-    return result, seconds
+    return result, {s: seconds[s] for s in p.sections if s in seconds}
 
 
 def _meta(p: _Plan, seconds: dict[str, float], elapsed: float) -> dict[str, Any]:

@@ -72,6 +72,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._spread import spread
+from .._threads import get_threads
 from ..errors import InputError
 from ._columns import (
     CATEGORICAL,
@@ -302,7 +304,8 @@ class _Data:
 
         ``form``: ``"float64"``; ``"float32"`` (the trees compute in float32
         anyway; the MLP runs about a quarter faster, same scores to 1e-4); or
-        ``"sparse"`` (CSR float64: the SVM's kernel on one-hot rows is faster).
+        ``"sparse"`` (CSR float64: the SVM's kernel and the logistic regression's products on one-hot
+        rows cost their non-zeros; the regression is about 6x faster on adult, the same AUC to 1e-7).
         """
         key = (which, encoding, form)
         if key not in self._encoded:
@@ -427,40 +430,52 @@ def _metric_names(task: str, data: _Data) -> tuple[str, ...]:
 
 
 #: feature format by model (see :meth:`_Data.encoded`); the others get float64
-_FORMS = {"decision_tree": "float32", "random_forest": "float32", "mlp": "float32", "svm": "sparse"}
+_FORMS = {"decision_tree": "float32", "random_forest": "float32", "mlp": "float32", "svm": "sparse",
+          "logistic_regression": "sparse"}
 
 
-def _fit_score(name: str, task: str, data: _Data, which: str, seed: int, n_jobs: int | None,
-               cap: int | None) -> tuple[dict[str, float], Any, int]:
-    """Fit one model on (at most ``cap`` rows of) one training set; metrics on the holdout, the model, rows used."""
-    idx = data.rows(which, cap)
-    y = data.y[which][idx]
+def _form(name: str, task: str) -> str:
+    """The feature format of a model (:data:`_FORMS`); the ridge (regression) keeps float64: its solver follows it."""
+    return "float64" if task == "regression" and name == "logistic_regression" else _FORMS.get(name, "float64")
+
+
+def _constant_scores(task: str, data: _Data, y: np.ndarray) -> dict[str, float] | None:
+    """The holdout metrics of a constant model when ``y`` holds fewer than two classes (or no row), else None."""
     yt = data.y["holdout"]
     if task == "classification":
-        classes = data.classes
         present = np.unique(y)
-        if len(present) < 2:  # a constant model: what else could be learnt from one class
-            const = present[0] if len(present) else classes[0]
-            pred = np.full(len(yt), const, dtype=object)
-            scores = np.zeros((len(yt), len(classes)))
-            scores[:, classes.index(const)] = 1.0
-            return _classification_metrics(yt, pred, scores, classes), None, len(y)
-    elif len(y) == 0:
-        from sklearn.metrics import mean_squared_error, r2_score
+        if len(present) >= 2:
+            return None
+        const = present[0] if len(present) else data.classes[0]  # what else could be learnt from one class
+        pred = np.full(len(yt), const, dtype=object)
+        scores = np.zeros((len(yt), len(data.classes)))
+        scores[:, data.classes.index(const)] = 1.0
+        return _classification_metrics(yt, pred, scores, data.classes)
+    if len(y):
+        return None
+    from sklearn.metrics import mean_squared_error, r2_score
 
-        pred = np.full(len(yt), np.mean(data.y["real"]))
-        return {"r2": float(r2_score(yt, pred)), "rmse": float(np.sqrt(mean_squared_error(yt, pred)))}, None, 0
-    X, Xt = data.encoded(which, "ordinal" if name == "gradient_boosting" else "onehot", _FORMS.get(name, "float64"))
-    if len(idx) < X.shape[0]:
-        X = X[idx]
-    est = _fit(_estimator(name, task, seed, data.n_cat, n_jobs, len(y)), X, y)
+    pred = np.full(len(yt), np.mean(data.y["real"]))
+    return {"r2": float(r2_score(yt, pred)), "rmse": float(np.sqrt(mean_squared_error(yt, pred)))}
+
+
+def fit_score(name: str, task: str, seed: int, n_cat: int, n_jobs: int | None, X: Any, y: np.ndarray, Xt: Any,
+              yt: np.ndarray, classes: list | None) -> tuple[dict[str, float], float]:
+    """Fit one model on ``(X, y)``; its metrics on the holdout ``(Xt, yt)`` and the seconds it took.
+
+    A job of :func:`tabsynth._spread.spread` (it may run in a helper process); ``n_jobs`` None: the
+    random forest's threads are :func:`tabsynth.get_threads` where it runs.
+    """
+    t0 = time.perf_counter()
+    est = _fit(_estimator(name, task, seed, n_cat, get_threads() if n_jobs is None else n_jobs, len(y)), X, y)
     if task == "classification":
         scores, pred = _class_scores(est, Xt, classes)
-        return _classification_metrics(yt, pred, scores, classes), est, len(y)
+        return _classification_metrics(yt, pred, scores, classes), time.perf_counter() - t0
     from sklearn.metrics import mean_squared_error, r2_score
 
     pred = est.predict(Xt)
-    return {"r2": float(r2_score(yt, pred)), "rmse": float(np.sqrt(mean_squared_error(yt, pred)))}, est, len(y)
+    return ({"r2": float(r2_score(yt, pred)), "rmse": float(np.sqrt(mean_squared_error(yt, pred)))},
+            time.perf_counter() - t0)
 
 
 def check_caps(max_train_rows) -> dict[str, int | None]:
@@ -482,53 +497,93 @@ def check_caps(max_train_rows) -> dict[str, int | None]:
 
 
 # ---------------------------------------------------------------- public
-def run_utility(train, synthetic, holdout, target, *, task, models, seeds, random_state, n_jobs, caps, progress,
-                train_sets=TRAIN_SETS):
-    """:func:`utility` on checked arguments (see :func:`check_task_args`, :func:`check_caps`)."""
-    data = _Data(train, synthetic, holdout, target, task, random_state)
-    primary = {"classification": "roc_auc" if len(data.classes or []) == 2 else "f1_macro",
-               "regression": "r2"}[task]
-    out_models: dict[str, Any] = {}
-    total = len(models) * len(train_sets)
-    step = 0
-    for name in models:
-        t0 = time.perf_counter()
-        model_seeds = seeds if name in STOCHASTIC else seeds[:1]
-        entry: dict[str, Any] = {}
-        metrics: dict[str, Any] = {}
-        rows: dict[str, int] = {}
-        for which in train_sets:
-            if progress:
-                progress(f"utility: {name} on {which}", step, total)
-            step += 1
-            runs = []
-            n_rows = 0
-            for seed in model_seeds:
-                try:
-                    m, _, n_rows = _fit_score(name, task, data, which, seed, n_jobs, caps.get(name))
-                except Exception as exc:  # one model failing must not sink the evaluation; it is reported
-                    message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-                    entry.setdefault("errors", []).append(f"{which}, seed {seed}: {message}")
-                    m = {k: float("nan") for k in _metric_names(task, data)}
-                runs.append(m)
-            avg = {k: float(np.nanmean([r[k] for r in runs])) if not all(np.isnan(r[k]) for r in runs)
-                   else float("nan") for k in runs[0]}
-            metrics[which] = avg
-            entry[which] = avg[primary]
-            rows[which] = n_rows
-        for which in set(TRAIN_SETS) - set(train_sets):
-            entry[which] = float("nan")
-        if entry.get("errors"):
-            data.notes.append(f"{name} failed on some fits (see models.{name}.errors); failed fits are left out of its averages")
-        entry["metrics"] = metrics
-        entry["seeds"] = list(model_seeds)
-        entry["train_rows"] = rows
-        entry["seconds"] = time.perf_counter() - t0
-        out_models[name] = entry
+#: rough seconds of one fit per 10,000 training rows on adult (one thread): the order jobs are handed out
+_COST = {"mlp": 1.4, "svm": 5.8, "random_forest": 2.5, "logistic_regression": 0.5, "gradient_boosting": 0.4,
+         "decision_tree": 0.3}
+
+
+class UtilityRun:
+    """One utility run, planned: the fits as jobs (:attr:`jobs`, with :attr:`costs`), then :meth:`finish`.
+
+    Built on checked arguments (see :func:`check_task_args`, :func:`check_caps`); the features are
+    encoded here, once per training table, so every job is one model's fit and score.
+    """
+
+    def __init__(self, train, synthetic, holdout, target, *, task, models, seeds, random_state, n_jobs, caps,
+                 train_sets=TRAIN_SETS):
+        self.data = data = _Data(train, synthetic, holdout, target, task, random_state)
+        self.task, self.models, self.caps, self.train_sets = task, list(models), caps, tuple(train_sets)
+        self.seeds = {name: list(seeds if name in STOCHASTIC else seeds[:1]) for name in self.models}
+        self.jobs: list[tuple[Any, tuple]] = []
+        self.costs: list[float] = []
+        self.labels: list[str] = []
+        self._slots: dict[tuple[str, str, int], Any] = {}  # (model, training set, seed) -> job index or metrics
+        self._rows: dict[tuple[str, str], int] = {}
+        for name in self.models:
+            for which in self.train_sets:
+                idx = data.rows(which, caps.get(name))
+                y = data.y[which][idx]
+                self._rows[(name, which)] = len(y)
+                constant = _constant_scores(task, data, y)
+                for seed in self.seeds[name]:
+                    if constant is not None:
+                        self._slots[(name, which, seed)] = constant
+                        continue
+                    X, Xt = data.encoded(which, "ordinal" if name == "gradient_boosting" else "onehot",
+                                         _form(name, task))
+                    if len(idx) < X.shape[0]:
+                        X = X[idx]
+                    self._slots[(name, which, seed)] = len(self.jobs)
+                    self.jobs.append((fit_score, (name, task, seed, data.n_cat, n_jobs, X, y, Xt, data.y["holdout"],
+                                                  data.classes)))
+                    self.costs.append(_COST.get(name, 1.0) * max(len(y), 1000) / 10_000)
+                    self.labels.append(f"utility: {name} on {which}")
+
+    def finish(self, outcomes: Sequence[Any]) -> dict[str, Any]:
+        """The result of :func:`utility` from the jobs' outcomes (``(metrics, seconds)`` or the exception)."""
+        data, task = self.data, self.task
+        primary = {"classification": "roc_auc" if len(data.classes or []) == 2 else "f1_macro",
+                   "regression": "r2"}[task]
+        out_models: dict[str, Any] = {}
+        for name in self.models:
+            entry: dict[str, Any] = {}
+            metrics: dict[str, Any] = {}
+            seconds = 0.0
+            for which in self.train_sets:
+                runs = []
+                for seed in self.seeds[name]:
+                    slot = self._slots[(name, which, seed)]
+                    m = slot if isinstance(slot, dict) else outcomes[slot]
+                    if isinstance(m, BaseException):  # one model failing must not sink the evaluation: reported
+                        message = f"{type(m).__name__}: {str(m).splitlines()[0] if str(m) else ''}"
+                        entry.setdefault("errors", []).append(f"{which}, seed {seed}: {message}")
+                        m = {k: float("nan") for k in _metric_names(task, data)}
+                    elif not isinstance(slot, dict):
+                        m, took = m
+                        seconds += took
+                    runs.append(m)
+                avg = {k: float(np.nanmean([r[k] for r in runs])) if not all(np.isnan(r[k]) for r in runs)
+                       else float("nan") for k in runs[0]}
+                metrics[which] = avg
+                entry[which] = avg[primary]
+            for which in set(TRAIN_SETS) - set(self.train_sets):
+                entry[which] = float("nan")
+            if entry.get("errors"):
+                data.notes.append(f"{name} failed on some fits (see models.{name}.errors); failed fits are left out "
+                                  "of its averages")
+            entry["metrics"] = metrics
+            entry["seeds"] = list(self.seeds[name])
+            entry["train_rows"] = {which: self._rows[(name, which)] for which in self.train_sets}
+            entry["seconds"] = seconds
+            out_models[name] = entry
+        return _result(data, task, primary, self.models, self.caps, out_models)
+
+
+def _result(data: _Data, task: str, primary: str, models: list[str], caps: dict, out_models: dict) -> dict[str, Any]:
     result: dict[str, Any] = {
         "task": task,
         "metric": primary,
-        "target": target,
+        "target": data.target,
         "models": out_models,
         "max_train_rows": {name: caps.get(name) for name in models},
     }
@@ -557,6 +612,33 @@ def run_utility(train, synthetic, holdout, target, *, task, models, seeds, rando
                       "dropped_synthetic": data.dropped["synthetic"], "dropped_holdout": data.dropped["holdout"]}
     result["notes"] = data.notes
     return result
+
+
+
+
+def run_utility(train, synthetic, holdout, target, *, task, models, seeds, random_state, n_jobs, caps, progress,
+                train_sets=TRAIN_SETS):
+    """:func:`utility` on checked arguments (see :func:`check_task_args`, :func:`check_caps`)."""
+    run = UtilityRun(train, synthetic, holdout, target, task=task, models=models, seeds=seeds,
+                     random_state=random_state, n_jobs=n_jobs, caps=caps, train_sets=train_sets)
+    order = sorted(range(len(run.jobs)), key=lambda i: -run.costs[i])
+    if progress:
+        progress("utility", 0, len(order))
+    outcomes = spread([(guarded, (run.jobs[i],)) for i in order],
+                      done=(lambda k: progress("utility", k, len(order))) if progress else None)
+    back: list[Any] = [None] * len(order)
+    for i, out in zip(order, outcomes):
+        back[i] = out
+    return run.finish(back)
+
+
+def guarded(job: tuple[Any, tuple]) -> Any:
+    """A job's result, or the exception it raised (a job of :func:`tabsynth._spread.spread`)."""
+    func, args = job
+    try:
+        return func(*args)
+    except Exception as exc:
+        return exc
 
 
 def utility(
