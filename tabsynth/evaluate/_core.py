@@ -21,7 +21,16 @@ from ._columns import MISSING, check_frames, subsample, to_keys
 from .detection import detection
 from .fidelity import fidelity
 from .privacy import privacy
-from .utility import UtilityRun, check_caps, check_models, check_seeds, check_task_args, feature_selection, guarded
+from .utility import (
+    UtilityRun,
+    check_caps,
+    check_models,
+    check_seeds,
+    check_task_args,
+    feature_selection,
+    guarded,
+    utility_cost,
+)
 
 SECTIONS = ("fidelity", "utility", "feature_selection", "detection", "privacy")
 
@@ -217,6 +226,8 @@ def _plan(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
 
 #: rough seconds of a section per 10,000 rows (one thread, adult): the order its job is handed out
 _SECTION_COST = {"feature_selection": 0.35, "detection": 1.5, "privacy": 1.3}
+#: estimated seconds of work below which no helper process starts (one takes about 2.5 s to load scikit-learn)
+SPREAD_MIN_SECONDS = 5.0
 
 
 def _timed(func: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, float]:
@@ -253,7 +264,13 @@ def _compute(p: _Plan, progress: Progress | None) -> tuple[dict[str, Any], dict[
     result: dict[str, Any] = {s: None for s in SECTIONS}
     seconds: dict[str, float] = {}
     rs, max_rows = p.random_state, p.max_rows
-    width = start(("tabsynth.evaluate.utility",))  # helpers load while fidelity runs and features are encoded
+    sections = _section_jobs(p)
+    cost = sum(c for _, c in sections.values())
+    if "utility" in p.sections:
+        n_train, n_syn = (min(len(t), max_rows or len(t)) for t in (p.train, p.synthetic))
+        cost += utility_cost(n_train, n_syn, p.models, p.seeds, p.caps)
+    # helpers load while fidelity runs and the features are encoded; not worth their start-up for small work
+    width = start(("tabsynth.evaluate.utility",), most=None if cost >= SPREAD_MIN_SECONDS else 1)
     if progress:
         progress(p.sections[0], 0, len(p.sections))
     if "fidelity" in p.sections:
@@ -269,7 +286,6 @@ def _compute(p: _Plan, progress: Progress | None) -> tuple[dict[str, Any], dict[
                          seeds=p.seeds, random_state=rs, n_jobs=p.n_jobs, caps=p.caps)
         seconds["utility"] = time.perf_counter() - t0
         jobs += [(cost, "utility", (guarded, (job,))) for cost, job in zip(run.costs, run.jobs)]
-    sections = _section_jobs(p)
     jobs += [(cost, name, (guarded, ((_timed, job),))) for name, (job, cost) in sections.items()]
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0])
     total = len(order)

@@ -42,8 +42,12 @@ capped synthetic rows. The rows used are reported per model
 (``train_rows``), the caps as ``max_train_rows``. On adult (26,048 training
 rows) the caps move the random forest's and the MLP's ROC-AUC by 0.005 at
 most; the SVM's depends on which 5,000 rows are drawn (0.885 to 0.897 over
-eight draws). With the one-pass features and predictions below, a full
-``evaluate`` of adult takes about 20 s instead of 80 (one thread;
+eight draws).
+
+Each fit is a job of :func:`tabsynth._spread.spread` (:class:`UtilityRun`):
+the features are encoded here, once per training table, and the fits run on
+the idle cores, this process and helper processes; a full ``evaluate`` of
+adult took 25 s instead of 52 on 2 cores (docs/evaluate.md, "Cost";
 benchmarks/evaluate_adult.py).
 
 Preprocessing: numeric and datetime columns (datetimes as seconds) get
@@ -502,6 +506,21 @@ _COST = {"mlp": 1.4, "svm": 5.8, "random_forest": 2.5, "logistic_regression": 0.
          "decision_tree": 0.3}
 
 
+def _fit_cost(name: str, rows: int) -> float:
+    return _COST.get(name, 1.0) * max(rows, 1000) / 10_000
+
+
+def utility_cost(n_real: int, n_synthetic: int, models: Sequence[str], seeds: Sequence[int], caps: dict) -> float:
+    """Rough seconds (one thread) of a utility run's fits on tables of these sizes (see :data:`_COST`)."""
+    total = 0.0
+    for name in models:
+        cap = caps.get(name)
+        real, syn = (n if cap is None else min(n, cap) for n in (n_real, n_synthetic))
+        runs = len(seeds) if name in STOCHASTIC else 1
+        total += runs * sum(_fit_cost(name, rows) for rows in (real, syn, real + syn))
+    return total
+
+
 class UtilityRun:
     """One utility run, planned: the fits as jobs (:attr:`jobs`, with :attr:`costs`), then :meth:`finish`.
 
@@ -519,12 +538,15 @@ class UtilityRun:
         self.labels: list[str] = []
         self._slots: dict[tuple[str, str, int], Any] = {}  # (model, training set, seed) -> job index or metrics
         self._rows: dict[tuple[str, str], int] = {}
+        constants: dict[tuple[str, int | None], dict[str, float] | None] = {}  # per training rows
         for name in self.models:
             for which in self.train_sets:
                 idx = data.rows(which, caps.get(name))
                 y = data.y[which][idx]
                 self._rows[(name, which)] = len(y)
-                constant = _constant_scores(task, data, y)
+                if (which, caps.get(name)) not in constants:
+                    constants[(which, caps.get(name))] = _constant_scores(task, data, y)
+                constant = constants[(which, caps.get(name))]
                 for seed in self.seeds[name]:
                     if constant is not None:
                         self._slots[(name, which, seed)] = constant
@@ -536,7 +558,7 @@ class UtilityRun:
                     self._slots[(name, which, seed)] = len(self.jobs)
                     self.jobs.append((fit_score, (name, task, seed, data.n_cat, n_jobs, X, y, Xt, data.y["holdout"],
                                                   data.classes)))
-                    self.costs.append(_COST.get(name, 1.0) * max(len(y), 1000) / 10_000)
+                    self.costs.append(_fit_cost(name, len(y)))
                     self.labels.append(f"utility: {name} on {which}")
 
     def finish(self, outcomes: Sequence[Any]) -> dict[str, Any]:
