@@ -25,6 +25,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from joblib.externals.loky import get_reusable_executor
 from threadpoolctl import threadpool_limits
 
@@ -34,6 +36,9 @@ from ._threads import CoreMeter, auto_threads, get_threads, is_set, local_thread
 IDLE_SECONDS = 60
 #: the idle cores are measured over at least this many seconds before the jobs start
 WINDOW = 0.1
+#: a job whose arguments hold more bytes than this is not sent to a helper (the copy would cost more than
+#: the core gains): it runs in this process, beside the others
+HELPER_MAX_BYTES = 256 * 2**20
 
 Job = tuple[Callable[..., Any], tuple]
 
@@ -57,6 +62,29 @@ def _width(n_jobs: int, meter: CoreMeter | None = None) -> int:
         time.sleep(max(0.0, WINDOW - meter.age()))
         cap = min(usable_cpus(), auto_threads(meter.free()))
     return max(1, min(cap, n_jobs))
+
+
+def payload_bytes(obj: Any) -> int:
+    """Bytes of the arrays, sparse matrices and frames in ``obj`` (tuples, lists and dicts looked into).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> payload_bytes((np.zeros(10), [np.zeros((2, 3), dtype="float32")], "text"))
+    104
+    """
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if isinstance(obj, (tuple, list)):
+        return sum(payload_bytes(v) for v in obj)
+    if isinstance(obj, dict):
+        return sum(payload_bytes(v) for v in obj.values())
+    if isinstance(obj, (pd.DataFrame, pd.Series)):
+        return int(obj.memory_usage(index=False, deep=False).sum()) if isinstance(obj, pd.DataFrame) \
+            else int(obj.memory_usage(index=False, deep=False))
+    if all(hasattr(obj, a) for a in ("data", "indices", "indptr")):  # scipy CSR / CSC
+        return payload_bytes((obj.data, obj.indices, obj.indptr))
+    return 0
 
 
 def _load(modules: tuple[str, ...]) -> None:
@@ -158,6 +186,9 @@ class _Run:
         """Hand jobs to one helper process, one at a time, until none is left."""
         while (i := self.take()) is not None:
             func, args = self.jobs[i]
+            if payload_bytes(args) > HELPER_MAX_BYTES:  # too big to copy: run here, in this thread
+                self.run_here(i)
+                continue
             try:
                 ok, value = executor.submit(_in_helper, self.inner, func, args).result()
             except Exception:  # the helper process itself failed: run the job here

@@ -17,7 +17,7 @@ from tabsynth._spread import spread
 from tabsynth.evaluate import evaluate
 
 
-def _where(x: int, parent: int, pause: float = 0.2) -> tuple[int, bool]:
+def _where(x: int, parent: int, pause: float = 0.2, ballast: object = None) -> tuple[int, bool]:
     time.sleep(pause)
     return x * x, os.getpid() != parent
 
@@ -65,6 +65,16 @@ def test_a_job_error_is_raised_in_the_caller(two_threads):
 def test_a_dead_helper_has_its_job_run_here(two_threads):
     parent = os.getpid()
     assert spread([(_dies_in_a_helper, (i, parent)) for i in range(4)]) == [0, 1, 2, 3]
+
+
+def test_jobs_with_big_arguments_stay_in_this_process(two_threads, monkeypatch):
+    import tabsynth._spread as spread_module
+
+    monkeypatch.setattr(spread_module, "HELPER_MAX_BYTES", 100)
+    parent = os.getpid()
+    out = spread([(_where, (i, parent, 0.2, np.zeros(20))) for i in range(4)])
+    assert [r[0] for r in out] == [0, 1, 4, 9]
+    assert not any(r[1] for r in out)  # 160 bytes of arguments each: never sent to a helper
 
 
 def test_progress_counts_every_finished_job(two_threads):
