@@ -22,7 +22,9 @@ product); elsewhere training keeps :func:`get_threads`. So the same seed gives
 the same model on one thread or four (tested). Sampling is the other: blocks of rows are drawn on
 the idle cores at once (:func:`ordered_map`; each block seeded by its
 position, so the same rows whatever the count), each block's native code
-still on :func:`get_threads` threads.
+still on :func:`get_threads` threads. ``evaluate`` is the third: its fits
+and sections are jobs spread over the idle cores in helper processes
+(:mod:`tabsynth._spread`), each job's native code on one thread.
 """
 
 from __future__ import annotations
