@@ -225,7 +225,7 @@ def _plan(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
 
 
 #: rough seconds of a section per 10,000 rows (one thread, adult): the order its job is handed out
-_SECTION_COST = {"feature_selection": 0.35, "detection": 1.5, "privacy": 1.3}
+_SECTION_COST = {"fidelity": 0.15, "feature_selection": 0.35, "detection": 1.5, "privacy": 1.3}
 #: estimated seconds of work below which no helper process starts (one takes about 2.5 s to load scikit-learn)
 SPREAD_MIN_SECONDS = 5.0
 
@@ -237,9 +237,13 @@ def _timed(func: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, fl
 
 
 def _section_jobs(p: _Plan) -> dict[str, tuple[tuple, float]]:
-    """The sections after fidelity, each one job: ``{section: ((func, args, kwargs), cost)}``."""
+    """The sections but utility, each one job: ``{section: ((func, args, kwargs), cost)}``."""
     rs, max_rows = p.random_state, p.max_rows
     jobs: dict[str, tuple[tuple, float]] = {}
+    if "fidelity" in p.sections:
+        jobs["fidelity"] = ((fidelity, (p.real, p.synthetic), {"max_rows": max_rows, "random_state": rs}),
+                            (min(len(p.real), max_rows or len(p.real)) + min(len(p.synthetic), max_rows or len(
+                                p.synthetic))) / 20_000 * _SECTION_COST["fidelity"])
     if "feature_selection" in p.sections:
         train, syn = subsample(p.train, max_rows, rs), subsample(p.synthetic, max_rows, rs + 1)
         jobs["feature_selection"] = ((feature_selection, (train, syn, p.target), {"task": p.task, "random_state": rs}),
@@ -258,8 +262,8 @@ def _section_jobs(p: _Plan) -> dict[str, tuple[tuple, float]]:
 def _compute(p: _Plan, progress: Progress | None) -> tuple[dict[str, Any], dict[str, float]]:
     """Run the planned sections: ``({section: result or None}, {section: seconds})``.
 
-    Fidelity runs first, here; then every utility fit and the other sections are jobs spread over the
-    idle cores (:func:`tabsynth._spread.spread`), so a section's seconds are its jobs' own (they overlap).
+    Every utility fit and every other section is a job spread over the idle cores
+    (:func:`tabsynth._spread.spread`), so a section's seconds are its jobs' own (they overlap).
     """
     result: dict[str, Any] = {s: None for s in SECTIONS}
     seconds: dict[str, float] = {}
@@ -269,14 +273,10 @@ def _compute(p: _Plan, progress: Progress | None) -> tuple[dict[str, Any], dict[
     if "utility" in p.sections:
         n_train, n_syn = (min(len(t), max_rows or len(t)) for t in (p.train, p.synthetic))
         cost += utility_cost(n_train, n_syn, p.models, p.seeds, p.caps)
-    # helpers load while fidelity runs and the features are encoded; not worth their start-up for small work
+    # helpers load while the features are encoded; not worth their start-up for small work
     width = start(("tabsynth.evaluate.utility",), most=None if cost >= SPREAD_MIN_SECONDS else 1)
     if progress:
         progress(p.sections[0], 0, len(p.sections))
-    if "fidelity" in p.sections:
-        t0 = time.perf_counter()
-        result["fidelity"] = fidelity(p.real, p.synthetic, max_rows=max_rows, random_state=rs)
-        seconds["fidelity"] = time.perf_counter() - t0
     jobs: list[tuple] = []  # (cost, section, job)
     run = None
     if "utility" in p.sections:
