@@ -18,6 +18,7 @@ from typing import Any
 import click
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from ._cells import given_values
 from ._large import fit_model, plan_directory, run_impute, run_sample_cluster, write_stream
@@ -974,13 +975,45 @@ def inspect(input, na_values, sep, categorical, ignore, as_json):
         click.echo(f"  ... and {len(rules) - shown} more (--json lists them all)")
 
 
+def evaluation_progress(show: bool) -> tuple[Callable[[str, int, int], None] | None, Callable[[], None]]:
+    """``(progress, close)`` for :func:`tabsynth.evaluate.evaluate`: a bar of its finished jobs on stderr, or nothing.
+
+    Examples
+    --------
+    >>> progress, close = evaluation_progress(False)
+    >>> progress is None
+    True
+    """
+    if not show:
+        return None, lambda: None
+    bars: list[Any] = []
+
+    def progress(step: str, done: int, total: int) -> None:
+        if step != "evaluating":  # the first section's start and "done" carry no count of jobs
+            return
+        if not bars:
+            bars.append(tqdm(total=total, desc="evaluating", unit="job", leave=False))
+        bars[0].n = done
+        bars[0].refresh()
+
+    def close() -> None:
+        for bar in bars:
+            bar.close()
+
+    return progress, close
+
+
 def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet, note=None, histories=None) -> dict:
     """Evaluate; write JSON (a staged path, or "-" for stdout) and the HTML report (a staged path).
 
     ``histories``: ``{"entity": ..., "order": ...}`` adds the sequence measures (``result["sequences"]``).
     """
 
-    result = run_evaluate(real, synthetic, holdout=holdout, target=target)
+    progress, close = evaluation_progress(not quiet and json_out != "-" and sys.stderr.isatty())
+    try:
+        result = run_evaluate(real, synthetic, holdout=holdout, target=target, progress=progress)
+    finally:
+        close()
     if histories:
         result["sequences"] = evaluate_sequences(real, synthetic, **histories)
     if note:
@@ -1035,6 +1068,10 @@ def evaluate(real_path, syn_path, holdout_path, target, json_out, report, relati
     Histories (--entity, --order): the sequence measures are added (entity
     columns constant, order kept, lengths, lag-1 autocorrelation and mean
     step per number, detection of whole histories from per-entity summaries).
+
+    The work (each utility fit, each other section) runs on the idle cores,
+    in helper processes too; on a terminal a bar counts the finished jobs
+    (not with --quiet, --json - or when stderr is piped).
     """
     if Path(real_path).is_dir() or Path(syn_path).is_dir():
         _evaluate_database(real_path, syn_path, list(relations), json_out, report, na_values, sep, quiet)

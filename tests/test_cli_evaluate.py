@@ -74,3 +74,17 @@ def test_evaluate_mismatched_columns(capsys, tables, tmp_path):
     df.drop(columns=["bmi"]).to_csv(other, index=False)
     code, out, err = run(capsys, "evaluate", "--real", real, "--synthetic", other)
     assert code == 2 and "bmi" in err and len(err.strip().splitlines()) == 1
+
+
+def test_evaluation_progress_shows_finished_jobs_on_a_terminal(capsys):
+    from tabsynth.cli import evaluation_progress
+
+    progress, close = evaluation_progress(True)
+    progress("fidelity", 0, 5)
+    for k in (1, 2, 3):
+        progress("evaluating", k, 3)
+    progress("done", 5, 5)
+    close()
+    err = capsys.readouterr().err
+    assert "evaluating" in err and "3/3" in err
+    assert evaluation_progress(False)[0] is None  # piped, --quiet or --json -: no bar
