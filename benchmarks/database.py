@@ -29,6 +29,11 @@ key violations). Its keys are single columns: a composite key is refused.
 
     python benchmarks/database.py --peer-python /tmp/bench/bin/python
     python benchmarks/database.py --databases hsb --models tabsynth
+    python benchmarks/database.py --databases shop --models tabsynth,fresh
+
+``fresh`` (generated databases only) scores new draws of the database's own
+generating process (seeds 1-5, the mean): what a perfect generator of new
+rows gets against these few real rows, the noise floor of each score.
 """
 
 from __future__ import annotations
@@ -58,6 +63,31 @@ def parse(relation: str) -> tuple[str, str, str, str]:
     """``"child.fk=parent.key"`` -> (child, fk, parent, key); a composite side is ``"a+b"``."""
     left, right = relation.split("=")
     return (*left.split(".", 1), *right.split(".", 1))
+
+
+#: "fresh": for a generated database, new draws of its generating process (seeds 1..FRESH_DRAWS) scored like a
+#: model's output: what a perfect generator of new rows gets, the noise floor of each score on tables this small
+FRESH_DRAWS = 5
+
+
+def fresh_scores(db: str, real: dict[str, pd.DataFrame]) -> dict:
+    """Mean scores of :data:`FRESH_DRAWS` new draws of a generated database's process against ``real``."""
+    from test_database import order_lines, shop
+
+    make = {"shop": shop, "order_lines": order_lines}[db]
+    runs = [score(real, make(seed=k), RELATIONS[db]) for k in range(1, FRESH_DRAWS + 1)]
+    keys = ("key_violations", "cardinality", "parent_child_trends", "column_shapes", "pair_trends",
+            "joined_detection_auc")
+    def mean(k: str) -> float | None:
+        vals = [r[k] for r in runs if r[k] is not None]
+        return float(sum(vals) / len(vals)) if vals else None
+
+    def spread(k: str) -> list[float] | None:
+        vals = [r[k] for r in runs if r[k] is not None]
+        return [min(vals), max(vals)] if vals else None
+
+    return {k: mean(k) for k in keys} | {"column_shapes_range": spread("column_shapes"),
+                                         "pair_trends_range": spread("pair_trends")}
 
 
 def load(name: str, data_dir: Path) -> dict[str, pd.DataFrame]:
@@ -219,6 +249,11 @@ def main() -> None:
             for name, df in real.items():
                 df.to_parquet(in_dir / f"{name}.parquet")
             for model in [m for m in args.models.split(",") if m]:
+                if model == "fresh":
+                    if db != "hsb":  # a real database has no generating process to draw from
+                        rows.append({"database": db, "model": f"fresh draws (mean of {FRESH_DRAWS})",
+                                     **fresh_scores(db, real)})
+                    continue
                 out_dir, meta = Path(tmp) / f"{db}-{model}", Path(tmp) / f"{db}-{model}.json"
                 python = args.peer_python if model in PEERS and args.peer_python else None
                 res = run_child(Path(__file__), ["--child", model, "--in-dir", str(in_dir), "--out-dir", str(out_dir),
