@@ -742,12 +742,16 @@ def _grown(model, X: np.ndarray, y: np.ndarray):
 def _discrete(y: np.ndarray) -> bool:
     """A number drawn as its values occur, not smoothed: few distinct values (ages, counts), or values that
     repeat (amounts such as adult's capital gains, a few hundred values over thousands of rows): ``TIED``
-    rows per value on average, and each row's value held by ``ROW_TIED`` rows on average."""
+    rows per value on average, and each row's value held by ``ROW_TIED`` rows on average (``sqrt(rows)``
+    on tables of fewer than 400 rows)."""
     n = len(y)
     counts = np.unique(y, return_counts=True)[1]
     if len(counts) <= max(10.0, np.sqrt(n)):
         return True
-    return bool(n >= TIED * len(counts) and float(np.square(counts, dtype="float64").sum()) >= ROW_TIED * n)
+    # a small table's counts (11 values over 67 rows, each row's shared with 9) stay counts: the row
+    # rule asks for at most sqrt(rows), the scale of "few distinct values" above
+    shared = float(np.square(counts, dtype="float64").sum()) / n
+    return bool(n >= TIED * len(counts) and shared >= min(ROW_TIED, np.sqrt(n)))
 
 
 def _stratified_by(group: np.ndarray, n_groups: int, rng: np.random.Generator
