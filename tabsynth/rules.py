@@ -302,6 +302,8 @@ class Rules:
     views: dict[str, View] = field(default_factory=dict)
     pairs: list[PairRule] = field(default_factory=list)
     equations: list[Equation] = field(default_factory=list)
+    #: what :meth:`_fits` and :meth:`_write` work out once per column and dtype (every block asks again)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return bool(self.pairs or self.equations)
@@ -547,6 +549,12 @@ class Rules:
 
     def _fits(self, s: pd.Series, col: str) -> bool:
         """Whether every value a mend can write into ``s`` keeps its dtype (then writes can be gathered into one)."""
+        key = ("fits", col, str(s.dtype), _holds_missing(s))
+        if key not in self._memo:
+            self._memo[key] = self._fits_now(s, col)
+        return self._memo[key]
+
+    def _fits_now(self, s: pd.Series, col: str) -> bool:
         view = self.views[col]
         values = [v for v in view.labels() if v not in (MISSING, PRESENT)]
         if view.has_missing and not _holds_missing(s):
@@ -557,13 +565,29 @@ class Rules:
 
     def _write(self, df: pd.DataFrame, col: str, rows: np.ndarray, levels: np.ndarray) -> None:
         """Set ``df[col]`` at ``rows`` (ascending) to the values of the view's ``levels``."""
-        labels = self.views[col].labels()
-        typed = _as_numbers(labels, df[col].dtype)
+        typed, texts = self._write_tables(col, df[col].dtype)
         if typed is not None:  # numbers of the column's own dtype, gathered by level
             df[col] = _put(df[col], _one(len(df), rows), typed[levels])
             return
+        if texts is not None:  # strings (or missing) into a string column: already in its dtype
+            df[col] = _put(df[col], _one(len(df), rows), pd.Series(pd.array(texts[levels], dtype=df[col].dtype)))
+            return
+        labels = self.views[col].labels()
         values = [None if labels[j] in (MISSING, PRESENT) else labels[j] for j in levels.tolist()]
         df[col] = _put(df[col], _one(len(df), rows), values)
+
+    def _write_tables(self, col: str, dtype: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """A view's labels as numbers of ``dtype`` (:func:`_as_numbers`), or as texts for a pandas string
+        ``dtype`` (every label a string, or "present" / "missing" written as missing); each None otherwise."""
+        key = ("write", col, str(dtype))
+        if key not in self._memo:
+            labels = self.views[col].labels()
+            typed, texts = _as_numbers(labels, dtype), None
+            if typed is None and isinstance(dtype, pd.StringDtype) and all(
+                    isinstance(v, str) or v in (MISSING, PRESENT) for v in labels):
+                texts = np.array([None if v in (MISSING, PRESENT) else v for v in labels], dtype=object)
+            self._memo[key] = (typed, texts)
+        return self._memo[key]
 
     # ---------------------------------------------------------------- files
     def to_dict(self) -> dict:
