@@ -100,10 +100,20 @@ def start(modules: Sequence[str] = (), meter: CoreMeter | None = None, most: int
     """
     k = _width(most or usable_cpus(), meter)
     if k > 1:
-        executor = get_reusable_executor(max_workers=k - 1, timeout=IDLE_SECONDS)
+        executor = _executor(k - 1)
+        if executor is None:
+            return 1
         for _ in range(k - 1):
             executor.submit(_load, tuple(modules))
     return k
+
+
+def _executor(workers: int) -> Any:
+    """The helper processes (reused from an earlier run while they live), or None if none can start here."""
+    try:
+        return get_reusable_executor(max_workers=workers, timeout=IDLE_SECONDS)
+    except Exception:  # a platform or sandbox without subprocesses: every job runs in this process
+        return None
 
 
 def spread(jobs: Sequence[Job], *, width: int | None = None, meter: CoreMeter | None = None,
@@ -198,8 +208,8 @@ class _Run:
 
     def run(self) -> list[Any]:
         threads = []
-        if self.k > 1:
-            executor = get_reusable_executor(max_workers=self.k - 1, timeout=IDLE_SECONDS)
+        executor = _executor(self.k - 1) if self.k > 1 else None
+        if executor is not None:
             threads = [threading.Thread(target=self.helper, args=(executor,), daemon=True,
                                         name=f"tabsynth-spread-{j}") for j in range(self.k - 1)]
         with local_threads(self.inner), threadpool_limits(limits=self.inner):

@@ -77,6 +77,19 @@ def test_jobs_with_big_arguments_stay_in_this_process(two_threads, monkeypatch):
     assert not any(r[1] for r in out)  # 160 bytes of arguments each: never sent to a helper
 
 
+def test_no_helper_process_means_every_job_here(two_threads, monkeypatch):
+    import tabsynth._spread as spread_module
+
+    def refuse(**_):
+        raise OSError("no subprocesses here")
+
+    monkeypatch.setattr(spread_module, "get_reusable_executor", refuse)
+    parent = os.getpid()
+    out = spread([(_where, (i, parent, 0.0)) for i in range(3)])
+    assert out == [(0, False), (1, False), (4, False)]
+    assert spread_module.start(("math",)) == 1
+
+
 def test_progress_counts_every_finished_job(two_threads):
     seen: list[int] = []
     spread([(_where, (i, os.getpid(), 0.05)) for i in range(5)], done=seen.append)
