@@ -944,29 +944,59 @@ def _impute_summary(input: str, out_path: Path, df: pd.DataFrame, tables: list[p
 
 
 @cli.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @read_options
 @click.option("--categorical", metavar="COLS", help="Comma-separated columns to treat as categorical.")
 @click.option("--ignore", metavar="COLS", help="Comma-separated columns to leave out.")
 @click.option("--json", "as_json", is_flag=True, help="Print the schema as JSON.")
-def inspect(input, na_values, sep, categorical, ignore, as_json):
+def inspect(inputs, na_values, sep, categorical, ignore, as_json):
     """Show the schema tabsynth infers for INPUT, and the rules that hold in every row of it.
 
     The rules (allowed combinations of two columns, a number equal to another
     plus a constant) are found without being declared and kept in every row
     a model fitted on INPUT generates or fills.
+
+    Several tables (a database; each named by its file's stem): each table's
+    schema and rules, then the relations found between them (a unique,
+    complete key column that another table's column draws its values from),
+    which `tabsynth fit T1 T2 ...` uses unless --relation declares them.
     """
 
-    _plan({"INPUT": input})
-    df = _read(input, na_values, sep)
-    schema = infer_schema(df, categorical=_split(categorical), ignore=_split(ignore))
-    rules = find_rules(df, schema).describe()
-    if as_json:
-        click.echo(json.dumps({**schema.to_dict(), "rules": rules}, indent=2, default=str))
+    _plan({f"INPUT {i + 1}" if len(inputs) > 1 else "INPUT": p for i, p in enumerate(inputs)})
+    if len(inputs) == 1:
+        df = _read(inputs[0], na_values, sep)
+        schema, rules = _inspect_table(df, categorical, ignore)
+        if as_json:
+            click.echo(json.dumps({**schema.to_dict(), "rules": rules}, indent=2, default=str))
+        else:
+            _show_table(inputs[0], df, schema, rules)
         return
-    frame = schema.to_frame()
-    click.echo(f"{input}: {len(df)} rows, {df.shape[1]} columns")
-    click.echo(frame.to_string(index=False))
+    tables, _ = read_tables(list(inputs), lambda path: _read(path, na_values, sep))
+    found = {name: _inspect_table(df, categorical, ignore) for name, df in tables.items()}
+    relations = [str(r) for r in infer_relations(tables)]
+    if as_json:
+        docs = {name: {**schema.to_dict(), "rules": rules} for name, (schema, rules) in found.items()}
+        click.echo(json.dumps({"tables": docs, "relations": relations}, indent=2, default=str))
+        return
+    for (name, df), path in zip(tables.items(), inputs):
+        _show_table(f"{path} (table {name!r})", df, *found[name])
+        click.echo("")
+    click.echo(f"relations found (child.column=parent.key): {len(relations) or 'none'}")
+    for rel in relations:
+        click.echo(f"  {rel}")
+    if not relations:
+        click.echo("  declare them with --relation child.col=parent.col when fitting")
+
+
+def _inspect_table(df: pd.DataFrame, categorical: str | None, ignore: str | None) -> tuple[Any, list[str]]:
+    """A table's inferred schema and the rules that hold in every row (in words)."""
+    schema = infer_schema(df, categorical=_split(categorical), ignore=_split(ignore))
+    return schema, find_rules(df, schema).describe()
+
+
+def _show_table(label: str, df: pd.DataFrame, schema: Any, rules: list[str]) -> None:
+    click.echo(f"{label}: {len(df)} rows, {df.shape[1]} columns")
+    click.echo(schema.to_frame().to_string(index=False))
     shown = 40
     click.echo(f"\nrules that hold in every row (kept in generated and filled rows): {len(rules) or 'none found'}")
     for line in rules[:shown]:

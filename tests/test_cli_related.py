@@ -181,3 +181,32 @@ def test_nested_entities_cli(capsys, tmp_path):
                          "school,pupil", "--order", "year", "--json", "-")
     assert code == 0, err
     assert json.loads(out)["sequences"]["entity_constant_violations"] == 0
+
+
+def test_inspect_several_tables_says_which_relations_it_found(capsys, tmp_path, shop_files):
+    code, out, err = run(capsys, "inspect", *shop_files)
+    assert code == 0, err
+    assert "relations found (child.column=parent.key): 2" in out
+    assert "orders.customer_id=customers.customer_id" in out and "orders.sku=products.sku" in out
+    assert "(table 'orders')" in out
+    code, out, err = run(capsys, "inspect", *shop_files, "--json")
+    doc = json.loads(out)
+    assert sorted(doc["relations"]) == ["orders.customer_id=customers.customer_id", "orders.sku=products.sku"]
+    assert sorted(doc["tables"]) == ["customers", "orders", "products"]
+    assert {c["name"]: c["kind"] for c in doc["tables"]["customers"]["columns"]}["customer_id"] == "id"
+    # two files of one stem: one line, exit 2
+    other = tmp_path / "other"
+    other.mkdir()
+    twin = other / shop_files[0].name
+    twin.write_text(shop_files[0].read_text())
+    code, out, err = run(capsys, "inspect", shop_files[0], twin)
+    assert code == 2 and "two input files are named 'customers'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_inspect_tables_without_relations_says_how_to_declare_them(capsys, tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame({"x": range(20), "y": list("pq") * 10}).to_csv(a, index=False)
+    pd.DataFrame({"u": [1.5, 2.5] * 10}).to_csv(b, index=False)
+    code, out, err = run(capsys, "inspect", a, b)
+    assert code == 0, err
+    assert "relations found (child.column=parent.key): none" in out and "--relation" in out
