@@ -103,8 +103,11 @@ def start(modules: Sequence[str] = (), meter: CoreMeter | None = None, most: int
         executor = _executor(k - 1)
         if executor is None:
             return 1
-        for _ in range(k - 1):
-            executor.submit(_load, tuple(modules))
+        try:  # (loky starts its processes here)
+            for _ in range(k - 1):
+                executor.submit(_load, tuple(modules))
+        except Exception:
+            return 1
     return k
 
 
@@ -150,14 +153,15 @@ def spread(jobs: Sequence[Job], *, width: int | None = None, meter: CoreMeter | 
     """
     n = len(jobs)
     k = 1 if n <= 1 else min(n, width) if width is not None else _width(n, meter)
-    return _Run(jobs, k, done).run()
+    # the pool keeps the size :func:`start` gave it (resizing waits for its warm-up jobs); k - 1 of it is used
+    return _Run(jobs, k, done, pool=max(k, width or k) - 1).run()
 
 
 class _Run:
     """One :func:`spread`: a queue of jobs taken in order by this process and ``k - 1`` helpers."""
 
-    def __init__(self, jobs: Sequence[Job], k: int, done: Callable[[int], None] | None) -> None:
-        self.jobs, self.k, self.done = jobs, k, done
+    def __init__(self, jobs: Sequence[Job], k: int, done: Callable[[int], None] | None, pool: int) -> None:
+        self.jobs, self.k, self.done, self.pool = jobs, k, done, pool
         self.inner = max(1, get_threads() // k)  # native threads of each job
         self.results: list[Any] = [None] * len(jobs)
         self.errors: list[BaseException | None] = [None] * len(jobs)
@@ -193,22 +197,28 @@ class _Run:
             self.finish(i, True, value)
 
     def helper(self, executor: Any) -> None:
-        """Hand jobs to one helper process, one at a time, until none is left."""
-        while (i := self.take()) is not None:
-            func, args = self.jobs[i]
-            if payload_bytes(args) > HELPER_MAX_BYTES:  # too big to copy: run here, in this thread
-                self.run_here(i)
-                continue
-            try:
-                ok, value = executor.submit(_in_helper, self.inner, func, args).result()
-            except Exception:  # the helper process itself failed: run the job here
-                self.run_here(i)
-            else:
-                self.finish(i, ok, value)
+        """Hand jobs to one helper process, one at a time, until none is left (or the run stops)."""
+        with local_threads(self.inner):  # a job run in this thread (below) keeps its share of the threads
+            while (i := self.take()) is not None:
+                func, args = self.jobs[i]
+                if payload_bytes(args) > HELPER_MAX_BYTES:  # too big to copy: run here, in this thread
+                    self.run_here(i)
+                    continue
+                try:
+                    ok, value = executor.submit(_in_helper, self.inner, func, args).result()
+                except Exception as exc:  # the helper process itself failed: run the job here, unless stopping
+                    if self.stop:
+                        self.finish(i, False, exc)
+                    else:
+                        self.run_here(i)
+                except BaseException as exc:  # (an interrupt or exit raised in the helper) never lost
+                    self.finish(i, False, exc)
+                else:
+                    self.finish(i, ok, value)
 
     def run(self) -> list[Any]:
         threads = []
-        executor = _executor(self.k - 1) if self.k > 1 else None
+        executor = _executor(self.pool) if self.k > 1 else None
         if executor is not None:
             threads = [threading.Thread(target=self.helper, args=(executor,), daemon=True,
                                         name=f"tabsynth-spread-{j}") for j in range(self.k - 1)]

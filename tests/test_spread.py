@@ -104,7 +104,13 @@ def _strip_seconds(obj):
     return obj
 
 
-def test_evaluate_gives_the_same_result_on_one_process_and_two():
+def test_evaluate_gives_the_same_result_on_one_process_and_two(monkeypatch):
+    import tabsynth.evaluate._core as core
+
+    monkeypatch.setattr(core, "SPREAD_MIN_SECONDS", 0.0)  # this small table would otherwise stay in one process
+    widths: list[int] = []
+    real_start = core.start
+    monkeypatch.setattr(core, "start", lambda *a, **k: widths.append(real_start(*a, **k)) or widths[-1])
     rng = np.random.default_rng(0)
     n = 600
     real = pd.DataFrame({"x": rng.normal(size=n), "c": rng.choice(list("abc"), n), "z": rng.integers(0, 9, n)})
@@ -118,6 +124,7 @@ def test_evaluate_gives_the_same_result_on_one_process_and_two():
             results.append(evaluate(real, syn, target="y", seeds=(0, 1)))
         finally:
             set_threads(None)
+    assert widths == [1, 2]  # one process, then this one and a helper
     assert _strip_seconds(results[0]) == _strip_seconds(results[1])
     assert set(results[1]["meta"]["section_seconds"]) == set(results[1]["meta"]["sections"])
 

@@ -22,6 +22,7 @@ from .detection import detection
 from .fidelity import fidelity
 from .privacy import privacy
 from .utility import (
+    SPREAD_MIN_SECONDS,
     UtilityRun,
     check_caps,
     check_models,
@@ -226,8 +227,6 @@ def _plan(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | N
 
 #: rough seconds of a section per 10,000 rows (one thread, adult): the order its job is handed out
 _SECTION_COST = {"fidelity": 0.15, "feature_selection": 0.35, "detection": 1.5, "privacy": 1.3}
-#: estimated seconds of work below which no helper process starts (one takes about 2.5 s to load scikit-learn)
-SPREAD_MIN_SECONDS = 5.0
 
 
 def _timed(func: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, float]:

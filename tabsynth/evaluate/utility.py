@@ -76,7 +76,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._spread import spread
+from .._spread import spread, start
 from .._threads import get_threads
 from ..errors import InputError
 from ._columns import (
@@ -501,6 +501,8 @@ def check_caps(max_train_rows) -> dict[str, int | None]:
 
 
 # ---------------------------------------------------------------- public
+#: estimated seconds of work below which no helper process starts (one takes about 2.5 s to load scikit-learn)
+SPREAD_MIN_SECONDS = 5.0
 #: rough seconds of one fit per 10,000 training rows on adult (one thread): the order jobs are handed out
 _COST = {"mlp": 1.4, "svm": 5.8, "random_forest": 2.5, "logistic_regression": 0.5, "gradient_boosting": 0.4,
          "decision_tree": 0.3}
@@ -646,7 +648,8 @@ def run_utility(train, synthetic, holdout, target, *, task, models, seeds, rando
     order = sorted(range(len(run.jobs)), key=lambda i: -run.costs[i])
     if progress:
         progress("utility", 0, len(order))
-    outcomes = spread([(guarded, (run.jobs[i],)) for i in order],
+    width = start(("tabsynth.evaluate.utility",), most=None if sum(run.costs) >= SPREAD_MIN_SECONDS else 1)
+    outcomes = spread([(guarded, (run.jobs[i],)) for i in order], width=width,
                       done=(lambda k: progress("utility", k, len(order))) if progress else None)
     back: list[Any] = [None] * len(order)
     for i, out in zip(order, outcomes):
