@@ -55,6 +55,8 @@ def _in_helper(threads: int, func: Callable[..., Any], args: tuple) -> tuple[boo
 
 def _width(n_jobs: int, meter: CoreMeter | None = None) -> int:
     """How many of ``n_jobs`` jobs run at once: the set thread count, or the idle cores (at least 1)."""
+    if n_jobs <= 1:  # nothing to measure
+        return 1
     if is_set():
         cap = get_threads()
     else:
@@ -120,15 +122,15 @@ def _executor(workers: int) -> Any:
 
 
 def spread(jobs: Sequence[Job], *, width: int | None = None, meter: CoreMeter | None = None,
-           done: Callable[[int], None] | None = None) -> list[Any]:
+           done: Callable[[int], None] | None = None, costs: Sequence[float] | None = None) -> list[Any]:
     """``func(*args)`` for every job ``(func, args)``, results in the jobs' order, several at once on idle cores.
 
     Parameters
     ----------
     jobs : sequence of (callable, tuple)
         Module-level functions and their (picklable) arguments; each must
-        give the same result in any process (seeded). Put the longest first:
-        the jobs are taken in order.
+        give the same result in any process (seeded). Taken in order, or by
+        ``costs``.
     width : int or None
         Jobs at once, as :func:`start` returned (default: the idle cores, measured now).
     meter : CoreMeter or None
@@ -137,6 +139,9 @@ def spread(jobs: Sequence[Job], *, width: int | None = None, meter: CoreMeter | 
     done : callable or None
         Called with the number of finished jobs after each one (from
         several threads, one at a time).
+    costs : sequence of float or None
+        Each job's expected cost: the dearest are handed out first (the
+        results still come in the jobs' order).
 
     Returns
     -------
@@ -153,8 +158,13 @@ def spread(jobs: Sequence[Job], *, width: int | None = None, meter: CoreMeter | 
     """
     n = len(jobs)
     k = 1 if n <= 1 else min(n, width) if width is not None else _width(n, meter)
+    order = list(range(n)) if costs is None else sorted(range(n), key=lambda i: -costs[i])
     # the pool keeps the size :func:`start` gave it (resizing waits for its warm-up jobs); k - 1 of it is used
-    return _Run(jobs, k, done, pool=max(k, width or k) - 1).run()
+    outcomes = _Run([jobs[i] for i in order], k, done, pool=max(k, width or k) - 1).run()
+    results: list[Any] = [None] * n
+    for i, out in zip(order, outcomes):
+        results[i] = out
+    return results
 
 
 class _Run:

@@ -1039,7 +1039,7 @@ def _write_evaluation(real, synthetic, holdout, target, json_out, report, quiet,
     ``histories``: ``{"entity": ..., "order": ...}`` adds the sequence measures (``result["sequences"]``).
     """
 
-    progress, close = evaluation_progress(not quiet and json_out != "-" and sys.stderr.isatty())
+    progress, close = evaluation_progress(_show_progress(quiet, json_out == "-"))
     try:
         result = run_evaluate(real, synthetic, holdout=holdout, target=target, progress=progress)
     finally:

@@ -549,7 +549,7 @@ class Rules:
 
     def _fits(self, s: pd.Series, col: str) -> bool:
         """Whether every value a mend can write into ``s`` keeps its dtype (then writes can be gathered into one)."""
-        key = ("fits", col, str(s.dtype), _holds_missing(s))
+        key = ("fits", col, str(s.dtype))  # (what it checks depends on the dtype alone)
         if key not in self._memo:
             self._memo[key] = self._fits_now(s, col)
         return self._memo[key]
@@ -565,28 +565,24 @@ class Rules:
 
     def _write(self, df: pd.DataFrame, col: str, rows: np.ndarray, levels: np.ndarray) -> None:
         """Set ``df[col]`` at ``rows`` (ascending) to the values of the view's ``levels``."""
-        typed, texts = self._write_tables(col, df[col].dtype)
+        typed, values, texts = self._write_tables(col, df[col].dtype)
         if typed is not None:  # numbers of the column's own dtype, gathered by level
             df[col] = _put(df[col], _one(len(df), rows), typed[levels])
             return
-        if texts is not None:  # strings (or missing) into a string column: already in its dtype
-            df[col] = _put(df[col], _one(len(df), rows), pd.Series(pd.array(texts[levels], dtype=df[col].dtype)))
-            return
-        labels = self.views[col].labels()
-        values = [None if labels[j] in (MISSING, PRESENT) else labels[j] for j in levels.tolist()]
-        df[col] = _put(df[col], _one(len(df), rows), values)
+        picked = values[levels]
+        if texts:  # strings (or missing) into a string column: given in its dtype
+            picked = pd.Series(pd.array(picked, dtype=df[col].dtype))
+        df[col] = _put(df[col], _one(len(df), rows), picked)
 
-    def _write_tables(self, col: str, dtype: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """A view's labels as numbers of ``dtype`` (:func:`_as_numbers`), or as texts for a pandas string
-        ``dtype`` (every label a string, or "present" / "missing" written as missing); each None otherwise."""
+    def _write_tables(self, col: str, dtype: Any) -> tuple[np.ndarray | None, np.ndarray, bool]:
+        """A view's labels as numbers of ``dtype`` (:func:`_as_numbers`, or None), as values ("present" /
+        "missing" written as missing), and whether those are all texts going into a pandas string ``dtype``."""
         key = ("write", col, str(dtype))
         if key not in self._memo:
             labels = self.views[col].labels()
-            typed, texts = _as_numbers(labels, dtype), None
-            if typed is None and isinstance(dtype, pd.StringDtype) and all(
-                    isinstance(v, str) or v in (MISSING, PRESENT) for v in labels):
-                texts = np.array([None if v in (MISSING, PRESENT) else v for v in labels], dtype=object)
-            self._memo[key] = (typed, texts)
+            values = np.array([None if v in (MISSING, PRESENT) else v for v in labels], dtype=object)
+            texts = isinstance(dtype, pd.StringDtype) and all(v is None or isinstance(v, str) for v in values)
+            self._memo[key] = (_as_numbers(labels, dtype), values, texts)
         return self._memo[key]
 
     # ---------------------------------------------------------------- files

@@ -286,13 +286,9 @@ def _compute(p: _Plan, progress: Progress | None) -> tuple[dict[str, Any], dict[
         seconds["utility"] = time.perf_counter() - t0
         jobs += [(cost, "utility", (guarded, (job,))) for cost, job in zip(run.costs, run.jobs)]
     jobs += [(cost, name, (guarded, ((_timed, job),))) for name, (job, cost) in sections.items()]
-    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0])
-    total = len(order)
-    outcomes = spread([jobs[i][2] for i in order], width=width,
-                      done=(lambda k: progress("evaluating", k, total)) if progress else None)
-    by_job: list[Any] = [None] * total
-    for i, out in zip(order, outcomes):
-        by_job[i] = out
+    total = len(jobs)
+    by_job = spread([job for _, _, job in jobs], width=width, costs=[cost for cost, _, _ in jobs],
+                    done=(lambda k: progress("evaluating", k, total)) if progress else None)
     if run is not None:
         outs = by_job[:len(run.jobs)]
         result["utility"] = run.finish(outs)

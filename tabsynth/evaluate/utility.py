@@ -254,6 +254,7 @@ class _Data:
             self.notes.append("no synthetic row has a usable target: synthetic scores are those of a constant model")
         self._encoded: dict[tuple[str, str], tuple[Any, Any]] = {}
         self._rows: dict[tuple[str, int | None], np.ndarray] = {}
+        self._features: dict[tuple[str, str, str, int | None], tuple[Any, Any]] = {}
 
     def _labels(self, col: pd.Series, classes):
         if self.task == "classification":
@@ -281,6 +282,16 @@ class _Data:
                 self._rows[key] = sample_rows(self.y[which], cap, self.random_state,
                                               stratify=self.task == "classification")
         return self._rows[key]
+
+    def capped(self, which: str, encoding: str, form: str, cap: int | None) -> tuple[Any, Any]:
+        """:meth:`encoded` features of the rows a model with row cap ``cap`` trains on (:meth:`rows`), and of
+        the holdout; each subset taken once, shared by every model and seed that asks for it."""
+        key = (which, encoding, form, cap)
+        if key not in self._features:
+            X, Xt = self.encoded(which, encoding, form)
+            idx = self.rows(which, cap)
+            self._features[key] = (X[idx] if len(idx) < X.shape[0] else X, Xt)
+        return self._features[key]
 
     def _coded(self) -> dict[str, pd.DataFrame]:
         """:attr:`X` with each categorical column's keys as integer codes, in the keys' sorted order.
@@ -537,7 +548,6 @@ class UtilityRun:
         self.seeds = {name: list(seeds if name in STOCHASTIC else seeds[:1]) for name in self.models}
         self.jobs: list[tuple[Any, tuple]] = []
         self.costs: list[float] = []
-        self.labels: list[str] = []
         self._slots: dict[tuple[str, str, int], Any] = {}  # (model, training set, seed) -> job index or metrics
         self._rows: dict[tuple[str, str], int] = {}
         constants: dict[tuple[str, int | None], dict[str, float] | None] = {}  # per training rows
@@ -553,15 +563,12 @@ class UtilityRun:
                     if constant is not None:
                         self._slots[(name, which, seed)] = constant
                         continue
-                    X, Xt = data.encoded(which, "ordinal" if name == "gradient_boosting" else "onehot",
-                                         _form(name, task))
-                    if len(idx) < X.shape[0]:
-                        X = X[idx]
+                    X, Xt = data.capped(which, "ordinal" if name == "gradient_boosting" else "onehot",
+                                        _form(name, task), caps.get(name))
                     self._slots[(name, which, seed)] = len(self.jobs)
                     self.jobs.append((fit_score, (name, task, seed, data.n_cat, n_jobs, X, y, Xt, data.y["holdout"],
                                                   data.classes)))
                     self.costs.append(_fit_cost(name, len(y)))
-                    self.labels.append(f"utility: {name} on {which}")
 
     def finish(self, outcomes: Sequence[Any]) -> dict[str, Any]:
         """The result of :func:`utility` from the jobs' outcomes (``(metrics, seconds)`` or the exception)."""
@@ -638,23 +645,17 @@ def _result(data: _Data, task: str, primary: str, models: list[str], caps: dict,
     return result
 
 
-
-
 def run_utility(train, synthetic, holdout, target, *, task, models, seeds, random_state, n_jobs, caps, progress,
                 train_sets=TRAIN_SETS):
     """:func:`utility` on checked arguments (see :func:`check_task_args`, :func:`check_caps`)."""
     run = UtilityRun(train, synthetic, holdout, target, task=task, models=models, seeds=seeds,
                      random_state=random_state, n_jobs=n_jobs, caps=caps, train_sets=train_sets)
-    order = sorted(range(len(run.jobs)), key=lambda i: -run.costs[i])
+    total = len(run.jobs)
     if progress:
-        progress("utility", 0, len(order))
+        progress("utility", 0, total)
     width = start(("tabsynth.evaluate.utility",), most=None if sum(run.costs) >= SPREAD_MIN_SECONDS else 1)
-    outcomes = spread([(guarded, (run.jobs[i],)) for i in order], width=width,
-                      done=(lambda k: progress("utility", k, len(order))) if progress else None)
-    back: list[Any] = [None] * len(order)
-    for i, out in zip(order, outcomes):
-        back[i] = out
-    return run.finish(back)
+    return run.finish(spread([(guarded, (job,)) for job in run.jobs], width=width, costs=run.costs,
+                             done=(lambda k: progress("utility", k, total)) if progress else None))
 
 
 def guarded(job: tuple[Any, tuple]) -> Any:
