@@ -643,7 +643,7 @@ def _augment_summary(input: str, out_path: Path, df: pd.DataFrame, info: dict, t
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Model file to write.")
 @click.option("--target", metavar="COL", default=None,
               help="A class column models will be trained to predict from the synthetic rows: trees draw it first, "
-                   "gmm fits a mixture per class.")
+                   "gmm fits a mixture per class; with --epsilon every column's measured table holds it.")
 @fit_rows_option
 @fit_passes_option
 @related_options

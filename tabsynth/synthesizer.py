@@ -38,7 +38,9 @@ from .schema import check_columns, check_table, dtype_name, infer_schema, make_d
 SAMPLE_BLOCK = 16384
 
 FORMAT = "tabsynth-model"
-FORMAT_VERSION = 1
+#: the newest format this tabsynth reads and writes; a file is written with the oldest version that reads it
+#: (2: a private model told a target, whose tables an older reader would take for a plain tree's)
+FORMAT_VERSION = 2
 
 
 class Synthesizer(BaseEstimator):
@@ -62,7 +64,9 @@ class Synthesizer(BaseEstimator):
         and every other column given it; ``gmm`` fits one mixture per
         class. Both keep each class's joint distribution apart, which is
         what a classifier trained on the rows needs (benchmarks/README.md,
-        synthesis). A numeric column is modelled like any other.
+        synthesis). A numeric column is modelled like any other. With
+        ``epsilon``, every column's measured table holds the target (a
+        tree-augmented network; docs/guides/privacy.md).
     given_columns : list of str, optional
         Columns that will be given whenever rows are drawn
         (``sample(n, given=...)`` with these columns known), such as a child
@@ -823,7 +827,7 @@ class Synthesizer(BaseEstimator):
         params["public_schema"] = None  # the domains it gave are in the model
         doc = {
             "format": FORMAT,
-            "format_version": FORMAT_VERSION,
+            "format_version": 2 if getattr(self.backend_, "target", -1) >= 0 else 1,
             "tabsynth_version": __version__,
             "params": params,
             "backend_params": _jsonify(self.backend_.get_params()),

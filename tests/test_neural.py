@@ -237,3 +237,27 @@ def test_vae_draws_z_from_the_fitted_aggregate_posterior():
     old = {k: v for k, v in arrays.items() if not k.startswith("vae.z_")}
     fitted.backend_ = type(fb).from_state(fb.get_params(), meta, old)
     pd.testing.assert_frame_equal(fitted.sample(200, seed=1), plain.sample(200, seed=1))
+
+
+def test_adam_takes_the_fused_kernel_and_steps_as_adam_does():
+    """The backends' optimiser: fused where torch has it, the same update as the reference loop to float precision."""
+    import torch
+
+    from tabsynth.backends.nn import adam
+
+    torch.manual_seed(0)
+    a = [torch.nn.Parameter(torch.randn(5, 3)), torch.nn.Parameter(torch.randn(7))]
+    b = [torch.nn.Parameter(p.detach().clone()) for p in a]
+    fast = adam(a, lr=1e-2, betas=(0.5, 0.9), weight_decay=1e-5)
+    slow = torch.optim.Adam(b, lr=1e-2, betas=(0.5, 0.9), weight_decay=1e-5, foreach=False)
+    assert fast.defaults.get("fused") or fast.defaults.get("foreach")
+    if tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 4):  # fused on CPU since 2.4
+        assert fast.defaults.get("fused")
+    for _ in range(5):
+        grads = [torch.randn_like(p) for p in a]
+        for params, opt in ((a, fast), (b, slow)):
+            for p, g in zip(params, grads):
+                p.grad = g.clone()
+            opt.step()
+    for p, q in zip(a, b):
+        assert torch.allclose(p, q, atol=1e-6)

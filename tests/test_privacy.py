@@ -19,6 +19,7 @@ from tabsynth.privacy import OTHER, Budget, fit_private, rho_for
 from tabsynth.privacy.accounting import cdp_delta, gaussian_sigma, threshold_for
 from tabsynth.privacy.domain import dp_bounds, dp_frequent, plan_column
 from tabsynth.privacy.fit import pair_scores
+from tabsynth.privacy.model import PrivateTree
 
 CANARY = "ZZ_CANARY_7731"
 CANARY_NUMBER = 987654321.0
@@ -50,8 +51,9 @@ def test_rho_converts_to_the_budget_and_no_further(eps):
     assert rho >= classic
 
 
-def test_a_fit_spends_exactly_its_budget_with_calibrated_noise():
-    fit = fit_private(table(), epsilon=2.0, delta=1e-8, random_state=0)
+@pytest.mark.parametrize("target, columns", [(None, "cxky"), ("y", "cxky"), ("y", "cy"), ("y", "cxy")])
+def test_a_fit_spends_exactly_its_budget_with_calibrated_noise(target, columns):
+    fit = fit_private(table()[list(columns)], epsilon=2.0, delta=1e-8, target=target, random_state=0)
     rep = fit.report
     assert rep["rho_spent"] == pytest.approx(rep["rho"], rel=1e-9)
     assert sum(rep["split"].values()) == pytest.approx(1.0, abs=1e-5)
@@ -59,7 +61,7 @@ def test_a_fit_spends_exactly_its_budget_with_calibrated_noise():
     for step in rep["steps"]:  # every Gaussian step: rho = (number of sensitivity-1 queries) / (2 sigma^2)
         if step["step"] == "one-way marginals":
             assert step["rho"] == pytest.approx(step["columns"] / (2 * step["sigma"] ** 2))
-        if step["step"] == "two-way marginals":
+        if step["step"] in ("two-way marginals", "marginals with the target"):
             assert step["rho"] == pytest.approx(step["tables"] / (2 * step["sigma"] ** 2))
         if step["step"].startswith("domains"):
             assert step["rho"] == pytest.approx(1 / (2 * step["sigma"] ** 2))
@@ -127,7 +129,7 @@ def test_neighbouring_tables_move_each_measured_table_by_at_most_one():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_canary_row_is_never_released(tmp_path, seed):
     df = with_canary(table(400, seed))
-    model = Synthesizer(epsilon=10, random_state=seed).fit(df)
+    model = Synthesizer(epsilon=10, random_state=seed, target="y" if seed == 2 else None).fit(df)  # told or not
     out = model.sample(5000, seed=seed)
     assert CANARY not in set(out["c"].dropna())
     assert out["x"].max() < 1e4  # the extreme number sets no bound
@@ -247,6 +249,23 @@ def test_cli_augment_options_that_read_the_data_are_refused(tmp_path, capsys, ar
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_cli_fit_with_a_target_measures_it_with_every_column(tmp_path, capsys):
+    src, model, out = tmp_path / "in.csv", tmp_path / "m.zip", tmp_path / "s.csv"
+    table(400).to_csv(src, index=False)
+    for args in (["fit", str(src), "-o", str(model), "--epsilon", "5", "--target", "y", "--seed", "0", "--json"],
+                 ["sample", str(model), "--rows", "300", "-o", str(out), "--seed", "1", "-q"]):
+        with pytest.raises(SystemExit) as e:
+            main(args)
+        assert e.value.code == 0
+        if args[0] == "fit":
+            info = json.loads(capsys.readouterr().out)
+    assert info["privacy"]["target"] == "y" and info["privacy"]["rho_spent"] == pytest.approx(info["privacy"]["rho"])
+    assert any(step["step"] == "marginals with the target" for step in info["privacy"]["steps"])
+    assert list(pd.read_csv(out).columns) == ["c", "x", "k", "y"]
+    with zipfile.ZipFile(model) as zf:  # an older tabsynth would read its tables as a plain tree's: it refuses it
+        assert json.loads(zf.read("tabsynth.json"))["format_version"] == 2
+
+
 def test_public_schema_sets_domains_and_bad_entries_name_the_column(tmp_path):
     public = {"columns": {"c": {"categories": ["red", "green", "blue", "violet"]}, "x": {"bounds": [0, 200]},
                           "k": {"bounds": [0, 4]}, "y": {"categories": ["no", "yes"]}}}
@@ -303,6 +322,84 @@ def test_utility_rises_with_epsilon():
         syn = out.groupby(["c", "y"]).size() / len(out)
         tvd.append(real.sub(syn, fill_value=0).abs().sum() / 2)
     assert tvd[0] > tvd[1] >= tvd[2] - 0.01 and tvd[2] < 0.03
+
+
+def chained(n: int, seed: int = 0) -> pd.DataFrame:
+    """Three columns that copy one another (a tree among them is a chain) and a target that depends on all three."""
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 4, n)
+    b = np.where(rng.random(n) < 0.85, a, rng.integers(0, 4, n))
+    c = np.where(rng.random(n) < 0.85, b, rng.integers(0, 4, n))
+    y = np.where(rng.random(n) < 0.15 + 0.2 * ((a >= 2).astype(int) + (b % 2) + (c == 0)), "yes", "no")
+    return pd.DataFrame({"a": a.astype(str), "b": b.astype(str), "c": c.astype(str), "y": y})
+
+
+def pair_tvd(real: pd.DataFrame, syn: pd.DataFrame, x: str, y: str) -> float:
+    p, q = (f.groupby([x, y]).size() / len(f) for f in (real, syn))
+    return float(p.sub(q, fill_value=0).abs().sum() / 2)
+
+
+def test_a_target_is_measured_with_every_column():
+    """Told the target, every column's table holds it (a tree-augmented network): each column's relation to the
+    target is kept, also where a plain tree of the strongest pairs leaves the target a leaf of one column."""
+    df = chained(20_000)
+    told = Synthesizer(epsilon=10, target="y", random_state=0).fit(df)
+    plain = Synthesizer(epsilon=10, random_state=0).fit(df)
+    assert told.privacy_["target"] == "y" and "target" not in plain.privacy_
+    a, b = told.sample(20_000, seed=0), plain.sample(20_000, seed=0)
+    told_tvd = [pair_tvd(df, a, col, "y") for col in "abc"]
+    plain_tvd = [pair_tvd(df, b, col, "y") for col in "abc"]
+    assert max(told_tvd) < 0.02 < max(plain_tvd)
+    assert pair_tvd(df, a, "a", "b") < 0.03 and pair_tvd(df, a, "b", "c") < 0.03  # the chain is kept too
+
+
+def test_told_a_target_its_relations_sharpen_with_epsilon():
+    df = chained(20_000, seed=1)
+    gaps = []
+    for eps in (0.1, 1, 10):
+        out = Synthesizer(epsilon=eps, target="y", random_state=0).fit(df).sample(20_000, seed=0)
+        gaps.append(np.mean([pair_tvd(df, out, col, "y") for col in "abc"]))
+    assert gaps[0] > gaps[1] > gaps[2] and gaps[2] < 0.015
+
+
+def test_a_tree_with_a_target_conditions_exactly():
+    """Draws given known cells follow the network's exact conditional, by brute force over a small network."""
+    rng = np.random.default_rng(0)
+    k = [2, 3, 2, 3]  # the target (column 0), then a tree 1 -> 2, 1 -> 3
+
+    def dist(*shape):
+        p = rng.random(shape) + 0.1
+        return p / p.sum(axis=-1, keepdims=True)
+
+    groups = [np.arange(m) for m in k]
+    conds = [None, dist(2, 1, 3), dist(2, 3, 2), dist(2, 3, 3)]
+    tree = PrivateTree(groups, [np.ones(m) / m for m in k], [-1, -1, 1, 1], [0, 1, 2, 3], [dist(2)] + [dist(m) for m in k[1:]],
+                       conds, [False] * 4, target=0)
+    marg0 = tree.marginals[0]
+    joint = np.einsum("y,yb,ybc,ybd->ybcd", marg0, conds[1][:, 0], conds[2], conds[3])
+    from tabsynth.encoding import Encoded, Layout
+
+    n = 60_000
+    x = np.zeros((n, 4), dtype="int64")
+    x[:, 2], x[:, 3] = 1, 2  # two leaves known: the target and their parent drawn given them
+    mask = np.zeros((n, 4), dtype=bool)
+    mask[:, 2:] = True
+    given = Encoded(np.zeros((n, 0), "float32"), x, Layout(0, k, [False] * 4), np.ones((n, 0), bool), mask)
+    out = tree.sample(n, given=given, rng=np.random.default_rng(1)).x_cat
+    assert (out[:, 2] == 1).all() and (out[:, 3] == 2).all()
+    exact = joint[:, :, 1, 2] / joint[:, :, 1, 2].sum()
+    seen = np.histogram2d(out[:, 0], out[:, 1], bins=[np.arange(3), np.arange(4)])[0] / n
+    assert np.abs(seen - exact).max() < 0.01
+    # the target known too, at the level the leaves make least likely: the rest is drawn given that level
+    rare = int(np.argmin(exact.sum(axis=1)))
+    x[:, 0], mask[:, 0] = rare, True
+    out = tree.sample(n, given=given, rng=np.random.default_rng(3)).x_cat
+    assert (out[:, 0] == rare).all()
+    exact = joint[rare, :, 1, 2] / joint[rare, :, 1, 2].sum()
+    assert np.abs(np.bincount(out[:, 1], minlength=3) / n - exact).max() < 0.01
+    free = tree.sample(n, rng=np.random.default_rng(2)).x_cat  # nothing known: the joint itself
+    seen = np.histogramdd(free, bins=[np.arange(m + 1) for m in k])[0] / n
+    assert np.abs(seen - joint).max() < 0.01
 
 
 def test_docstring_examples():

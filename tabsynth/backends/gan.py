@@ -33,7 +33,7 @@ import torch
 
 from ..encoding import Encoded
 from .base import BackendBase, Progress
-from .nn import MLP, NeuralBackend, autocast, hidden_widths, random_masks
+from .nn import MLP, NeuralBackend, adam, autocast, hidden_widths, random_masks
 from .train import epochs_for, rows_per_batch, train_loop
 
 
@@ -229,10 +229,8 @@ class _Training:
         # the backend's own steps: the generator's raw output, view masks, spikes' features blanked
         self.raw, self.view_mask, self.blank_fillers = raw, view_mask, blank_fillers
         betas = (0.5, 0.9)
-        self.opt_g = torch.optim.Adam(gan.generator_.parameters(), lr=gan.lr, betas=betas,
-                                      weight_decay=gan.weight_decay, foreach=True)
-        self.opt_d = torch.optim.Adam(gan.critic_.parameters(), lr=gan.lr, betas=betas,
-                                      weight_decay=gan.weight_decay, foreach=True)
+        self.opt_g = adam(gan.generator_.parameters(), lr=gan.lr, betas=betas, weight_decay=gan.weight_decay)
+        self.opt_d = adam(gan.critic_.parameters(), lr=gan.lr, betas=betas, weight_decay=gan.weight_decay)
         numbers = gan.numbers_
         self.pac, self.k, self.n_num = gan.pac_, numbers.n_classes, numbers.n_num
         # sums a number's class one-hots times offsets into its offset

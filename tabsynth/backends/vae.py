@@ -27,7 +27,7 @@ from scipy.special import ndtri
 from torch import nn
 
 from .base import BackendBase, Progress
-from .nn import MLP, NeuralBackend, autocast, hidden_widths, random_masks
+from .nn import MLP, NeuralBackend, adam, autocast, hidden_widths, random_masks
 from .train import epochs_for, train_loop
 
 
@@ -173,7 +173,7 @@ class VAEBackend(NeuralBackend, BackendBase):
         n = rows.shape[0]
         epochs = epochs_for(self.epochs, n, self.batch_size, self.steps)
         params = [p for name in self._nets for p in getattr(self, name).parameters()]
-        opt = torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay, foreach=True)
+        opt = adam(params, lr=self.lr, weight_decay=self.weight_decay)
         n_num = self.numbers_.n_num
         binned = self.numbers_.binned.float()  # offsets of numbers modelled by their values carry nothing
         ones = torch.ones((rows.shape[0], self.layout_.n_cat))

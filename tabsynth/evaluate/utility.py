@@ -47,7 +47,7 @@ eight draws).
 Each fit is a job of :func:`tabsynth._spread.spread` (:class:`UtilityRun`):
 the features are encoded here, once per training table, and the fits run on
 the idle cores, this process and helper processes; a full ``evaluate`` of
-adult took 26 s instead of 52 on 2 cores (docs/evaluate.md, "Cost";
+adult took 19.6 s instead of 33.0 on 2 cores (docs/evaluate.md, "Cost";
 benchmarks/evaluate_adult.py).
 
 Preprocessing: numeric and datetime columns (datetimes as seconds) get

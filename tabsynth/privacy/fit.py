@@ -21,6 +21,10 @@ Steps, each spending from one :class:`~tabsynth.privacy.accounting.Budget`:
    noisy measurements by inverse variance, every table is clipped at 0 and
    fitted to its two margins (iterative proportional fitting).
 
+With a ``target``, every other column's table also holds it (a tree-augmented
+naive Bayes network): the tree is chosen among the other columns and its edges
+are measured as 3-way tables with the target (:func:`fit_tree`).
+
 Sampling draws along the tree (exactly given any known cells: a message pass
 up the tree, then draws down), a fine level within each coarse level from
 the fine histogram, and a number uniformly within its bin.
@@ -107,20 +111,26 @@ def fit_private(df: pd.DataFrame, *, epsilon: float, delta: float | None = None,
     plans = [plan_column(str(c), df[c], public.get(str(c)), str(c) in forced) for c in cols]
     needs = any(p.needs_bounds or p.needs_values for p in plans)
     budget = Budget(eps, dl, thresholding=any(p.needs_values for p in plans))
+    told = target is not None and str(target) in {str(c) for c in cols}
+    # a tree is chosen among the columns other than a target: with a target and two others or fewer there is no
+    # choice to pay for (without one, two columns still spend it, as they always have)
     shares = {k: v for k, v in SPLIT.items() if (k != "domains" or needs)
-              and (len(cols) > 1 or k not in ("selection", "two_way"))}
+              and (len(cols) > 1 or k not in ("selection", "two_way"))
+              and not (told and k == "selection" and len(cols) - 1 < 3)}
     total = sum(shares.values())
     rho = {k: budget.rho * v / total for k, v in shares.items()}
     if needs:
         estimate_domains(df, cols, plans, budget, rho["domains"], rng)
     domains = [p.domain for p in plans]
     codes = np.column_stack([dom.encode(df[c])[0] for dom, c in zip(domains, cols)])
-    root = next((j for j, d in enumerate(domains) if target is not None and d.name == str(target)), 0)
-    tree, rows, fine = fit_tree(codes, domains, budget, rho, rng, root)
+    cls = next((j for j, d in enumerate(domains) if target is not None and d.name == str(target)), None)
+    tree, rows, fine = fit_tree(codes, domains, budget, rho, rng, cls)
     schema = TableSchema(columns=[d.spec(f) for d, f in zip(domains, fine)], n_rows=rows)
     report = budget.report(MECHANISM)
     report["rows"] = rows
     report["tree"] = [[domains[tree.parent[j]].name, domains[j].name] for j in tree.order if tree.parent[j] >= 0]
+    if tree.target >= 0:  # every other column's tables also hold the target
+        report["target"] = domains[tree.target].name
     report["columns"] = {d.name: {"kind": d.kind, "levels": d.n_codes, **d.source} for d in domains}
     return PrivateFit(schema, PrivateEncoder(domains, schema), tree, report)
 
@@ -170,8 +180,14 @@ def _integer_bins(dom: ColumnDomain) -> None:
 
 # --------------------------------------------------------------------- tree
 def fit_tree(codes: np.ndarray, domains: list[ColumnDomain], budget: Budget, rho: dict[str, float],
-             rng: np.random.Generator, root: int) -> tuple[PrivateTree, int, list[np.ndarray]]:
-    """Steps 2-5 (module docstring): the tree, the noisy number of rows and each column's fine probabilities."""
+             rng: np.random.Generator, cls: int | None = None) -> tuple[PrivateTree, int, list[np.ndarray]]:
+    """Steps 2-5 (module docstring): the tree, the noisy number of rows and each column's fine probabilities.
+
+    ``cls``: the target column, if any. Every other column's table then also holds it (a tree-augmented
+    naive Bayes network): the tree is chosen among the other columns, each of its edges is measured as a
+    3-way table with the target, and the first column of each part of the tree as a 2-way table with it.
+    As many tables are measured as without a target.
+    """
     for dom in domains:
         _integer_bins(dom)  # public bounds of integer columns
     n, d = codes.shape
@@ -183,29 +199,59 @@ def fit_tree(codes: np.ndarray, domains: list[ColumnDomain], budget: Budget, rho
     rows = max(int(round(float(sum(yj.sum() * w for yj, w in zip(y, inv)) / inv.sum()))), 1)
     sigma2 = gaussian_sigma(rho["two_way"] / (d - 1)) if d > 1 else np.inf
     k_max = int(np.clip(np.sqrt(NOISE_SHARE * rows / sigma2), 2, MAX_COARSE)) if d > 1 else 2
-    groups = [coarse_groups(dom, yj, sigma1, k_max) for dom, yj in zip(domains, y)]
+    groups: list[np.ndarray] = [np.zeros(0, "int64")] * d
+    if cls is not None and d > 1:
+        # the target's levels as in a 2-way table; the others' as well for a target of two levels (on adult,
+        # shrinking them by the target's level count, so that a 3-way table's noise stays the share of a 2-way
+        # one's, cost pair trends 0.008 and TSTR 0.002-0.012 at epsilon 1 and 10, three seeds), and shrunk by
+        # the square root of half its level count for targets of more
+        groups[cls] = coarse_groups(domains[cls], y[cls], sigma1, k_max)
+        k_cls = int(groups[cls].max()) + 1
+        k_max = int(np.clip(np.sqrt(NOISE_SHARE * rows / (sigma2 * max(k_cls / 2, 1.0))), 2, MAX_COARSE))
+    else:
+        cls = None
+    for j, (dom, yj) in enumerate(zip(domains, y)):
+        if j != cls:
+            groups[j] = coarse_groups(dom, yj, sigma1, k_max)
     coarse = np.column_stack([g[codes[:, j]] for j, g in enumerate(groups)])
     ks = [int(g.max()) + 1 for g in groups]
     one_way = [np.bincount(g, weights=yj, minlength=k) for g, yj, k in zip(groups, y, ks)]
-    edges = select_tree(coarse, ks, one_way, rows, budget, rho.get("selection", 0.0), rng) if d > 1 else []
+    feats = [j for j in range(d) if j != cls]
+    edges = []
+    if len(feats) == 2 and cls is not None:  # the only tree of two columns: nothing to choose
+        edges = [(feats[0], feats[1])]
+    elif len(feats) > 1:
+        picked = select_tree(coarse[:, feats], [ks[j] for j in feats], [one_way[j] for j in feats], rows, budget,
+                             rho["selection"], rng)
+        edges = [(feats[i], feats[j]) for i, j in picked]
+    parent, order = orient(d, edges, feats[0] if cls is None else cls)
+    if cls is not None:  # the target comes first; the others' tree hangs below it
+        order = [cls] + [j for j in order if j != cls]
+    measured = [(i, j) for i, j in edges] if cls is None else \
+        [(cls, j) if parent[j] < 0 else (cls, parent[j], j) for j in order if j != cls]
     tables = {}
-    if edges:
-        budget.spend(rho["two_way"], "two-way marginals", sigma=sigma2, tables=len(edges))
-        for i, j in edges:
-            t = np.bincount(coarse[:, i] * ks[j] + coarse[:, j], minlength=ks[i] * ks[j]).reshape(ks[i], ks[j])
-            tables[(i, j)] = t + rng.normal(0, sigma2, t.shape)
+    if measured:
+        budget.spend(rho["two_way"], "two-way marginals" if cls is None else "marginals with the target",
+                     sigma=sigma2, tables=len(measured))
+        for key in measured:
+            shape = tuple(ks[c] for c in key)
+            flat = np.ravel_multi_index(tuple(coarse[:, c] for c in key), shape)
+            tables[key] = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape) + rng.normal(0, sigma2, shape)
     marg = consistent_marginals(groups, y, one_way, tables, ks, sigma1, sigma2, rows)
     fine = [fine_probabilities(g, yj, m, rows) for g, yj, m in zip(groups, y, marg)]
-    parent, order = orient(d, edges, root)
     conds: list[np.ndarray | None] = [None] * d
-    for (i, j), t in tables.items():
-        fitted = ipf(t, marg[i], marg[j])
-        p, c = (i, j) if parent[j] == i else (j, i)
-        table = fitted if p == i else fitted.T
-        rowsum = table.sum(axis=1, keepdims=True)
-        conds[c] = np.where(rowsum > 0, table / np.maximum(rowsum, 1e-300), marg[c][None, :] / marg[c].sum())
+    for key, t in tables.items():
+        fitted = ipf(t, [marg[c] for c in key])
+        if cls is None:  # (parent, child) as the tree orients the edge
+            fitted = fitted if parent[key[1]] == key[0] else fitted.T
+            child = key[1] if parent[key[1]] == key[0] else key[0]
+        else:  # (target, [parent,] child): the child last, a parent axis of one level when it has none
+            child = key[-1]
+            fitted = fitted.reshape(ks[cls], -1, ks[child])
+        total = fitted.sum(axis=-1, keepdims=True)
+        conds[child] = np.where(total > 0, fitted / np.maximum(total, 1e-300), marg[child] / marg[child].sum())
     tree = PrivateTree(groups, fine, parent, order, [m / m.sum() for m in marg], conds,
-                       [dom.missing for dom in domains])
+                       [dom.missing for dom in domains], target=-1 if cls is None else cls)
     return tree, rows, fine
 
 
@@ -281,9 +327,11 @@ def consistent_marginals(groups, y, one_way, tables, ks, sigma1, sigma2, rows) -
         sizes = np.bincount(groups[j], minlength=k)
         num = one_way[j] / (sizes * sigma1**2)
         den = 1 / (sizes * sigma1**2)
-        for (a, b), t in tables.items():
-            if j in (a, b):
-                margin, other = (t.sum(axis=1), ks[b]) if j == a else (t.sum(axis=0), ks[a])
+        for key, t in tables.items():
+            if j in key:  # the table summed to column j: each count sums `other` cells' noise
+                axis = key.index(j)
+                margin = t.sum(axis=tuple(a for a in range(t.ndim) if a != axis))
+                other = t.size // t.shape[axis]
                 num = num + margin / (other * sigma2**2)
                 den = den + 1 / (other * sigma2**2)
         m = np.maximum(num / den, 0.0)
@@ -302,12 +350,15 @@ def fine_probabilities(g: np.ndarray, y: np.ndarray, marg: np.ndarray, rows: int
     return f / rows
 
 
-def ipf(t: np.ndarray, rows: np.ndarray, cols: np.ndarray, iters: int = 50) -> np.ndarray:
-    """A non-negative table close to ``t`` with row sums ``rows`` and column sums ``cols``."""
+def ipf(t: np.ndarray, margins: list[np.ndarray], iters: int = 50) -> np.ndarray:
+    """A non-negative table close to ``t`` whose sums over all axes but one are ``margins`` (one per axis)."""
     x = np.maximum(t, 0.0) + 1e-9
     for _ in range(iters):
-        x *= (rows / np.maximum(x.sum(axis=1), 1e-300))[:, None]
-        x *= (cols / np.maximum(x.sum(axis=0), 1e-300))[None, :]
+        for axis, m in enumerate(margins):
+            others = tuple(a for a in range(x.ndim) if a != axis)
+            shape = [1] * x.ndim
+            shape[axis] = len(m)
+            x *= (m / np.maximum(x.sum(axis=others), 1e-300)).reshape(shape)
     return x
 
 

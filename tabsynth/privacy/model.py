@@ -93,13 +93,20 @@ class PrivateTree:
     marginals : list of float arrays
         Per column, the probability of each coarse level.
     conditionals : list of arrays or None
-        Per non-root column, ``P(child coarse | parent coarse)`` (parent levels x child levels).
+        Per non-root column, ``P(child coarse | parent coarse)`` (parent levels x child levels); with a
+        ``target``, per column other than the target, ``P(child | target, parent)`` (target levels x parent
+        levels x child levels; one parent level for a column without a parent).
     has_missing : list of bool
         Per column, whether its last fine code means missing (a coarse level of its own).
+    target : int, default -1
+        A column that is a parent of every other column besides its tree parent (a tree-augmented naive
+        Bayes network), or -1 (a plain tree).
     """
 
     def __init__(self, groups: list[np.ndarray], fine: list[np.ndarray], parent: list[int], order: list[int],
-                 marginals: list[np.ndarray], conditionals: list[np.ndarray | None], has_missing: list[bool]):
+                 marginals: list[np.ndarray], conditionals: list[np.ndarray | None], has_missing: list[bool],
+                 target: int = -1):
+        self.target = int(target)
         self.has_missing = [bool(m) for m in has_missing]
         self.groups = [np.asarray(g, dtype="int64") for g in groups]
         self.fine = [np.asarray(f, dtype=float) for f in fine]
@@ -122,22 +129,77 @@ class PrivateTree:
         fixed = np.zeros((n, d), dtype="int64") if given is None else given.x_cat
         beta = [self._evidence(j, known[:, j], fixed[:, j], given is not None and given.exclude_missing)
                 for j in range(d)]
+        u = rng.random((n, 2 * d))  # a fixed number of draws per row: rows depend only on the seed
+        coarse = self._coarse(beta, u) if self.target < 0 else self._coarse_with_target(beta, u)
+        x = np.zeros((n, d), dtype="int64")
+        for j in range(d):
+            x[:, j] = np.where(known[:, j], fixed[:, j], self._fine(j, coarse[:, j], u[:, 2 * j + 1]))
+        layout = given.layout if given is not None else Layout(0, [len(g) for g in self.groups], self.has_missing)
+        return Encoded(np.zeros((n, 0), dtype="float32"), x, layout)
+
+    def _coarse(self, beta: list[np.ndarray], u: np.ndarray) -> np.ndarray:
+        """Coarse levels of every column given the evidence ``beta``: messages up the tree, then draws down."""
+        n, d = u.shape[0], len(self.groups)
         for j in reversed(self.order):  # messages from the leaves up
             p = self.parent[j]
             if p >= 0:
                 msg = beta[j] @ self.conditionals[j].T
                 beta[p] = beta[p] * msg / np.maximum(msg.max(axis=1, keepdims=True), 1e-300)
         coarse = np.zeros((n, d), dtype="int64")
-        u = rng.random((n, 2 * d))  # a fixed number of draws per row: rows depend only on the seed
         for j in self.order:  # draws from the root down
             p = self.parent[j]
             prior = self.marginals[j][None, :] if p < 0 else self.conditionals[j][coarse[:, p]]
             coarse[:, j] = _draw(prior * beta[j], u[:, 2 * j])
-        x = np.zeros((n, d), dtype="int64")
-        for j in range(d):
-            x[:, j] = np.where(known[:, j], fixed[:, j], self._fine(j, coarse[:, j], u[:, 2 * j + 1]))
-        layout = given.layout if given is not None else Layout(0, [len(g) for g in self.groups], self.has_missing)
-        return Encoded(np.zeros((n, 0), dtype="float32"), x, layout)
+        return coarse
+
+    def _up(self, beta: list[np.ndarray], level: int) -> np.ndarray:
+        """Messages up the tree below the target, at target ``level``, in place; each row's log likelihood
+        of its evidence (up to a constant) given that level."""
+        c = self.target
+        log_like = np.zeros(len(beta[c]))
+        for j in reversed(self.order):
+            if j == c:
+                continue
+            p = self.parent[j]
+            msg = beta[j] @ self.conditionals[j][level].T  # (rows, parent levels; one without a parent)
+            scale = np.maximum(msg.max(axis=1, keepdims=True), 1e-300)
+            log_like += np.log(scale[:, 0])
+            if p >= 0:
+                beta[p] = beta[p] * msg / scale
+        return log_like
+
+    def _coarse_with_target(self, beta: list[np.ndarray], u: np.ndarray) -> np.ndarray:
+        """:meth:`_coarse` for a tree-augmented network: the target's level is drawn given the evidence (each
+        level's likelihood by a pass up the tree), then the tree below it, exactly as without a target."""
+        n, d, c = u.shape[0], len(self.groups), self.target
+        k = len(self.marginals[c])
+        # a level the target's own cell rules out is never drawn, whatever the other cells weigh
+        post = np.where(beta[c] > 0, np.log(self.marginals[c])[None, :] + np.log(np.maximum(beta[c], 1e-300)),
+                        -np.inf)
+        evidence = any(not (beta[j] == 1).all() for j in range(d) if j != c)  # known cells, or missing ruled out
+        if evidence:
+            for a in range(k):
+                post[:, a] += self._up(list(beta), a)
+        coarse = np.zeros((n, d), dtype="int64")
+        coarse[:, c] = _draw(np.exp(post - post.max(axis=1, keepdims=True)), u[:, 2 * c])
+        level = coarse[:, c]
+        if evidence:  # the messages at each row's own level
+            for a in np.unique(level):
+                rows = np.flatnonzero(level == a)
+                part = [b[rows] for b in beta]
+                self._up(part, int(a))
+                for j in range(d):
+                    if self.parent[j] < 0 or j == c:
+                        continue
+                    p = self.parent[j]
+                    beta[p][rows] = part[p]
+        for j in self.order:
+            if j == c:
+                continue
+            p, cond = self.parent[j], self.conditionals[j]
+            prior = cond[level, coarse[:, p] if p >= 0 else 0]
+            coarse[:, j] = _draw(prior * beta[j], u[:, 2 * j])
+        return coarse
 
     def _evidence(self, j: int, known: np.ndarray, codes: np.ndarray, exclude_missing: bool) -> np.ndarray:
         k = int(self.groups[j].max()) + 1
@@ -169,6 +231,8 @@ class PrivateTree:
             if self.conditionals[j] is not None:
                 arrays[f"conditional{j}"] = self.conditionals[j]
         meta = {"parent": self.parent, "order": self.order, "has_missing": self.has_missing}
+        if self.target >= 0:
+            meta["target"] = self.target
         return meta, arrays
 
     @classmethod
@@ -176,7 +240,7 @@ class PrivateTree:
         d = len(meta["parent"])
         self = cls([arrays[f"groups{j}"] for j in range(d)], [arrays[f"fine{j}"] for j in range(d)],
                    meta["parent"], meta["order"], [arrays[f"marginal{j}"] for j in range(d)],
-                   [arrays.get(f"conditional{j}") for j in range(d)], meta["has_missing"])
+                   [arrays.get(f"conditional{j}") for j in range(d)], meta["has_missing"], meta.get("target", -1))
         return self
 
 
