@@ -402,6 +402,21 @@ def test_a_tree_with_a_target_conditions_exactly():
     assert np.abs(seen - joint).max() < 0.01
 
 
+@pytest.mark.parametrize("target", [None, "y"])
+def test_a_tree_whose_tables_do_not_fit_its_columns_is_refused(target):
+    from tabsynth.errors import FileFormatError
+
+    tree = Synthesizer(epsilon=3, random_state=0, target=target).fit(table(500)).backend_
+    meta, arrays = tree.get_state()
+    assert PrivateTree.from_state({}, meta, arrays)._consistent()
+    j = next(j for j in range(len(tree.groups)) if f"conditional{j}" in arrays)
+    broken = {**arrays, f"conditional{j}": arrays[f"conditional{j}"][..., :1]}
+    with pytest.raises(FileFormatError, match="inconsistent"):
+        PrivateTree.from_state({}, meta, broken)
+    with pytest.raises(FileFormatError, match="inconsistent"):
+        PrivateTree.from_state({}, {**meta, "target": len(tree.groups)}, arrays)
+
+
 def test_docstring_examples():
     import doctest
 

@@ -241,7 +241,28 @@ class PrivateTree:
         self = cls([arrays[f"groups{j}"] for j in range(d)], [arrays[f"fine{j}"] for j in range(d)],
                    meta["parent"], meta["order"], [arrays[f"marginal{j}"] for j in range(d)],
                    [arrays.get(f"conditional{j}") for j in range(d)], meta["has_missing"], meta.get("target", -1))
+        if not self._consistent():
+            raise FileFormatError("model file is inconsistent (the private tree's tables do not fit its columns); "
+                                  "re-create it with 'tabsynth fit --epsilon'")
         return self
+
+    def _consistent(self) -> bool:
+        """Whether parents, order and every table's shape fit the columns' coarse levels."""
+        d, t = len(self.groups), self.target
+        if not (-1 <= t < d and sorted(self.order) == list(range(d)) and len(self.parent) == d):
+            return False
+        ks = [int(g.max()) + 1 if len(g) else 0 for g in self.groups]
+        for j in range(d):
+            p, cond = self.parent[j], self.conditionals[j]
+            if not -1 <= p < d or len(self.marginals[j]) != ks[j] or len(self.fine[j]) != len(self.groups[j]):
+                return False
+            if t >= 0 and j != t:
+                want: tuple | None = (ks[t], ks[p] if p >= 0 else 1, ks[j])
+            else:
+                want = (ks[p], ks[j]) if p >= 0 else None
+            if (cond is None) != (want is None) or (cond is not None and cond.shape != want):
+                return False
+        return True
 
 
 def _draw(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
