@@ -38,8 +38,8 @@ from .schema import check_columns, check_table, dtype_name, infer_schema, make_d
 SAMPLE_BLOCK = 16384
 
 FORMAT = "tabsynth-model"
-#: the newest format this tabsynth reads and writes; a file is written with the oldest version that reads it
-#: (2: a private model told a target, whose tables an older reader would take for a plain tree's)
+#: the newest format this tabsynth reads; a file is written with the oldest that reads it (its model's
+#: ``format_version``: 2 for a private model told a target, whose tables an older reader would misread)
 FORMAT_VERSION = 2
 
 
@@ -827,7 +827,7 @@ class Synthesizer(BaseEstimator):
         params["public_schema"] = None  # the domains it gave are in the model
         doc = {
             "format": FORMAT,
-            "format_version": 2 if getattr(self.backend_, "target", -1) >= 0 else 1,
+            "format_version": self.backend_.format_version,
             "tabsynth_version": __version__,
             "params": params,
             "backend_params": _jsonify(self.backend_.get_params()),

@@ -42,6 +42,8 @@ class BackendBase:
     """Shared plumbing: parameters (scikit-learn style) and saving."""
 
     name: str = ""
+    #: the oldest model-file format that reads this backend's state
+    format_version: int = 1
     #: times ``Synthesizer.fit`` redraws the filler cells of missing numbers from the
     #: fitted model and refits; worth it for backends that fit fast
     filler_refits: int = 0

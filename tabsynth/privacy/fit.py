@@ -111,19 +111,18 @@ def fit_private(df: pd.DataFrame, *, epsilon: float, delta: float | None = None,
     plans = [plan_column(str(c), df[c], public.get(str(c)), str(c) in forced) for c in cols]
     needs = any(p.needs_bounds or p.needs_values for p in plans)
     budget = Budget(eps, dl, thresholding=any(p.needs_values for p in plans))
-    told = target is not None and str(target) in {str(c) for c in cols}
+    cls = next((j for j, c in enumerate(cols) if target is not None and str(c) == str(target)), None)
     # a tree is chosen among the columns other than a target: with a target and two others or fewer there is no
     # choice to pay for (without one, two columns still spend it, as they always have)
     shares = {k: v for k, v in SPLIT.items() if (k != "domains" or needs)
               and (len(cols) > 1 or k not in ("selection", "two_way"))
-              and not (told and k == "selection" and len(cols) - 1 < 3)}
+              and not (cls is not None and k == "selection" and len(cols) - 1 < 3)}
     total = sum(shares.values())
     rho = {k: budget.rho * v / total for k, v in shares.items()}
     if needs:
         estimate_domains(df, cols, plans, budget, rho["domains"], rng)
     domains = [p.domain for p in plans]
     codes = np.column_stack([dom.encode(df[c])[0] for dom, c in zip(domains, cols)])
-    cls = next((j for j, d in enumerate(domains) if target is not None and d.name == str(target)), None)
     tree, rows, fine = fit_tree(codes, domains, budget, rho, rng, cls)
     schema = TableSchema(columns=[d.spec(f) for d, f in zip(domains, fine)], n_rows=rows)
     report = budget.report(MECHANISM)

@@ -8,6 +8,7 @@ every number comes from the private fit (:mod:`tabsynth.privacy.fit`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -137,14 +138,16 @@ class PrivateTree:
         layout = given.layout if given is not None else Layout(0, [len(g) for g in self.groups], self.has_missing)
         return Encoded(np.zeros((n, 0), dtype="float32"), x, layout)
 
+    @property
+    def format_version(self) -> int:
+        """The oldest model-file format that reads this model (2 with a target: older readers take its tables
+        for a plain tree's)."""
+        return 2 if self.target >= 0 else 1
+
     def _coarse(self, beta: list[np.ndarray], u: np.ndarray) -> np.ndarray:
         """Coarse levels of every column given the evidence ``beta``: messages up the tree, then draws down."""
         n, d = u.shape[0], len(self.groups)
-        for j in reversed(self.order):  # messages from the leaves up
-            p = self.parent[j]
-            if p >= 0:
-                msg = beta[j] @ self.conditionals[j].T
-                beta[p] = beta[p] * msg / np.maximum(msg.max(axis=1, keepdims=True), 1e-300)
+        self._up(beta, lambda j: self.conditionals[j] if self.parent[j] >= 0 else None)
         coarse = np.zeros((n, d), dtype="int64")
         for j in self.order:  # draws from the root down
             p = self.parent[j]
@@ -152,21 +155,25 @@ class PrivateTree:
             coarse[:, j] = _draw(prior * beta[j], u[:, 2 * j])
         return coarse
 
-    def _up(self, beta: list[np.ndarray], level: int) -> np.ndarray:
-        """Messages up the tree below the target, at target ``level``, in place; each row's log likelihood
-        of its evidence (up to a constant) given that level."""
-        c = self.target
-        log_like = np.zeros(len(beta[c]))
+    def _up(self, beta: list[np.ndarray], table: Callable[[int], np.ndarray | None]) -> np.ndarray:
+        """Messages from the leaves up, in place: each column ``j`` with a ``table(j)`` (``P(j | parent)``,
+        parent levels x child levels; one parent level for a column without a parent) sends its evidence to
+        its parent. Each row's log likelihood of its evidence (up to a constant)."""
+        log_like = np.zeros(len(beta[0]))
         for j in reversed(self.order):
-            if j == c:
+            cond = table(j)
+            if cond is None:
                 continue
-            p = self.parent[j]
-            msg = beta[j] @ self.conditionals[j][level].T  # (rows, parent levels; one without a parent)
+            msg = beta[j] @ cond.T
             scale = np.maximum(msg.max(axis=1, keepdims=True), 1e-300)
             log_like += np.log(scale[:, 0])
-            if p >= 0:
-                beta[p] = beta[p] * msg / scale
+            if self.parent[j] >= 0:
+                beta[self.parent[j]] = beta[self.parent[j]] * msg / scale
         return log_like
+
+    def _below(self, level: int) -> Callable[[int], np.ndarray | None]:
+        """:meth:`_up`'s tables below the target at one of its levels."""
+        return lambda j: None if j == self.target else self.conditionals[j][level]
 
     def _coarse_with_target(self, beta: list[np.ndarray], u: np.ndarray) -> np.ndarray:
         """:meth:`_coarse` for a tree-augmented network: the target's level is drawn given the evidence (each
@@ -179,7 +186,7 @@ class PrivateTree:
         evidence = any(not (beta[j] == 1).all() for j in range(d) if j != c)  # known cells, or missing ruled out
         if evidence:
             for a in range(k):
-                post[:, a] += self._up(list(beta), a)
+                post[:, a] += self._up(list(beta), self._below(a))
         coarse = np.zeros((n, d), dtype="int64")
         coarse[:, c] = _draw(np.exp(post - post.max(axis=1, keepdims=True)), u[:, 2 * c])
         level = coarse[:, c]
@@ -187,12 +194,9 @@ class PrivateTree:
             for a in np.unique(level):
                 rows = np.flatnonzero(level == a)
                 part = [b[rows] for b in beta]
-                self._up(part, int(a))
+                self._up(part, self._below(int(a)))
                 for j in range(d):
-                    if self.parent[j] < 0 or j == c:
-                        continue
-                    p = self.parent[j]
-                    beta[p][rows] = part[p]
+                    beta[j][rows] = part[j]
         for j in self.order:
             if j == c:
                 continue
